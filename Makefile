@@ -1,0 +1,95 @@
+# latchkey — build, test, install. See README.md.
+#   make            build/latchkey
+#   make test       install missing Debian/npm packages, build, run every test
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CXX       ?= g++
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     := build
+VERSION   := 0.1.0
+
+PKGS      := libcrypto libcurl
+WARN      := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual \
+             -Wformat=2 -Wimplicit-fallthrough
+CPPFLAGS  += -Iinclude -MMD -MP -DLATCHKEY_VERSION='"$(VERSION)"'
+CXXFLAGS  ?= -O2 -g
+CXXFLAGS  += -std=c++20 $(WARN) -pthread
+HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARDEN  := -pie -Wl,-z,relro,-z,now
+SAN       := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -lcurl) -lfcgi -pthread
+
+SRCS      := $(shell find src -name '*.cc' ! -name main.cc | sort)
+TEST_SRCS := $(sort $(wildcard tests/unit/*_test.cc))
+
+OBJS       := $(SRCS:src/%.cc=$(BUILD)/obj/%.o)
+ASAN_OBJS  := $(SRCS:src/%.cc=$(BUILD)/asan/obj/%.o)
+TEST_OBJS  := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/obj/tests/%.o)
+ASAN_TOBJS := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/asan/obj/tests/%.o)
+
+.PHONY: all deps test unit-test asan-test e2e-test demo install clean format tidy
+all: $(BUILD)/latchkey
+
+$(BUILD)/latchkey: $(OBJS) $(BUILD)/obj/main.o
+	$(CXX) $(CXXFLAGS) $(LDHARDEN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(HARDEN) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/unit/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) -Itests/unit $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/unit_tests: $(OBJS) $(TEST_OBJS)
+	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
+
+# The same code and tests under AddressSanitizer + UBSan.
+$(BUILD)/asan/obj/%.o: src/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) -std=c++20 $(WARN) -pthread $(SAN) -c -o $@ $<
+
+$(BUILD)/asan/obj/tests/%.o: tests/unit/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) -Itests/unit -std=c++20 $(WARN) -pthread $(SAN) -c -o $@ $<
+
+$(BUILD)/asan/unit_tests: $(ASAN_OBJS) $(ASAN_TOBJS)
+	$(CXX) $(SAN) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
+
+$(BUILD)/asan/latchkey: $(ASAN_OBJS) $(BUILD)/asan/obj/main.o
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS)
+
+deps:
+	@tools/deps.sh
+
+unit-test: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests
+
+asan-test: $(BUILD)/asan/unit_tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/asan/unit_tests
+
+# End-to-end: real nginx, real latchkey (the ASan build), real OpenID provider, fake providers.
+e2e-test: $(BUILD)/latchkey $(BUILD)/asan/latchkey
+	cd tests && node --test --test-concurrency=1 e2e/
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit-test
+	$(MAKE) asan-test
+	$(MAKE) e2e-test
+
+demo: deps all
+	tools/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/latchkey $(DESTDIR)$(PREFIX)/bin/latchkey
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i $$(find src include tests/unit -name '*.cc' -o -name '*.h')
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

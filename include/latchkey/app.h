@@ -1,0 +1,44 @@
+// The routes of SPEC as plain functions of (Request, Deps) -> Response.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "latchkey/clock.h"
+#include "latchkey/config.h"
+#include "latchkey/http.h"
+#include "latchkey/identity_provider.h"
+#include "latchkey/log.h"
+#include "latchkey/pages.h"
+#include "latchkey/session.h"
+
+namespace latchkey {
+
+class RefreshCoordinator;
+
+struct Deps {
+  const Config& config;
+  const CookieCodec& cookies;
+  IdentityProvider& provider;
+  const Clock& clock;
+  const Logger& log;
+  const Pages& pages;
+  RefreshCoordinator& refresher;
+};
+
+// Exact dispatch on (method, path); HTML 404 / 405 with Allow otherwise.
+Response route(const Request& request, Deps& deps);
+
+// Route handlers (src/handlers/*.cc).
+Response handleHome(const Request& request, Deps& deps);
+Response handleLogin(const Request& request, Deps& deps);
+Response handleCallback(const Request& request, Deps& deps);
+Response handleLogout(const Request& request, Deps& deps);
+Response handleAuth(const Request& request, Deps& deps);
+Response handleUserinfo(const Request& request, Deps& deps);
+Response handleHealthz(const Request& request, Deps& deps);
+
+// "rd" check: a local absolute path, or "/" when it could lead anywhere else.
+std::string safeReturnPath(std::string_view rd);
+
+}  // namespace latchkey

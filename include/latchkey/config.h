@@ -1,0 +1,62 @@
+// Validated, immutable settings (SPEC "Configuration file"). Built once at start-up.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace latchkey {
+
+enum class ProviderKind { kGoogle, kGithub, kOidc };
+enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
+
+struct Config {
+  ProviderKind provider = ProviderKind::kGoogle;
+  // oidc/google: the issuer. github: empty for github.com, or the base URL of a GitHub
+  // Enterprise Server (https://github.example.com), whose API lives under /api/v3.
+  std::string issuer;
+  std::string client_id;
+  std::string client_secret;
+  std::string redirect_uri;
+  std::string redirect_path;  // path part of redirect_uri, e.g. "/oauth2/login/authorized"
+  bool https = false;         // redirect_uri is https: Secure cookies and __Host- names
+  std::vector<std::string> scopes;
+  std::string cookie_secret;                          // decoded bytes, >= 32
+  std::optional<std::string> cookie_secret_previous;  // decoded bytes, >= 32
+  std::string cookie_name;
+  int64_t session_lifetime = 28800;
+  std::vector<std::string> allowed_domains;  // lower case, no leading '@'
+  std::vector<std::string> allowed_emails;   // lower case
+  std::string base_path;                     // "" or "/prefix" without trailing slash
+  std::string ca_file;
+  int http_timeout = 10;
+  LogLevel log_level = LogLevel::kInfo;
+  std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
+};
+
+// The environment as a name -> value map, so tests need not touch the real one.
+using Environment = std::map<std::string, std::string>;
+Environment processEnvironment();
+
+// Either a Config or the list of problems, one line each: "key: what is wrong; how to fix".
+struct ConfigLoad {
+  std::optional<Config> config;
+  std::vector<std::string> problems;
+};
+
+// Reads the file at path (when given), applies LATCHKEY_<KEY> overrides from env, validates.
+// Files named by *_file keys are read here too. Never throws.
+ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment& env);
+
+// Same, from file text already in memory (for tests and fuzzing).
+ConfigLoad parseConfig(std::string_view file_text, const Environment& env);
+
+// "Google", "GitHub", or the issuer's host name for oidc.
+std::string providerDisplayName(const Config& config);
+
+// Every key SPEC defines, in the order of the table (for --help and the man page).
+const std::vector<std::string>& configKeys();
+
+}  // namespace latchkey

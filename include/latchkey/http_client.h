@@ -1,0 +1,57 @@
+// The only seam for network I/O to the provider. Production: CurlHttpClient; tests: fakes.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "latchkey/result.h"
+
+namespace latchkey {
+
+inline constexpr size_t kMaxProviderResponseBytes = 1024 * 1024;
+
+struct HttpRequest {
+  std::string method = "GET";  // "GET" or "POST"
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // POST: application/x-www-form-urlencoded unless a header says otherwise
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // A response of any status is a value; transport failures are errors:
+  // kProviderUnreachable (refused, DNS, timeout), kProviderTlsFailure (untrusted
+  // certificate), kProviderBadResponse (body larger than kMaxProviderResponseBytes).
+  virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+};
+
+struct CurlOptions {
+  std::string ca_file;  // empty: system store
+  int timeout_seconds = 10;
+  bool allow_http_loopback = true;  // http only to loopback hosts (config validated this)
+};
+
+// libcurl client. send() is thread-safe: every thread uses its own easy handle, kept
+// alive between calls, so connections (and TLS sessions) to the provider are reused.
+// curl_global_init must have run before (see initHttpClientLibrary).
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(CurlOptions options);
+  Result<HttpResponse> send(const HttpRequest& request) override;
+
+ private:
+  CurlOptions options_;
+};
+
+// curl_global_init, once, before any thread starts.
+void initHttpClientLibrary();
+
+}  // namespace latchkey

@@ -1,0 +1,42 @@
+// OpenID Connect Core 1.0 §3.1.3.7 ID token validation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "latchkey/jose.h"
+#include "latchkey/result.h"
+
+namespace latchkey {
+
+struct IdTokenExpectations {
+  std::string issuer;
+  std::string client_id;
+  std::string nonce;
+  int64_t now = 0;
+  int64_t skew_seconds = 60;
+};
+
+// Claims that exist only after every check passed.
+struct IdTokenClaims {
+  std::string sub;
+  std::string email;  // may be empty
+  bool email_verified = false;
+  std::string name;
+  std::string picture;
+  int64_t exp = 0;
+  int64_t iat = 0;
+};
+
+// Checks in order: JWS form, alg allow-list, signature with the key of that kid, iss equal,
+// aud contains client_id, azp equals client_id when present or when aud has several
+// values, exp > now - skew, iat <= now + skew, nonce equal (constant time), sub present.
+// Each failure returns its own Errc with a detail naming the claim and values (no token).
+Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& keys,
+                                    const IdTokenExpectations& expect);
+
+// Just the kid of a compact JWS header (for deciding whether to refetch the JWKS).
+std::string jwsKid(std::string_view compact);
+
+}  // namespace latchkey

@@ -1,0 +1,88 @@
+// The session and login-state cookies: versioned, HMAC-SHA256-authenticated values with
+// their own expiry; token fields encrypted with AES-256-GCM.
+//
+// Wire form:  v1.<base64url(payload)>.<base64url(hmac)>
+// The MAC covers "latchkey|v1|<purpose>|<payload b64>", so a login cookie can never be
+// replayed as a session cookie. MAC and encryption keys are derived with HKDF from the
+// cookie secret, once, at construction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "latchkey/config.h"
+#include "latchkey/result.h"
+
+namespace latchkey {
+
+struct Session {
+  std::string sub;
+  std::string email;
+  bool email_verified = false;
+  std::string name;
+  std::string picture;
+  int64_t issued_at = 0;
+  int64_t expires_at = 0;  // session end (issued_at + session_lifetime)
+  // Secrets: only ever stored encrypted.
+  std::string access_token;
+  std::string refresh_token;
+  int64_t access_expires_at = 0;  // 0 = unknown / never refreshed
+};
+
+struct LoginState {
+  std::string state;
+  std::string nonce;
+  std::string code_verifier;
+  std::string return_to;  // already validated local path
+  int64_t expires_at = 0;
+};
+
+class CookieCodec {
+ public:
+  // current: bytes of cookie_secret; previous: cookie_secret_previous (verify only).
+  CookieCodec(std::string_view current, std::optional<std::string_view> previous);
+  ~CookieCodec();
+  CookieCodec(const CookieCodec&) = delete;
+  CookieCodec& operator=(const CookieCodec&) = delete;
+
+  // Always with the current secret.
+  std::string sealSession(const Session& session) const;
+  // Checks version, MAC (constant time, current then previous secret), expiry against now,
+  // and decrypts the token fields. Any failure: kCookieMalformed / kCookieBadSignature /
+  // kCookieExpired; never a partially filled Session.
+  Result<Session> openSession(std::string_view value, int64_t now) const;
+  // Identity only, tokens left encrypted and empty: the /auth fast path.
+  Result<Session> openSessionIdentity(std::string_view value, int64_t now) const;
+
+  std::string sealLogin(const LoginState& login) const;
+  Result<LoginState> openLogin(std::string_view value, int64_t now) const;
+
+ private:
+  struct Keys;
+  std::unique_ptr<Keys> current_;
+  std::unique_ptr<Keys> previous_;
+};
+
+// Cookie names and Set-Cookie values (SPEC "Cookies").
+struct CookieNames {
+  std::string session;       // cookie_name (default latchkey / __Host-latchkey)
+  std::string login_prefix;  // "latchkey-login-" / "__Secure-latchkey-login-"
+};
+CookieNames cookieNames(const Config& config);
+
+// Name of the login cookie for one sign-in flow: the prefix plus a short id derived from
+// the state, so two tabs signing in at once each keep their own cookie.
+std::string loginCookieName(const Config& config, std::string_view state);
+
+// "name=value; Path=/; HttpOnly; SameSite=Lax[; Secure]; Max-Age=N"
+std::string sessionSetCookie(const Config& config, std::string_view value, int64_t max_age);
+std::string sessionClearCookie(const Config& config);
+// Login cookies live under <base_path>/login so they reach /login and /login/authorized only.
+std::string loginSetCookie(const Config& config, std::string_view name, std::string_view value,
+                           int64_t max_age);
+std::string loginClearCookie(const Config& config, std::string_view name);
+
+}  // namespace latchkey

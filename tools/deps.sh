@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build and the tests need, and the npm test tools.
+# Idempotent: does nothing when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  g++ make pkg-config
+  libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev libgtest-dev
+  nginx-light curl ca-certificates openssl
+  nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# A machine may carry its own Node.js outside Debian's packages: accept it.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts the packaged servers; the tests run their own on free ports.
+  for svc in nginx apache2; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
+fi
+
+if [[ -f tests/package-lock.json ]]; then
+  if [[ ! -d tests/node_modules ]] || [[ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]]; then
+    echo "deps: npm ci (tests/)"
+    (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
