@@ -21,8 +21,8 @@ std::string randomToken(size_t n_bytes);
 
 std::array<uint8_t, 32> sha256(std::string_view data);
 
-// HMAC-SHA256 with EVP_MAC. The per-key context is prepared once; mac() is thread-safe and
-// does not allocate OpenSSL objects per call beyond a thread-local context.
+// HMAC-SHA256 with EVP_MAC. The keyed context is prepared once at construction; mac() is
+// thread-safe and reuses pooled copies of it, so the steady state allocates nothing per call.
 class HmacSha256 {
  public:
   explicit HmacSha256(std::string_view key);
@@ -39,12 +39,14 @@ class HmacSha256 {
   std::unique_ptr<Impl> impl_;  // pimpl keeps OpenSSL types out of this header
 };
 
-// RFC 5869 HKDF-SHA256.
+// RFC 5869 HKDF-SHA256 via EVP_KDF "HKDF". An empty salt means HashLen zero bytes (§2.2).
+// Returns an empty string only if OpenSSL fails or length > 255 * 32.
 std::string hkdfSha256(std::string_view key, std::string_view salt, std::string_view info,
                        size_t length);
 
 // AES-256-GCM. seal returns nonce(12) || ciphertext || tag(16). open returns nullopt when
-// the key, the AAD or any byte of the input is wrong.
+// the key, the AAD or any byte of the input is wrong. seal returns an empty string only when
+// key32 is not 32 bytes or OpenSSL fails (a real output is never shorter than 28 bytes).
 std::string aesGcmSeal(std::string_view key32, std::string_view plaintext, std::string_view aad);
 std::optional<std::string> aesGcmOpen(std::string_view key32, std::string_view sealed,
                                       std::string_view aad);
