@@ -15,15 +15,18 @@
 namespace latchkey {
 
 class RefreshCoordinator;
+class ReplayGuard;
 
 struct Deps {
   const Config& config;
+  const CookieNames& cookie_names;
   const CookieCodec& cookies;
   IdentityProvider& provider;
   const Clock& clock;
   const Logger& log;
   const Pages& pages;
   RefreshCoordinator& refresher;
+  ReplayGuard& used_states;
 };
 
 // Exact dispatch on (method, path); HTML 404 / 405 with Allow otherwise.
@@ -37,6 +40,12 @@ Response handleLogout(const Request& request, Deps& deps);
 Response handleAuth(const Request& request, Deps& deps);
 Response handleUserinfo(const Request& request, Deps& deps);
 Response handleHealthz(const Request& request, Deps& deps);
+
+// The page for a failed sign-in step: status (400/401/403/502), what happened and what to do.
+ErrorPage errorPageFor(const Error& error, const Config& config);
+
+// allowed_domains / allowed_emails: Errc::kEmailNotAllowed / kEmailNotVerified, or ok.
+Status checkEmailPolicy(const Config& config, std::string_view email, bool email_verified);
 
 // "rd" check: a local absolute path, or "/" when it could lead anywhere else.
 std::string safeReturnPath(std::string_view rd);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "latchkey/config.h"
 #include "latchkey/http.h"
@@ -22,8 +23,9 @@ struct ErrorPage {
 class Pages {
  public:
   // Loads and checks templates_dir when set; a broken template is a start-up error
-  // (problems are returned as "templates_dir: ..." lines).
+  // (problems are appended as "templates_dir: ..." lines and nullptr is returned).
   static std::unique_ptr<Pages> load(const Config& config, std::vector<std::string>& problems);
+  ~Pages();
 
   Response signedOut() const;
   Response signedIn(std::string_view email, std::string_view name,
@@ -32,18 +34,17 @@ class Pages {
   Response notFound() const;
   Response methodNotAllowed(std::string_view allow) const;
 
- private:
-  Pages() = default;
-  Response render(int status, std::string_view template_name,
-                  const std::map<std::string, std::string>& values) const;
+  struct Impl;
 
-  std::string login_url_;
-  std::string logout_url_;
-  std::string provider_name_;
-  std::map<std::string, std::string> templates_;  // name -> template text
+ private:
+  explicit Pages(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
-// Cache-Control: no-store, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, CSP.
-void addSecurityHeaders(Response& response);
+// Cache-Control: no-store, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, and a
+// Content-Security-Policy that allows nothing but what latchkey's pages use.
+void addSecurityHeaders(Response& response, std::string_view csp);
+inline constexpr std::string_view kNoContentCsp =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 }  // namespace latchkey

@@ -1,0 +1,163 @@
+// GET /login/authorized: the OAuth callback. Checks, in order: provider error, state and
+// code present, this flow's login cookie present, authentic and fresh, state equal (constant
+// time), flow not already completed; then the provider redeems the code and verifies the
+// identity; then the e-mail policy. Only then is a session issued. Every refusal is logged
+// with its reason and answered with a page that says what to do; no session is set.
+#include <string>
+
+#include "latchkey/app.h"
+#include "latchkey/crypto.h"
+#include "latchkey/log.h"
+#include "latchkey/replay_guard.h"
+
+namespace latchkey {
+namespace {
+
+// Browsers keep cookies to about 4 KB; beyond that one would be silently dropped.
+constexpr size_t kMaxCookieBytes = 4000;
+
+// The provider's error code is shown and logged: keep it to the RFC 6749 §4.1.2.1
+// character set and a sane length, so it can carry nothing else.
+std::string sanitizeErrorCode(std::string_view code) {
+  std::string out;
+  for (char c : code.substr(0, 64)) {
+    if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+struct Refusal {
+  Error error;
+  std::optional<std::string> clear_login_cookie;  // this flow's cookie, when known
+};
+
+Response refuse(const Request& request, Deps& deps, const Refusal& refusal) {
+  deps.log.log(LogLevel::kWarn, "sign_in_failed",
+               {{"client", request.client_address},
+                {"reason", errcName(refusal.error.code)},
+                {"detail", refusal.error.detail}});
+  Response response = deps.pages.error(errorPageFor(refusal.error, deps.config));
+  if (refusal.clear_login_cookie) {
+    response.addHeader("Set-Cookie", loginClearCookie(deps.config, *refusal.clear_login_cookie));
+  }
+  return response;
+}
+
+bool anyLoginCookie(const Request& request, const CookieNames& names) {
+  for (const auto& cookie : request.cookies) {
+    if (cookie.first.starts_with(names.login_prefix)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Response handleCallback(const Request& request, Deps& deps) {
+  const int64_t now = deps.clock.now();
+  const auto state = request.queryParam("state");
+  const std::string cookie_name = state ? loginCookieName(deps.config, *state) : std::string();
+
+  if (auto provider_error = request.queryParam("error")) {
+    // error_description is attacker-controllable text: logged escaped, never shown raw.
+    std::string code = sanitizeErrorCode(*provider_error);
+    return refuse(request, deps,
+                  {makeError(Errc::kProviderReturnedError, code),
+                   state && request.cookie(cookie_name) ? std::optional(cookie_name)
+                                                        : std::nullopt});
+  }
+  if (!state || state->empty()) {
+    return refuse(request, deps, {makeError(Errc::kStateMissing, "no state parameter"), {}});
+  }
+  const auto code = request.queryParam("code");
+  if (!code || code->empty()) {
+    return refuse(request, deps, {makeError(Errc::kCodeMissing, "no code parameter"), {}});
+  }
+  const auto login_value = request.cookie(cookie_name);
+  if (!login_value) {
+    // With other flows' cookies present, the state belongs to none of them.
+    if (anyLoginCookie(request, deps.cookie_names)) {
+      return refuse(request, deps,
+                    {makeError(Errc::kStateMismatch, "no sign-in in this browser has this state"),
+                     {}});
+    }
+    return refuse(request, deps,
+                  {makeError(Errc::kLoginCookieMissing, "no login cookie in the request"), {}});
+  }
+  auto login = deps.cookies.openLogin(*login_value, now);
+  if (!login) {
+    const Errc reason = login.error().code == Errc::kCookieExpired ? Errc::kLoginExpired
+                                                                   : Errc::kLoginCookieMissing;
+    return refuse(request, deps,
+                  {makeError(reason, "login cookie: " + std::string(errcName(login.error().code))),
+                   cookie_name});
+  }
+  if (!constantTimeEquals(login->state, *state)) {
+    return refuse(request, deps,
+                  {makeError(Errc::kStateMismatch, "state differs from the login cookie's"),
+                   cookie_name});
+  }
+  if (!deps.used_states.firstUse(login->state, login->expires_at, now)) {
+    return refuse(request, deps,
+                  {makeError(Errc::kStateMismatch, "this sign-in was already completed (replay)"),
+                   cookie_name});
+  }
+
+  auto sign_in = deps.provider.redeemCode({std::string(*code), login->code_verifier, login->nonce});
+  if (!sign_in) {
+    return refuse(request, deps, {sign_in.error(), cookie_name});
+  }
+  const Identity& who = sign_in->identity;
+  if (Status policy = checkEmailPolicy(deps.config, who.email, who.email_verified); !policy) {
+    deps.log.log(LogLevel::kWarn, "sign_in_refused",
+                 {{"client", request.client_address},
+                  {"reason", errcName(policy.error().code)},
+                  {"sub", who.sub},
+                  {"email", who.email}});
+    Response response = deps.pages.error(errorPageFor(policy.error(), deps.config));
+    response.addHeader("Set-Cookie", loginClearCookie(deps.config, cookie_name));
+    return response;
+  }
+
+  Session session;
+  session.sub = who.sub;
+  session.email = who.email;
+  session.email_verified = who.email_verified;
+  session.name = who.name;
+  session.picture = who.picture;
+  session.issued_at = now;
+  session.expires_at = now + deps.config.session_lifetime;
+  session.access_token = sign_in->tokens.access_token;
+  session.refresh_token = sign_in->tokens.refresh_token;
+  // Without a refresh token there is nothing to refresh: don't mark the access token as
+  // due, or every later request would decrypt the cookie for nothing.
+  session.access_expires_at =
+      session.refresh_token.empty() ? 0 : sign_in->tokens.access_expires_at;
+  std::string sealed = deps.cookies.sealSession(session);
+  if (sealed.size() > kMaxCookieBytes) {
+    // Very large provider tokens: keep the identity, drop the tokens rather than lose the
+    // whole cookie in the browser.
+    deps.log.log(LogLevel::kWarn, "tokens_dropped",
+                 {{"sub", session.sub}, {"detail", "session cookie would exceed 4 KB"}});
+    session.access_token.clear();
+    session.refresh_token.clear();
+    session.access_expires_at = 0;
+    sealed = deps.cookies.sealSession(session);
+  }
+
+  Response response;
+  response.status = 302;
+  response.addHeader("Location", login->return_to);
+  response.addHeader("Cache-Control", "no-store");
+  response.addHeader("Set-Cookie", loginClearCookie(deps.config, cookie_name));
+  response.addHeader("Set-Cookie",
+                     sessionSetCookie(deps.config, sealed, deps.config.session_lifetime));
+  deps.log.log(LogLevel::kInfo, "sign_in",
+               {{"client", request.client_address}, {"sub", session.sub}, {"email", session.email}});
+  return response;
+}
+
+}  // namespace latchkey

@@ -1,0 +1,181 @@
+// latchkey: command line, start-up checks, then FastCGI (or one CGI request).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "latchkey/app.h"
+#include "latchkey/http_client.h"
+#include "latchkey/identity_provider.h"
+#include "latchkey/log.h"
+#include "latchkey/pages.h"
+#include "latchkey/refresh_coordinator.h"
+#include "latchkey/replay_guard.h"
+#include "latchkey/server.h"
+#include "latchkey/session.h"
+
+namespace latchkey {
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: latchkey --config FILE [--listen ADDR] [--threads N] [--socket-mode MODE]\n"
+    "                [--socket-group NAME]\n"
+    "       latchkey --config FILE --check\n"
+    "       latchkey --version | --help\n"
+    "\n"
+    "  --config FILE        configuration file (key = value); LATCHKEY_<KEY> variables\n"
+    "                       override it; without --config the environment alone is used\n"
+    "  --listen ADDR        unix:/run/latchkey/latchkey.sock or 127.0.0.1:9000; without it,\n"
+    "                       the FastCGI socket inherited on fd 0 or from systemd\n"
+    "  --threads N          worker threads (default: 2 x CPU cores)\n"
+    "  --socket-mode MODE   mode of a unix socket, octal (default 0660)\n"
+    "  --socket-group NAME  group of a unix socket (the web server's group)\n"
+    "  --check              validate the configuration, reach the provider, test the client\n"
+    "                       credentials; exit 0 when all is well, 1 otherwise\n"
+    "\n"
+    "Started as CGI (GATEWAY_INTERFACE set, fd 0 not a socket) it answers one request.\n"
+    "Configuration keys:";
+
+struct Options {
+  std::optional<std::string> config_path;
+  ServerOptions server;
+  bool check = false;
+};
+
+// Parses argv. In CGI mode the web server may pass words of the query string as extra
+// arguments (RFC 3875 §4.4): those are ignored rather than refused.
+std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit_code) {
+  Options options;
+  exit_code = 1;
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    const bool takes_value = arg == "--config" || arg == "--listen" || arg == "--threads" ||
+                             arg == "--socket-mode" || arg == "--socket-group";
+    if (takes_value && i + 1 >= args.size()) {
+      std::cerr << "latchkey: " << arg << " needs a value\n";
+      return std::nullopt;
+    }
+    const std::string value = takes_value ? std::string(args[++i]) : std::string();
+    char* end = nullptr;
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      for (const std::string& key : configKeys()) {
+        std::cout << ' ' << key;
+      }
+      std::cout << "\nSee latchkey(8) and README.md.\n";
+      exit_code = 0;
+      return std::nullopt;
+    } else if (arg == "--version") {
+      std::cout << "latchkey " LATCHKEY_VERSION "\n";
+      exit_code = 0;
+      return std::nullopt;
+    } else if (arg == "--check") {
+      options.check = true;
+    } else if (arg == "--config") {
+      options.config_path = value;
+    } else if (arg == "--listen") {
+      options.server.listen = value;
+    } else if (arg == "--threads") {
+      const long n = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || n < 1 || n > 1024) {
+        std::cerr << "latchkey: --threads must be a number from 1 to 1024\n";
+        return std::nullopt;
+      }
+      options.server.threads = static_cast<int>(n);
+    } else if (arg == "--socket-mode") {
+      const long mode = std::strtol(value.c_str(), &end, 8);
+      if (value.empty() || *end != '\0' || mode < 0 || mode > 0777) {
+        std::cerr << "latchkey: --socket-mode must be an octal mode such as 0660\n";
+        return std::nullopt;
+      }
+      options.server.socket_mode = static_cast<mode_t>(mode);
+    } else if (arg == "--socket-group") {
+      options.server.socket_group = value;
+    } else if (!cgi) {
+      std::cerr << "latchkey: unknown argument '" << arg << "'; see latchkey --help\n";
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+int runMain(int argc, char** argv) {
+  const bool cgi = isCgiInvocation();
+  int exit_code = 1;
+  auto options = parseArguments(argc, argv, cgi, exit_code);
+  if (!options) {
+    return exit_code;
+  }
+
+  ConfigLoad loaded = loadConfig(options->config_path, processEnvironment());
+  std::vector<std::string> problems = loaded.problems;
+  std::unique_ptr<Pages> pages;
+  if (loaded.config) {
+    pages = Pages::load(*loaded.config, problems);
+  }
+  if (!problems.empty() || !loaded.config || !pages) {
+    for (const std::string& problem : problems) {
+      std::cerr << "latchkey: " << problem << '\n';
+    }
+    std::cerr << "latchkey: configuration refused (" << problems.size()
+              << (problems.size() == 1 ? " problem" : " problems") << "); not starting\n";
+    return 1;
+  }
+  const Config& config = *loaded.config;
+  const Logger log(config.log_level);
+
+  initHttpClientLibrary();
+  CurlHttpClient http({config.ca_file, config.http_timeout, true});
+  SystemClock clock;
+  auto provider = makeIdentityProvider(config, http, clock);
+
+  if (options->check) {
+    auto report = provider->check();
+    if (!report) {
+      std::cerr << "latchkey: check failed: " << errcName(report.error().code) << ": "
+                << report.error().detail << '\n';
+      return 1;
+    }
+    std::cout << *report << "configuration OK\n";
+    return 0;
+  }
+
+  const CookieNames cookie_names = cookieNames(config);
+  const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous);
+  RefreshCoordinator refresher;
+  ReplayGuard used_states;
+  Deps deps{config, cookie_names, codec, *provider, clock, log, *pages, refresher, used_states};
+
+  const RequestHandler handler = [&deps](const ParamMap& params, std::string_view body) {
+    auto request = requestFromParams(params, body, deps.config.base_path);
+    if (!request) {
+      deps.log.log(LogLevel::kInfo, "bad_request",
+                   {{"reason", errcName(request.error().code)},
+                    {"detail", request.error().detail}});
+      return deps.pages.error(errorPageFor(request.error(), deps.config));
+    }
+    return route(*request, deps);
+  };
+
+  if (cgi) {
+    return runCgi(handler, log);
+  }
+  auto listen_fd = openListenSocket(options->server);
+  if (!listen_fd) {
+    std::cerr << "latchkey: " << listen_fd.error().detail << '\n';
+    return 1;
+  }
+  return runFastCgi(*listen_fd, options->server, handler, log);
+}
+
+}  // namespace latchkey
+
+int main(int argc, char** argv) { return latchkey::runMain(argc, argv); }

@@ -1,0 +1,27 @@
+#include "latchkey/replay_guard.h"
+
+#include "latchkey/crypto.h"
+
+namespace latchkey {
+
+bool ReplayGuard::firstUse(std::string_view state, int64_t expires_at, int64_t now) {
+  const auto digest = sha256(state);
+  std::string key(digest.begin(), digest.end());
+  std::lock_guard lock(mutex_);
+  if (seen_.size() >= kMaxEntries) {
+    std::erase_if(seen_, [now](const auto& entry) { return entry.second <= now; });
+  }
+  if (seen_.size() >= kMaxEntries) {
+    // Still full of live entries: forget them all rather than grow without bound. The
+    // provider's own one-time code check remains the last line of defence.
+    seen_.clear();
+  }
+  auto [it, inserted] = seen_.try_emplace(std::move(key), expires_at);
+  if (!inserted && it->second <= now) {
+    it->second = expires_at;  // an expired entry: the login cookie is dead anyway
+    return true;
+  }
+  return inserted;
+}
+
+}  // namespace latchkey
