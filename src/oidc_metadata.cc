@@ -1,0 +1,226 @@
+#include "oidc_metadata.h"
+
+#include <utility>
+
+#include <rapidjson/document.h>
+
+#include "latchkey/json.h"
+
+namespace latchkey {
+
+namespace {
+
+using JwksPtr = std::shared_ptr<const JwkSet>;
+
+std::vector<std::string> stringArray(const rapidjson::Value& object, const char* name) {
+  std::vector<std::string> out;
+  if (const rapidjson::Value* array = json::getArray(object, name)) {
+    for (const auto& item : array->GetArray()) {
+      if (item.IsString()) {
+        out.emplace_back(item.GetString(), item.GetStringLength());
+      }
+    }
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  for (const auto& item : list) {
+    if (item == value) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reads an endpoint: required ones must exist; every present one must be https (or
+// loopback http), because tokens and codes travel to it.
+bool readEndpoint(const rapidjson::Value& doc, const char* name, bool required, std::string& out,
+                  std::string& problem) {
+  if (!doc.HasMember(name) || doc[name].IsNull()) {
+    if (required) {
+      problem = std::string("discovery document has no ") + name;
+      return false;
+    }
+    return true;
+  }
+  auto value = json::getString(doc, name);
+  if (!value || !isAllowedProviderUrl(*value)) {
+    problem = std::string("discovery ") + name + " is not an https URL";
+    return false;
+  }
+  out = *value;
+  return true;
+}
+
+// Resets the in-flight flag and wakes the waiters even if the fetch unwinds.
+class InFlightGuard {
+ public:
+  InFlightGuard(bool& flag, std::condition_variable& done) : flag_(flag), done_(done) {
+    flag_ = true;
+  }
+  ~InFlightGuard() {
+    flag_ = false;
+    done_.notify_all();
+  }
+  InFlightGuard(const InFlightGuard&) = delete;
+  InFlightGuard& operator=(const InFlightGuard&) = delete;
+
+ private:
+  bool& flag_;
+  std::condition_variable& done_;
+};
+
+}  // namespace
+
+std::string discoveryUrl(std::string_view issuer) {
+  if (!issuer.empty() && issuer.back() == '/') {
+    issuer.remove_suffix(1);
+  }
+  return std::string(issuer) + "/.well-known/openid-configuration";
+}
+
+Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_view issuer) {
+  if (response.status != 200) {
+    return makeError(Errc::kDiscoveryFailed,
+                     "discovery answered " + std::to_string(response.status) + " (expected 200)");
+  }
+  rapidjson::Document doc;
+  if (!json::parseObject(response.body, doc)) {
+    return makeError(Errc::kDiscoveryFailed, "discovery document is not a JSON object");
+  }
+  OidcDiscovery out;
+  auto doc_issuer = json::getString(doc, "issuer");
+  if (!doc_issuer) {
+    return makeError(Errc::kDiscoveryFailed, "discovery document has no string issuer");
+  }
+  // Discovery §4.3: exactly equal, not normalised, or ID tokens would be checked against
+  // an issuer the operator never configured.
+  if (*doc_issuer != issuer) {
+    return makeError(Errc::kDiscoveryIssuerMismatch,
+                     "discovery issuer \"" + sanitizeForLog(*doc_issuer) +
+                         "\" is not the configured issuer \"" + sanitizeForLog(issuer) + "\"");
+  }
+  out.issuer = *doc_issuer;
+  std::string problem;
+  if (!readEndpoint(doc, "authorization_endpoint", true, out.authorization_endpoint, problem) ||
+      !readEndpoint(doc, "token_endpoint", true, out.token_endpoint, problem) ||
+      !readEndpoint(doc, "jwks_uri", true, out.jwks_uri, problem) ||
+      !readEndpoint(doc, "userinfo_endpoint", false, out.userinfo_endpoint, problem) ||
+      !readEndpoint(doc, "revocation_endpoint", false, out.revocation_endpoint, problem)) {
+    return makeError(Errc::kDiscoveryFailed, std::move(problem));
+  }
+  // Discovery §3: absent means client_secret_basic. Use post only when basic is not offered.
+  const auto methods = stringArray(doc, "token_endpoint_auth_methods_supported");
+  if (!methods.empty() && !contains(methods, "client_secret_basic") &&
+      contains(methods, "client_secret_post")) {
+    out.token_auth = ClientAuthMethod::kClientSecretPost;
+  }
+  out.signing_algs = stringArray(doc, "id_token_signing_alg_values_supported");
+  return out;
+}
+
+OidcMetadataCache::OidcMetadataCache(std::string issuer, HttpClient& http, const Clock& clock)
+    : issuer_(std::move(issuer)), http_(http), clock_(clock) {}
+
+Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::discovery() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (discovery_ && clock_.now() - discovery_fetched_at_ < kMetadataLifetimeSeconds) {
+      return discovery_;
+    }
+  }
+  // Fetched without the lock: at expiry two threads may both fetch, which is harmless.
+  HttpRequest request;
+  request.url = discoveryUrl(issuer_);
+  auto response = http_.send(request);
+  if (!response) {
+    return response.error();
+  }
+  auto parsed = parseDiscovery(*response, issuer_);
+  if (!parsed) {
+    return parsed.error();
+  }
+  auto snapshot = std::make_shared<const OidcDiscovery>(std::move(parsed).value());
+  std::lock_guard<std::mutex> lock(mutex_);
+  discovery_ = snapshot;
+  discovery_fetched_at_ = clock_.now();
+  return snapshot;
+}
+
+Result<JwksPtr> OidcMetadataCache::downloadJwks() {
+  auto meta = discovery();
+  if (!meta) {
+    return meta.error();
+  }
+  HttpRequest request;
+  request.url = (*meta)->jwks_uri;
+  auto response = http_.send(request);
+  if (!response) {
+    return response.error();
+  }
+  if (response->status != 200) {
+    return makeError(Errc::kJwksInvalid,
+                     "jwks_uri answered " + std::to_string(response->status) + " (expected 200)");
+  }
+  auto keys = parseJwks(response->body);
+  if (!keys) {
+    return keys.error();
+  }
+  return std::make_shared<const JwkSet>(std::move(keys).value());
+}
+
+Result<JwksPtr> OidcMetadataCache::fetchJwksSingleFlight(std::unique_lock<std::mutex>& lock) {
+  if (jwks_in_flight_) {
+    // Another thread is fetching: wait for its result rather than fetching a second time.
+    const uint64_t before = jwks_fetch_count_;
+    jwks_done_.wait(lock, [&] { return jwks_fetch_count_ != before; });
+    if (last_jwks_error_) {
+      return *last_jwks_error_;
+    }
+    return jwks_;
+  }
+  Result<JwksPtr> fetched = makeError(Errc::kInternal, "JWKS fetch did not run");
+  {
+    InFlightGuard guard(jwks_in_flight_, jwks_done_);
+    lock.unlock();
+    fetched = downloadJwks();
+    lock.lock();
+    ++jwks_fetch_count_;
+    if (fetched) {
+      jwks_ = *fetched;
+      jwks_fetched_at_ = clock_.now();
+      last_jwks_error_.reset();
+    } else {
+      last_jwks_error_ = fetched.error();
+    }
+  }
+  return fetched;
+}
+
+Result<JwksPtr> OidcMetadataCache::jwks() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (jwks_ && clock_.now() - jwks_fetched_at_ < kMetadataLifetimeSeconds) {
+    return jwks_;
+  }
+  return fetchJwksSingleFlight(lock);
+}
+
+Result<JwksPtr> OidcMetadataCache::refetchJwks(const JwksPtr& seen) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (jwks_ && jwks_ != seen) {
+    return jwks_;  // someone already fetched a newer set
+  }
+  if (!jwks_in_flight_) {
+    // A flood of tokens with made-up kids must not turn into a flood of JWKS fetches.
+    const int64_t now = clock_.now();
+    if (last_refetch_at_ && now - *last_refetch_at_ < kJwksRefetchIntervalSeconds) {
+      return seen;
+    }
+    last_refetch_at_ = now;
+  }
+  return fetchJwksSingleFlight(lock);
+}
+
+}  // namespace latchkey
+

@@ -1,0 +1,80 @@
+// OpenID Connect Discovery 1.0 and the provider's JWKS, fetched and cached per process.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "latchkey/clock.h"
+#include "latchkey/http_client.h"
+#include "latchkey/jose.h"
+#include "latchkey/result.h"
+#include "token_response.h"
+
+namespace latchkey {
+
+struct OidcDiscovery {
+  std::string issuer;
+  std::string authorization_endpoint;
+  std::string token_endpoint;
+  std::string jwks_uri;
+  std::string userinfo_endpoint;    // empty when not advertised
+  std::string revocation_endpoint;  // empty when not advertised
+  ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretBasic;
+  std::vector<std::string> signing_algs;  // may be empty
+};
+
+// ISSUER/.well-known/openid-configuration, with one trailing '/' of the issuer dropped
+// (Discovery §4.1).
+std::string discoveryUrl(std::string_view issuer);
+
+// Discovery §4.3: the document's issuer must equal the configured one exactly
+// (kDiscoveryIssuerMismatch); endpoints must be https or loopback http; anything else
+// wrong is kDiscoveryFailed.
+Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_view issuer);
+
+// Thread-safe cache of discovery and JWKS. Readers get immutable shared_ptr snapshots, so
+// nothing is locked while a snapshot is in use. Entries live kMetadataLifetimeSeconds.
+// JWKS fetches are single-flight: while one thread fetches, others that need the keys wait
+// for its result instead of fetching too. A refetch because of an unknown kid happens at
+// most once per kJwksRefetchIntervalSeconds.
+class OidcMetadataCache {
+ public:
+  static constexpr int64_t kMetadataLifetimeSeconds = 3600;
+  static constexpr int64_t kJwksRefetchIntervalSeconds = 10;
+
+  OidcMetadataCache(std::string issuer, HttpClient& http, const Clock& clock);
+
+  // Failures are not cached: the next call tries again.
+  Result<std::shared_ptr<const OidcDiscovery>> discovery();
+  Result<std::shared_ptr<const JwkSet>> jwks();
+  // `seen` is the snapshot in which a kid was not found. Returns a newer snapshot when one
+  // exists or could be fetched; `seen` itself when rate-limited (the caller then gives up).
+  Result<std::shared_ptr<const JwkSet>> refetchJwks(const std::shared_ptr<const JwkSet>& seen);
+
+ private:
+  Result<std::shared_ptr<const JwkSet>> fetchJwksSingleFlight(std::unique_lock<std::mutex>& lock);
+  Result<std::shared_ptr<const JwkSet>> downloadJwks();
+
+  const std::string issuer_;
+  HttpClient& http_;
+  const Clock& clock_;
+
+  std::mutex mutex_;
+  std::condition_variable jwks_done_;
+  std::shared_ptr<const OidcDiscovery> discovery_;
+  int64_t discovery_fetched_at_ = 0;
+  std::shared_ptr<const JwkSet> jwks_;
+  int64_t jwks_fetched_at_ = 0;
+  bool jwks_in_flight_ = false;
+  uint64_t jwks_fetch_count_ = 0;  // completed fetches, to wake waiters
+  std::optional<Error> last_jwks_error_;
+  std::optional<int64_t> last_refetch_at_;
+};
+
+}  // namespace latchkey

@@ -1,0 +1,233 @@
+#include "token_response.h"
+
+#include <strings.h>
+
+#include <rapidjson/document.h>
+
+#include "latchkey/encoding.h"
+#include "latchkey/json.h"
+
+namespace latchkey {
+
+namespace {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool startsWithIgnoreCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && equalsIgnoreCase(text.substr(0, prefix.size()), prefix);
+}
+
+bool isLoopbackHost(std::string_view host) {
+  if (equalsIgnoreCase(host, "localhost") || host == "[::1]") {
+    return true;
+  }
+  // 127.0.0.0/8 as a dotted quad.
+  if (host.substr(0, 4) != "127.") {
+    return false;
+  }
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+// Some providers send expires_in as "3600": accept a short digit string, nothing else.
+std::optional<int64_t> expiresIn(const rapidjson::Value& object, bool& bad) {
+  bad = false;
+  if (!object.HasMember("expires_in") || object["expires_in"].IsNull()) {
+    return std::nullopt;
+  }
+  if (auto number = json::getInt(object, "expires_in")) {
+    if (*number < 0) {
+      bad = true;
+      return std::nullopt;
+    }
+    return number;
+  }
+  if (auto text = json::getString(object, "expires_in")) {
+    if (text->empty() || text->size() > 9) {
+      bad = true;
+      return std::nullopt;
+    }
+    int64_t value = 0;
+    for (char c : *text) {
+      if (c < '0' || c > '9') {
+        bad = true;
+        return std::nullopt;
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
+  }
+  bad = true;
+  return std::nullopt;
+}
+
+Error errorFromCode(std::string_view code, const rapidjson::Value& object,
+                    const TokenParseOptions& options, long status) {
+  std::string detail = "token endpoint answered " + std::to_string(status) + " error=" +
+                       sanitizeForLog(code, 64);
+  if (auto description = json::getString(object, "error_description")) {
+    detail += " (" + sanitizeForLog(*description) + ")";
+  }
+  if (code == "invalid_client" || code == "unauthorized_client" ||
+      code == "incorrect_client_credentials") {
+    return makeError(Errc::kTokenEndpointRefusedClient, std::move(detail));
+  }
+  if (code == "invalid_grant" || code == "bad_verification_code") {
+    return makeError(options.invalid_grant, std::move(detail));
+  }
+  return makeError(Errc::kProviderBadResponse, std::move(detail));
+}
+
+}  // namespace
+
+std::string formBody(const FormFields& fields) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    if (!body.empty()) {
+      body += '&';
+    }
+    body += urlEncode(name);
+    body += '=';
+    body += urlEncode(value);
+  }
+  return body;
+}
+
+HttpRequest tokenEndpointRequest(const std::string& url, FormFields fields,
+                                 ClientAuthMethod method, const std::string& client_id,
+                                 const std::string& client_secret) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url;
+  request.headers.emplace_back("Accept", "application/json");
+  request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  if (method == ClientAuthMethod::kClientSecretBasic) {
+    // RFC 6749 §2.3.1: both parts are form-encoded before joining, so a ':' in the id survives.
+    request.headers.emplace_back(
+        "Authorization", "Basic " + base64Encode(urlEncode(client_id) + ":" + urlEncode(client_secret)));
+  } else {
+    fields.emplace_back("client_id", client_id);
+    fields.emplace_back("client_secret", client_secret);
+  }
+  request.body = formBody(fields);
+  return request;
+}
+
+std::optional<std::string> tokenErrorCode(const HttpResponse& response) {
+  rapidjson::Document doc;
+  if (!json::parseObject(response.body, doc)) {
+    return std::nullopt;
+  }
+  if (auto code = json::getString(doc, "error")) {
+    return std::string(*code);
+  }
+  return std::nullopt;
+}
+
+Result<TokenResponse> parseTokenResponse(const HttpResponse& response,
+                                         const TokenParseOptions& options) {
+  const std::string status = std::to_string(response.status);
+  rapidjson::Document doc;
+  const bool is_json = json::parseObject(response.body, doc);
+  if (is_json) {
+    if (auto code = json::getString(doc, "error")) {
+      return errorFromCode(*code, doc, options, response.status);
+    }
+  }
+  if (response.status >= 500) {
+    return makeError(Errc::kProviderBadResponse, "token endpoint answered " + status);
+  }
+  if (!is_json) {
+    return makeError(Errc::kProviderBadResponse,
+                     "token endpoint answered " + status + " with a body that is not a JSON object");
+  }
+  if (response.status != 200) {
+    return makeError(Errc::kProviderBadResponse,
+                     "token endpoint answered " + status + " without an error code");
+  }
+
+  TokenResponse out;
+  auto access_token = json::getString(doc, "access_token");
+  if (!access_token || access_token->empty()) {
+    return makeError(Errc::kTokenResponseInvalid, "token response has no string access_token");
+  }
+  out.access_token = *access_token;
+  // RFC 6749 §7.1 / RFC 6750: we only know how to use Bearer tokens; the name is
+  // case-insensitive (GitHub sends "bearer").
+  auto token_type = json::getString(doc, "token_type");
+  if (!token_type || !equalsIgnoreCase(*token_type, "Bearer")) {
+    return makeError(Errc::kTokenResponseInvalid,
+                     token_type ? "token_type is " + sanitizeForLog(*token_type, 32) + ", not Bearer"
+                                : "token response has no string token_type");
+  }
+  out.token_type = *token_type;
+  if (doc.HasMember("id_token") && !doc["id_token"].IsNull()) {
+    auto id_token = json::getString(doc, "id_token");
+    if (!id_token) {
+      return makeError(Errc::kTokenResponseInvalid, "id_token is not a string");
+    }
+    out.id_token = *id_token;
+  }
+  if (options.require_id_token && out.id_token.empty()) {
+    return makeError(Errc::kTokenResponseInvalid,
+                     "token response has no id_token (is \"openid\" in scopes?)");
+  }
+  if (doc.HasMember("refresh_token") && !doc["refresh_token"].IsNull()) {
+    auto refresh_token = json::getString(doc, "refresh_token");
+    if (!refresh_token) {
+      return makeError(Errc::kTokenResponseInvalid, "refresh_token is not a string");
+    }
+    out.refresh_token = *refresh_token;
+  }
+  bool bad_expiry = false;
+  out.expires_in = expiresIn(doc, bad_expiry);
+  if (bad_expiry) {
+    return makeError(Errc::kTokenResponseInvalid,
+                     "expires_in is not a non-negative integer or digit string");
+  }
+  return out;
+}
+
+std::string sanitizeForLog(std::string_view text, size_t max) {
+  std::string out;
+  for (char c : text) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    out += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+  }
+  return out;
+}
+
+bool isAllowedProviderUrl(std::string_view url) {
+  if (startsWithIgnoreCase(url, "https://")) {
+    return url.size() > 8;
+  }
+  if (!startsWithIgnoreCase(url, "http://")) {
+    return false;
+  }
+  std::string_view rest = url.substr(7);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    return false;
+  }
+  std::string_view host = authority;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  return isLoopbackHost(host);
+}
+
+}  // namespace latchkey
