@@ -40,7 +40,7 @@ $(BUILD)/obj/%.o: src/%.cc
 
 $(BUILD)/obj/tests/%.o: tests/unit/%.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Itests/unit $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) -Isrc -Itests/unit $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/unit_tests: $(OBJS) $(TEST_OBJS)
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
@@ -52,7 +52,7 @@ $(BUILD)/asan/obj/%.o: src/%.cc
 
 $(BUILD)/asan/obj/tests/%.o: tests/unit/%.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Itests/unit -std=c++20 $(WARN) -pthread $(SAN) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) -Isrc -Itests/unit -std=c++20 $(WARN) -pthread $(SAN) -c -o $@ $<
 
 $(BUILD)/asan/unit_tests: $(ASAN_OBJS) $(ASAN_TOBJS)
 	$(CXX) $(SAN) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)

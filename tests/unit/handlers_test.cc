@@ -1,0 +1,441 @@
+// The routes, driven as plain functions with a fake provider and clock.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "app_test_support.h"
+#include "latchkey/crypto.h"
+
+namespace latchkey {
+namespace {
+
+using testing::cookiePair;
+using testing::headerValues;
+using testing::TestEnv;
+
+// Starts a sign-in and returns the request the browser would send back to the callback.
+Request callbackFor(TestEnv& env, std::string rd = "/") {
+  Deps deps = env.deps();
+  Response login = handleLogin(env.get("/login?rd=" + rd), deps);
+  auto cookies = headerValues(login, "Set-Cookie");
+  EXPECT_FALSE(cookies.empty());
+  auto [name, value] = cookiePair(cookies.back());
+  Request callback =
+      env.get("/login/authorized?code=the-code&state=" + env.provider.last_authorization.state);
+  callback.cookies.emplace_back(name, value);
+  return callback;
+}
+
+// An unknown path is an HTML 404 with the security headers.
+TEST(Router, UnknownPathIsHtml404) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Response r = route(env.get("/nope"), deps);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("Content-Type").value_or(""), "text/html; charset=utf-8");
+  EXPECT_EQ(r.header("X-Frame-Options").value_or(""), "DENY");
+}
+
+// A known route with the wrong method is a 405 that says which methods it takes.
+TEST(Router, WrongMethodIs405WithAllow) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Request request = env.get("/login");
+  request.method = "POST";
+  Response r = route(request, deps);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("Allow").value_or(""), "GET, HEAD");
+}
+
+// /auth answers whatever method the visitor used (auth_request passes the main method).
+TEST(Router, AuthAcceptsAnyMethod) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Request request = env.get("/auth");
+  request.method = "DELETE";
+  EXPECT_EQ(route(request, deps).status, 401);
+}
+
+// Signed out, / offers the sign-in link with the provider's name.
+TEST(Home, SignedOutShowsSignInLink) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Response r = handleHome(env.get("/"), deps);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("href=\"/login\""), std::string::npos);
+  EXPECT_NE(r.body.find("Sign in with idp.example"), std::string::npos);
+  EXPECT_NE(r.header("Content-Security-Policy").value_or("").find("style-src 'sha256-"),
+            std::string::npos);
+}
+
+// Signed in, / says who, with every value escaped.
+TEST(Home, SignedInShowsEscapedIdentity) {
+  TestEnv env;
+  Session s;
+  s.sub = "x";
+  s.email = "a<b>@example.com";
+  s.name = "<script>alert(1)</script>";
+  Request request = env.get("/");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
+  Deps deps = env.deps();
+  Response r = handleHome(request, deps);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("Logged in as a&lt;b&gt;@example.com"), std::string::npos);
+  EXPECT_EQ(r.body.find("<script>alert"), std::string::npos);
+}
+
+// /auth without a cookie is 401 with an empty body.
+TEST(Auth, NoCookieIs401) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Response r = handleAuth(env.get("/auth"), deps);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_TRUE(r.body.empty());
+}
+
+// /auth with a valid session answers 200 with the X-Auth-Request-* headers.
+TEST(Auth, ValidSessionGivesIdentityHeaders) {
+  TestEnv env;
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie());
+  Deps deps = env.deps();
+  Response r = handleAuth(request, deps);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("X-Auth-Request-User").value_or(""), "sub-1");
+  EXPECT_EQ(r.header("X-Auth-Request-Email").value_or(""), "alice@example.com");
+  EXPECT_EQ(r.header("X-Auth-Request-Name").value_or(""), "Alice");
+  EXPECT_TRUE(headerValues(r, "Set-Cookie").empty());
+  EXPECT_EQ(env.provider.refresh_calls, 0);
+}
+
+// A tampered cookie counts as no cookie, and is cleared.
+TEST(Auth, TamperedCookieIs401AndCleared) {
+  TestEnv env;
+  std::string cookie = env.sessionCookie();
+  cookie[cookie.size() / 2] = cookie[cookie.size() / 2] == 'A' ? 'B' : 'A';
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, cookie);
+  Deps deps = env.deps();
+  Response r = handleAuth(request, deps);
+  EXPECT_EQ(r.status, 401);
+  ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
+  EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+}
+
+// A valid session whose address is no longer allowed is 403, not 401.
+TEST(Auth, SessionNoLongerAllowedIs403) {
+  auto config = testing::testConfig();
+  config.allowed_domains = {"corp.example"};
+  TestEnv env(config);
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie());
+  Deps deps = env.deps();
+  EXPECT_EQ(handleAuth(request, deps).status, 403);
+}
+
+// An expired access token with a refresh token is refreshed once, and the new session
+// comes back as exactly one Set-Cookie.
+TEST(Auth, ExpiredAccessTokenIsRefreshed) {
+  TestEnv env;
+  Session s;
+  s.sub = "sub-1";
+  s.email = "alice@example.com";
+  s.access_token = "access-1";
+  s.refresh_token = "refresh-1";
+  s.access_expires_at = env.clock.now() - 1;
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
+  Deps deps = env.deps();
+  Response r = handleAuth(request, deps);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(env.provider.refresh_calls, 1);
+  EXPECT_EQ(env.provider.last_refresh_token, "refresh-1");
+  auto cookies = headerValues(r, "Set-Cookie");
+  ASSERT_EQ(cookies.size(), 1u);
+  auto reopened = env.codec.openSession(cookiePair(cookies[0]).second, env.clock.now());
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->access_token, "access-2");
+  EXPECT_EQ(reopened->refresh_token, "refresh-2");
+}
+
+// A failed refresh ends the session.
+TEST(Auth, FailedRefreshEndsSession) {
+  TestEnv env;
+  env.provider.refresh_result = makeError(Errc::kRefreshFailed, "invalid_grant");
+  Session s;
+  s.sub = "sub-1";
+  s.refresh_token = "refresh-1";
+  s.access_expires_at = env.clock.now() - 1;
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
+  Deps deps = env.deps();
+  Response r = handleAuth(request, deps);
+  EXPECT_EQ(r.status, 401);
+  ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
+  EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+}
+
+// Many requests with the same expiring session refresh once, not once each.
+TEST(Auth, ConcurrentRefreshIsSingleFlight) {
+  TestEnv env;
+  env.provider.refresh_delay = std::chrono::milliseconds(100);
+  Session s;
+  s.sub = "sub-1";
+  s.refresh_token = "refresh-1";
+  s.access_expires_at = env.clock.now() - 1;
+  const std::string cookie = env.sessionCookie(s);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      Request request = env.get("/auth");
+      request.cookies.emplace_back(env.names.session, cookie);
+      Deps deps = env.deps();
+      if (handleAuth(request, deps).status == 200) {
+        ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(ok, 8);
+  EXPECT_EQ(env.provider.refresh_calls, 1);
+}
+
+// /login sends the browser to the provider with S256 PKCE and sets a login cookie
+// scoped to the login routes.
+TEST(Login, RedirectsWithPkceAndSetsLoginCookie) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Response r = handleLogin(env.get("/login?rd=/app/page"), deps);
+  EXPECT_EQ(r.status, 302);
+  const auto& auth = env.provider.last_authorization;
+  EXPECT_GE(auth.state.size(), 22u);  // >= 128 bits in base64url
+  EXPECT_NE(auth.state, auth.nonce);
+  EXPECT_EQ(auth.code_challenge.size(), 43u);
+  auto cookies = headerValues(r, "Set-Cookie");
+  ASSERT_EQ(cookies.size(), 1u);
+  EXPECT_NE(cookies[0].find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookies[0].find("SameSite=Lax"), std::string::npos);
+  EXPECT_NE(cookies[0].find("Path=/login"), std::string::npos);
+  auto login = env.codec.openLogin(cookiePair(cookies[0]).second, env.clock.now());
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->return_to, "/app/page");
+  EXPECT_EQ(pkceChallengeS256(login->code_verifier), auth.code_challenge);
+}
+
+// Discovery failing at /login gives the "provider not reachable" page.
+TEST(Login, ProviderDownGives502) {
+  TestEnv env;
+  env.provider.authorization_error = makeError(Errc::kProviderUnreachable, "refused");
+  Deps deps = env.deps();
+  EXPECT_EQ(handleLogin(env.get("/login"), deps).status, 502);
+}
+
+// Old flows beyond the cap are cleared, so the cookie header cannot grow without bound.
+TEST(Login, CapsFlowsInProgress) {
+  TestEnv env;
+  Request request = env.get("/login");
+  for (int i = 0; i < 6; ++i) {
+    Deps deps = env.deps();
+    Response r = handleLogin(env.get("/login"), deps);
+    request.cookies.push_back(cookiePair(headerValues(r, "Set-Cookie").back()));
+    env.clock.advance(1);
+  }
+  Deps deps = env.deps();
+  Response r = handleLogin(request, deps);
+  auto cookies = headerValues(r, "Set-Cookie");
+  ASSERT_EQ(cookies.size(), 4u);  // 3 cleared + the new flow: 3 kept + 1 new = 4
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NE(cookies[i].find("Max-Age=0"), std::string::npos);
+  }
+}
+
+// A complete callback issues the session, deletes this flow's login cookie, lands on rd.
+TEST(Callback, SuccessIssuesSessionAndRedirectsToRd) {
+  TestEnv env;
+  Request callback = callbackFor(env, "/app");
+  Deps deps = env.deps();
+  Response r = handleCallback(callback, deps);
+  ASSERT_EQ(r.status, 302);
+  EXPECT_EQ(r.header("Location").value_or(""), "/app");
+  EXPECT_EQ(env.provider.last_redemption.code, "the-code");
+  auto cookies = headerValues(r, "Set-Cookie");
+  ASSERT_EQ(cookies.size(), 2u);
+  EXPECT_EQ(cookiePair(cookies[0]).first, callback.cookies[0].first);
+  EXPECT_NE(cookies[0].find("Max-Age=0"), std::string::npos);
+  auto [name, value] = cookiePair(cookies[1]);
+  EXPECT_EQ(name, "__Host-latchkey");
+  EXPECT_NE(cookies[1].find("Secure"), std::string::npos);
+  auto session = env.codec.openSession(value, env.clock.now());
+  ASSERT_TRUE(session);
+  EXPECT_EQ(session->email, "alice@example.com");
+  EXPECT_EQ(session->refresh_token, "refresh-1");
+}
+
+// Two tabs start sign-ins; both complete.
+TEST(Callback, TwoTabsBothSucceed) {
+  TestEnv env;
+  Request first = callbackFor(env);
+  Request second = callbackFor(env);
+  // The browser sends both login cookies to each callback.
+  first.cookies.push_back(second.cookies[0]);
+  second.cookies.insert(second.cookies.begin(), first.cookies[0]);
+  Deps deps = env.deps();
+  EXPECT_EQ(handleCallback(first, deps).status, 302);
+  EXPECT_EQ(handleCallback(second, deps).status, 302);
+}
+
+// Replaying a completed callback is refused before the code reaches the provider again.
+TEST(Callback, ReplayRefusedWithoutSecondRedemption) {
+  TestEnv env;
+  Request callback = callbackFor(env);
+  Deps deps = env.deps();
+  EXPECT_EQ(handleCallback(callback, deps).status, 302);
+  Response replay = handleCallback(callback, deps);
+  EXPECT_EQ(replay.status, 400);
+  EXPECT_EQ(env.provider.redeem_calls, 1);
+  for (const auto& c : headerValues(replay, "Set-Cookie")) {
+    EXPECT_NE(cookiePair(c).first, "__Host-latchkey");
+  }
+}
+
+// Each broken callback is a 400 page and nothing reaches the provider.
+TEST(Callback, MissingPiecesAre400) {
+  TestEnv env;
+  Request good = callbackFor(env);
+  Deps deps = env.deps();
+
+  Request no_state = good;
+  no_state.query = {{"code", "c"}};
+  EXPECT_EQ(handleCallback(no_state, deps).status, 400);
+
+  Request no_code = good;
+  no_code.query = {{"state", env.provider.last_authorization.state}};
+  EXPECT_EQ(handleCallback(no_code, deps).status, 400);
+
+  Request no_cookie = good;
+  no_cookie.cookies.clear();
+  Response r = handleCallback(no_cookie, deps);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("cookie"), std::string::npos);
+
+  Request wrong_state = good;
+  wrong_state.query = {{"code", "c"}, {"state", "forged"}};
+  EXPECT_EQ(handleCallback(wrong_state, deps).status, 400);
+
+  EXPECT_EQ(env.provider.redeem_calls, 0);
+}
+
+// A login cookie older than 10 minutes is refused with its own explanation.
+TEST(Callback, ExpiredLoginRefused) {
+  TestEnv env;
+  Request callback = callbackFor(env);
+  env.clock.advance(601);
+  Deps deps = env.deps();
+  Response r = handleCallback(callback, deps);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("too long"), std::string::npos);
+  EXPECT_EQ(env.provider.redeem_calls, 0);
+}
+
+// error=access_denied gives a 403 page; hostile text in the parameters is never markup.
+TEST(Callback, ProviderErrorShownEscaped) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Response r = handleCallback(
+      env.get("/login/authorized?error=access_denied&error_description=%3Cscript%3Ex%3C/script%3E"
+              "&state=s"),
+      deps);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.find("<script>"), std::string::npos);
+  Response odd =
+      handleCallback(env.get("/login/authorized?error=%3Cimg%20src%3Dx%3E"), deps);
+  EXPECT_EQ(odd.status, 401);
+  EXPECT_EQ(odd.body.find("<img"), std::string::npos);
+}
+
+// A failure at the provider maps to the right page and leaves no session.
+TEST(Callback, ProviderFailuresMapToStatus) {
+  const std::pair<Errc, int> cases[] = {
+      {Errc::kIdTokenBadSignature, 401},   {Errc::kIdTokenNonceMismatch, 401},
+      {Errc::kProviderUnreachable, 502},   {Errc::kTokenEndpointRefusedClient, 502},
+      {Errc::kTokenEndpointRefusedGrant, 400}, {Errc::kNoVerifiedEmail, 403},
+  };
+  for (const auto& [code, status] : cases) {
+    TestEnv env;
+    env.provider.sign_in_result = makeError(code, "detail");
+    Request callback = callbackFor(env);
+    Deps deps = env.deps();
+    Response r = handleCallback(callback, deps);
+    EXPECT_EQ(r.status, status) << errcName(code);
+    for (const auto& c : headerValues(r, "Set-Cookie")) {
+      EXPECT_NE(cookiePair(c).first, "__Host-latchkey");
+    }
+  }
+}
+
+// An address outside allowed_domains is refused with a 403 that names it.
+TEST(Callback, DisallowedEmailRefused) {
+  auto config = testing::testConfig();
+  config.allowed_domains = {"corp.example"};
+  TestEnv env(config);
+  Request callback = callbackFor(env);
+  Deps deps = env.deps();
+  Response r = handleCallback(callback, deps);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("alice@example.com"), std::string::npos);
+}
+
+// An unverified address never passes an allow-list, even when it matches.
+TEST(Callback, UnverifiedEmailRefused) {
+  auto config = testing::testConfig();
+  config.allowed_domains = {"example.com"};
+  TestEnv env(config);
+  env.provider.sign_in_result =
+      SignIn{{"sub-1", "alice@example.com", false, "Alice", ""}, {"a", "", 0}};
+  Request callback = callbackFor(env);
+  Deps deps = env.deps();
+  EXPECT_EQ(handleCallback(callback, deps).status, 403);
+}
+
+// /logout revokes the tokens, clears the cookie, and goes to /.
+TEST(Logout, RevokesClearsAndRedirects) {
+  TestEnv env;
+  Session s;
+  s.sub = "sub-1";
+  s.access_token = "access-1";
+  s.refresh_token = "refresh-1";
+  Request request = env.get("/logout");
+  request.method = "POST";
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
+  Deps deps = env.deps();
+  Response r = handleLogout(request, deps);
+  EXPECT_EQ(r.status, 302);
+  EXPECT_EQ(r.header("Location").value_or(""), "/");
+  EXPECT_EQ(env.provider.revoke_calls, 1);
+  EXPECT_EQ(env.provider.last_revoked.refresh_token, "refresh-1");
+  ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
+  EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+}
+
+// /userinfo returns the identity as JSON, escaped.
+TEST(Userinfo, JsonOfIdentity) {
+  TestEnv env;
+  Session s;
+  s.sub = "a\"b";
+  s.email = "alice@example.com";
+  s.name = "Alice";
+  Request request = env.get("/userinfo");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
+  Deps deps = env.deps();
+  Response r = handleUserinfo(request, deps);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"sub\":\"a\\\"b\""), std::string::npos);
+  EXPECT_NE(r.body.find("\"exp\":"), std::string::npos);
+  EXPECT_EQ(handleUserinfo(env.get("/userinfo"), deps).status, 401);
+}
+
+}  // namespace
+}  // namespace latchkey
