@@ -1,0 +1,253 @@
+#!/usr/bin/env node
+// A local OpenID provider for development (`make demo`) and the end-to-end tests.
+//
+// It is panva's oidc-provider (a certified OpenID Provider) with:
+//   - one static confidential client (client_secret_basic, authorization_code + refresh_token),
+//   - PKCE S256 required, token revocation enabled, RS256 ID tokens,
+//   - its own tiny login page instead of oidc-provider's dev interactions, so the form is
+//     stable for tests that sign in without a browser: GET /interaction/:uid shows a form with
+//     `login` and `password`; POST /interaction/:uid/login checks a fixed account and grants
+//     every requested scope at once (there is no separate consent screen),
+//   - test-only read-outs: GET /test/revocations and GET /test/grants (JSON counters), so a test
+//     can see that latchkey revoked a token on /logout or used its refresh token; and
+//     POST /test/token-delay?ms=N, which makes the token endpoint answer N ms late (GET tells
+//     the delay and how many token requests arrived so far).
+//
+// It listens on loopback only and keeps everything in memory: it is not a production provider.
+//
+// Environment (all optional):
+//   DEV_PROVIDER_HOST            127.0.0.1
+//   DEV_PROVIDER_PORT            9090
+//   DEV_PROVIDER_ISSUER          http://HOST:PORT
+//   DEV_PROVIDER_CLIENT_ID       latchkey-demo
+//   DEV_PROVIDER_CLIENT_SECRET   demo-secret
+//   DEV_PROVIDER_REDIRECT_URIS   space-separated; http://127.0.0.1:8080/login/authorized
+//   DEV_PROVIDER_ACCESS_TOKEN_TTL  seconds an access token lives; 3600 (tests use 2)
+//   DEV_PROVIDER_ID_TOKEN_CLAIMS   "all" (default): e-mail and name inside the ID token, as Google
+//                                  does; "minimal": only sub in the ID token (claims via userinfo)
+//
+// Accounts (login / password):
+//   alice@example.com / wonderland   name "Alice Liddell"
+//   bob@example.org   / builder      name "Bob Builder"       (another domain: allow-list tests)
+//   mallory@example.com / mallory    name with HTML in it     (escaping tests)
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { once } from 'node:events';
+import Provider from 'oidc-provider';
+
+const env = process.env;
+const host = env.DEV_PROVIDER_HOST || '127.0.0.1';
+const port = Number(env.DEV_PROVIDER_PORT || 9090);
+const issuer = env.DEV_PROVIDER_ISSUER || `http://${host}:${port}`;
+const clientId = env.DEV_PROVIDER_CLIENT_ID || 'latchkey-demo';
+const clientSecret = env.DEV_PROVIDER_CLIENT_SECRET || 'demo-secret';
+const redirectUris = (env.DEV_PROVIDER_REDIRECT_URIS || 'http://127.0.0.1:8080/login/authorized')
+  .split(/\s+/).filter(Boolean);
+const accessTokenTtl = Number(env.DEV_PROVIDER_ACCESS_TOKEN_TTL || 3600);
+const idTokenClaims = env.DEV_PROVIDER_ID_TOKEN_CLAIMS || 'all';
+
+export const ACCOUNTS = {
+  'alice@example.com': {
+    password: 'wonderland', sub: 'alice-0001', name: 'Alice Liddell',
+  },
+  'bob@example.org': {
+    password: 'builder', sub: 'bob-0002', name: 'Bob Builder',
+  },
+  'mallory@example.com': {
+    password: 'mallory', sub: 'mallory-0003', name: '<script>alert("x")</script> & Mallory',
+  },
+};
+const accountsBySub = new Map(Object.entries(ACCOUNTS).map(([email, a]) => [a.sub, { email, ...a }]));
+
+// A fresh RS256 signing key per run: tokens from an earlier run must not verify.
+const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: `dev-${crypto.randomUUID()}`, use: 'sig', alg: 'RS256' };
+
+const counters = { revocations: 0, revokedKinds: [], grants: {} };
+let tokenDelayMs = 0;  // set by POST /test/token-delay?ms=N: a slow token endpoint
+let tokenRequests = 0;  // token requests received (counted before the delay)
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: clientId,
+    client_secret: clientSecret,
+    redirect_uris: redirectUris,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
+  }],
+  jwks: { keys: [signingJwk] },
+  cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+  scopes: ['openid', 'email', 'profile', 'offline_access'],
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name'],
+  },
+  // false: scope claims go into the ID token too (Google's behaviour), not only to userinfo.
+  conformIdTokenClaims: idTokenClaims !== 'all',
+  findAccount(_ctx, sub) {
+    const account = accountsBySub.get(sub);
+    if (!account) return undefined;
+    return {
+      accountId: sub,
+      async claims() {
+        return { sub, email: account.email, email_verified: true, name: account.name };
+      },
+    };
+  },
+  features: {
+    devInteractions: { enabled: false },
+    revocation: { enabled: true },
+    userinfo: { enabled: true },
+  },
+  pkce: { required: () => true },
+  // A refresh token whenever the client may use one, even without offline_access, so that a
+  // relying party asking only for "openid email profile" can still be tested on refresh.
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  expiresWithSession: async () => false,
+  interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  ttl: {
+    AccessToken: accessTokenTtl,
+    AuthorizationCode: 60,
+    IdToken: 3600,
+    Interaction: 600,
+    Grant: 14 * 24 * 3600,
+    RefreshToken: 14 * 24 * 3600,
+    Session: 14 * 24 * 3600,
+  },
+  renderError(ctx, out) {
+    ctx.type = 'html';
+    ctx.body = `<!doctype html><title>dev provider error</title><pre>${escapeHtml(JSON.stringify(out, null, 2))}</pre>`;
+  },
+});
+
+provider.on('grant.success', (ctx) => {
+  const type = ctx.oidc.params?.grant_type || 'unknown';
+  counters.grants[type] = (counters.grants[type] || 0) + 1;
+});
+// Count revocations that found a token (RFC 7009 answers 200 even for unknown tokens).
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/token') tokenRequests += 1;
+  if (ctx.path === '/token' && tokenDelayMs > 0) await new Promise((r) => setTimeout(r, tokenDelayMs));
+  await next();
+  if (ctx.path === '/token/revocation' && ctx.status === 200) {
+    const entities = ctx.oidc?.entities || {};
+    const kind = entities.RefreshToken ? 'refresh_token' : entities.AccessToken ? 'access_token' : null;
+    if (kind) {
+      counters.revocations += 1;
+      counters.revokedKinds.push(kind);
+    }
+  }
+});
+provider.on('server_error', (_ctx, err) => console.error('dev-provider server_error:', err));
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
+function loginPage(uid, clientName, error) {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dev provider — sign in</title>
+<style>body{font-family:sans-serif;max-width:24rem;margin:3rem auto}label,input,button{display:block;width:100%;margin:.4rem 0}.err{color:#b00}</style>
+</head><body>
+<h1>Dev provider</h1>
+<p>Sign in to continue to <b>${escapeHtml(clientName)}</b>.</p>
+${error ? `<p class="err">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">
+  <label>E-mail <input name="login" value="alice@example.com" autofocus></label>
+  <label>Password <input name="password" type="password" placeholder="wonderland"></label>
+  <button type="submit">Sign in</button>
+</form>
+<p><small>Demo account: alice@example.com / wonderland</small></p>
+</body></html>`;
+}
+
+async function readForm(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 16 * 1024) throw new Error('form too large');
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(res, status, type, body) {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+// Grants every scope the client asked for, and finishes the interaction (login and consent).
+async function finish(req, res, details, accountId) {
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId, clientId: details.params.client_id });
+  grant.addOIDCScope(String(details.params.scope || 'openid'));
+  const grantId = await grant.save();
+  const result = { consent: { grantId } };
+  if (details.prompt.name === 'login') result.login = { accountId };
+  await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
+}
+
+async function interactions(req, res, url) {
+  const m = url.pathname.match(/^\/interaction\/([\w-]+)(\/login)?$/);
+  if (!m) return send(res, 404, 'text/plain', 'not found');
+  const details = await provider.interactionDetails(req, res);
+  if (details.uid !== m[1]) return send(res, 400, 'text/plain', 'interaction mismatch');
+  const client = await provider.Client.find(details.params.client_id);
+  const clientName = client?.clientName || details.params.client_id;
+
+  if (req.method === 'GET' && !m[2]) {
+    // Already signed in at the provider: only consent is missing, which this provider gives.
+    if (details.prompt.name !== 'login') return finish(req, res, details, details.session.accountId);
+    return send(res, 200, 'text/html; charset=utf-8', loginPage(details.uid, clientName));
+  }
+  if (req.method === 'POST' && m[2]) {
+    const form = await readForm(req);
+    const email = (form.get('login') || '').trim().toLowerCase();
+    const account = ACCOUNTS[email];
+    if (!account || account.password !== form.get('password')) {
+      return send(res, 401, 'text/html; charset=utf-8', loginPage(details.uid, clientName, 'Wrong e-mail or password.'));
+    }
+    return finish(req, res, details, account.sub);
+  }
+  res.setHeader('Allow', m[2] ? 'POST' : 'GET');
+  return send(res, 405, 'text/plain', 'method not allowed');
+}
+
+const providerCallback = provider.callback();
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, issuer);
+  try {
+    if (url.pathname.startsWith('/interaction/')) return await interactions(req, res, url);
+    if (url.pathname === '/test/revocations' && req.method === 'GET') {
+      return send(res, 200, 'application/json', JSON.stringify({ count: counters.revocations, kinds: counters.revokedKinds }));
+    }
+    if (url.pathname === '/test/token-delay' && (req.method === 'POST' || req.method === 'GET')) {
+      if (req.method === 'POST') tokenDelayMs = Math.max(0, Number(url.searchParams.get('ms')) || 0);
+      return send(res, 200, 'application/json', JSON.stringify({ ms: tokenDelayMs, requests: tokenRequests }));
+    }
+    if (url.pathname === '/test/grants' && req.method === 'GET') {
+      return send(res, 200, 'application/json', JSON.stringify(counters.grants));
+    }
+    return providerCallback(req, res);
+  } catch (err) {
+    console.error('dev-provider error:', err);
+    if (!res.headersSent) send(res, 400, 'text/plain', `dev provider: ${err.message}`);
+    else res.end();
+  }
+});
+
+server.listen(port, host);
+await once(server, 'listening');
+console.log(`dev-provider: issuer ${issuer} client_id ${clientId} redirect_uris ${redirectUris.join(' ')} access_token_ttl ${accessTokenTtl}s`);
+
+function shutdown() {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
