@@ -18,6 +18,9 @@
 
 namespace latchkey {
 
+// Longer values are refused before any work (browsers keep at most 4096 bytes per cookie).
+constexpr size_t kMaxCookieValueBytes = 4096;
+
 struct Session {
   std::string sub;
   std::string email;
@@ -57,6 +60,8 @@ class CookieCodec {
   // Identity only, tokens left encrypted and empty: the /auth fast path.
   Result<Session> openSessionIdentity(std::string_view value, int64_t now) const;
 
+  // Login state; nonce and code_verifier are encrypted, state and return_to readable.
+  // Same errors as openSession (an expired one is kCookieExpired).
   std::string sealLogin(const LoginState& login) const;
   Result<LoginState> openLogin(std::string_view value, int64_t now) const;
 
@@ -77,7 +82,7 @@ CookieNames cookieNames(const Config& config);
 // the state, so two tabs signing in at once each keep their own cookie.
 std::string loginCookieName(const Config& config, std::string_view state);
 
-// "name=value; Path=/; HttpOnly; SameSite=Lax[; Secure]; Max-Age=N"
+// "name=value; Path=/; Max-Age=N; HttpOnly; SameSite=Lax[; Secure]" (Max-Age < 0 → 0)
 std::string sessionSetCookie(const Config& config, std::string_view value, int64_t max_age);
 std::string sessionClearCookie(const Config& config);
 // Login cookies live under <base_path>/login so they reach /login and /login/authorized only.
