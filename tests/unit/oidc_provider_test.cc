@@ -1,0 +1,452 @@
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "fake_http_client.h"
+#include "jwt_test_support.h"
+#include "latchkey/encoding.h"
+#include "latchkey/identity_provider.h"
+
+namespace latchkey {
+namespace {
+
+using testing::FakeHttpClient;
+using testing::headerValue;
+using testing::KeyKind;
+using testing::ManualClock;
+using testing::parseForm;
+
+constexpr const char* kIssuer = "https://idp.example";
+constexpr const char* kDiscovery = "https://idp.example/.well-known/openid-configuration";
+constexpr const char* kAuthorize = "https://idp.example/authorize";
+constexpr const char* kToken = "https://idp.example/token";
+constexpr const char* kJwks = "https://idp.example/jwks";
+constexpr const char* kUserinfo = "https://idp.example/userinfo";
+constexpr const char* kRevoke = "https://idp.example/revoke";
+constexpr const char* kRedirect = "https://app.example/oauth2/login/authorized";
+constexpr const char* kNonce = "nonce-123";
+
+std::string discoveryJson(const std::string& issuer = kIssuer, const std::string& extra = {}) {
+  return R"({"issuer":")" + issuer + R"(","authorization_endpoint":")" + kAuthorize +
+         R"(","token_endpoint":")" + kToken + R"(","jwks_uri":")" + kJwks +
+         R"(","userinfo_endpoint":")" + kUserinfo + R"(","revocation_endpoint":")" + kRevoke +
+         "\"" + extra + "}";
+}
+
+const testing::TestKey& key(int index) { return testing::testKey(KeyKind::kRsa2048, index); }
+
+std::string jwk(int index) { return testing::publicJwk(key(index), "k" + std::to_string(index)); }
+
+// An ID token signed with key `index` (kid "k<index>"), for kIssuer / "client-1".
+std::string idToken(const ManualClock& clock, int index = 1, const std::string& extra = {}) {
+  return testing::signCompact(key(index), "RS256", "k" + std::to_string(index),
+                              testing::idTokenPayload(kIssuer, R"("client-1")", kNonce,
+                                                      clock.now() + 600, clock.now(), extra));
+}
+
+// Same, without email and name (so userinfo is needed).
+std::string bareIdToken(const ManualClock& clock) {
+  const std::string payload = R"({"iss":")" + std::string(kIssuer) +
+                              R"(","sub":"user-123","aud":"client-1","exp":)" +
+                              std::to_string(clock.now() + 600) + R"(,"iat":)" +
+                              std::to_string(clock.now()) + R"(,"nonce":")" + kNonce + "\"}";
+  return testing::signCompact(key(1), "RS256", "k1", payload);
+}
+
+std::string tokenJson(const std::string& id_token, const std::string& extra = {}) {
+  return R"({"access_token":"at-1","token_type":"Bearer","expires_in":3600,"id_token":")" +
+         id_token + "\"" + extra + "}";
+}
+
+struct OidcEnv {
+  FakeHttpClient http;
+  ManualClock clock;
+  Config config;
+  std::unique_ptr<IdentityProvider> provider;
+
+  explicit OidcEnv(const std::string& discovery = discoveryJson()) {
+    config.provider = ProviderKind::kOidc;
+    config.issuer = kIssuer;
+    config.client_id = "client-1";
+    config.client_secret = "secret-1";
+    config.redirect_uri = kRedirect;
+    config.scopes = {"openid", "email", "profile"};
+    http.onJson(kDiscovery, 200, discovery);
+    http.onJson(kJwks, 200, testing::jwksOf({jwk(1)}));
+    provider = makeIdentityProvider(config, http, clock);
+  }
+
+  Result<SignIn> redeem() { return provider->redeemCode({"code-1", "verifier-1", kNonce}); }
+};
+
+// Discovery is fetched once and reused for many calls until its hour is up.
+TEST(OidcProvider, DiscoveryIsCached) {
+  OidcEnv env;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(env.provider->authorizationUrl({"s", "n", "c"}));
+  }
+  EXPECT_EQ(env.http.count(kDiscovery), 1u);
+  env.clock.advance(3601);
+  ASSERT_TRUE(env.provider->authorizationUrl({"s", "n", "c"}));
+  EXPECT_EQ(env.http.count(kDiscovery), 2u);
+}
+
+// A discovery document for another issuer (even only a trailing slash apart) is refused.
+TEST(OidcProvider, DiscoveryIssuerMismatchIsRefused) {
+  OidcEnv env(discoveryJson("https://idp.example/"));
+  auto url = env.provider->authorizationUrl({"s", "n", "c"});
+  ASSERT_FALSE(url);
+  EXPECT_EQ(url.error().code, Errc::kDiscoveryIssuerMismatch);
+}
+
+// A configured issuer with a trailing slash: one slash dropped for the URL, exact match kept.
+TEST(OidcProvider, IssuerTrailingSlashDroppedOnlyForTheUrl) {
+  OidcEnv env(discoveryJson("https://idp.example/"));
+  env.config.issuer = "https://idp.example/";
+  auto provider = makeIdentityProvider(env.config, env.http, env.clock);
+  EXPECT_TRUE(provider->authorizationUrl({"s", "n", "c"}));
+  EXPECT_EQ(env.http.count(kDiscovery), 1u);
+}
+
+// Discovery 500, non-JSON, missing endpoints or plain-http endpoints fail, and are not cached.
+TEST(OidcProvider, BadDiscoveryFailsAndIsRetried) {
+  const std::vector<std::pair<long, std::string>> cases = {
+      {500, discoveryJson()},
+      {200, "<html>not json</html>"},
+      {200, R"({"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a",
+                "jwks_uri":"https://idp.example/jwks"})"},
+      {200, R"({"issuer":"https://idp.example","authorization_endpoint":"http://idp.example/a",
+                "token_endpoint":"https://idp.example/t","jwks_uri":"https://idp.example/jwks"})"},
+  };
+  for (const auto& [status, body] : cases) {
+    OidcEnv env;
+    env.http.onJson(kDiscovery, status, body);
+    auto first = env.provider->authorizationUrl({"s", "n", "c"});
+    ASSERT_FALSE(first) << body;
+    EXPECT_EQ(first.error().code, Errc::kDiscoveryFailed) << body;
+    EXPECT_FALSE(env.provider->authorizationUrl({"s", "n", "c"}));
+    EXPECT_EQ(env.http.count(kDiscovery), 2u);
+  }
+}
+
+// The authorization URL carries exactly the OIDC + PKCE parameters, each encoded.
+TEST(OidcProvider, AuthorizationUrlHasExactParameters) {
+  OidcEnv env;
+  auto url = env.provider->authorizationUrl({"st&te", "n=nce", "challenge"});
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->rfind(std::string(kAuthorize) + "?", 0), 0u) << *url;
+  const std::map<std::string, std::string> expected = {
+      {"response_type", "code"},   {"client_id", "client-1"},  {"redirect_uri", kRedirect},
+      {"scope", "openid email profile"}, {"state", "st&te"},   {"nonce", "n=nce"},
+      {"code_challenge", "challenge"},   {"code_challenge_method", "S256"}};
+  EXPECT_EQ(parseForm(*url), expected);
+}
+
+// An authorization endpoint that has a query of its own gets '&', not a second '?'.
+TEST(OidcProvider, AuthorizationUrlKeepsEndpointQuery) {
+  OidcEnv env(R"({"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a?tenant=x",
+                  "token_endpoint":"https://idp.example/token","jwks_uri":"https://idp.example/jwks"})");
+  auto url = env.provider->authorizationUrl({"s", "n", "c"});
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->rfind("https://idp.example/a?tenant=x&response_type=code&", 0), 0u) << *url;
+}
+
+// A good code gives the identity from the verified ID token and the tokens with expiry.
+TEST(OidcProvider, RedeemCodeSignsIn) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock), R"(,"refresh_token":"rt-1")"));
+  auto sign_in = env.redeem();
+  ASSERT_TRUE(sign_in) << sign_in.error().detail;
+  EXPECT_EQ(sign_in->identity.sub, "user-123");
+  EXPECT_EQ(sign_in->identity.email, "alice@example.com");
+  EXPECT_TRUE(sign_in->identity.email_verified);
+  EXPECT_EQ(sign_in->identity.name, "Alice");
+  EXPECT_EQ(sign_in->tokens.access_token, "at-1");
+  EXPECT_EQ(sign_in->tokens.refresh_token, "rt-1");
+  EXPECT_EQ(sign_in->tokens.access_expires_at, env.clock.now() + 3600);
+  EXPECT_EQ(env.http.count(kUserinfo), 0u);
+}
+
+// The token request is exactly grant_type, code, redirect_uri, code_verifier, with Basic auth.
+TEST(OidcProvider, RedeemSendsExactFormWithBasicAuth) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  ASSERT_TRUE(env.redeem());
+  const HttpRequest request = env.http.last(kToken);
+  EXPECT_EQ(request.method, "POST");
+  const std::map<std::string, std::string> expected = {{"grant_type", "authorization_code"},
+                                                       {"code", "code-1"},
+                                                       {"redirect_uri", kRedirect},
+                                                       {"code_verifier", "verifier-1"}};
+  EXPECT_EQ(parseForm(request.body), expected);
+  EXPECT_EQ(headerValue(request, "Authorization"), "Basic " + base64Encode("client-1:secret-1"));
+}
+
+// When discovery allows only client_secret_post, the credentials go in the body instead.
+TEST(OidcProvider, RedeemUsesPostAuthWhenOnlyPostAllowed) {
+  OidcEnv env(discoveryJson(kIssuer, R"(,"token_endpoint_auth_methods_supported":["client_secret_post"])"));
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  ASSERT_TRUE(env.redeem());
+  const HttpRequest request = env.http.last(kToken);
+  auto form = parseForm(request.body);
+  EXPECT_EQ(form["client_id"], "client-1");
+  EXPECT_EQ(form["client_secret"], "secret-1");
+  EXPECT_EQ(headerValue(request, "Authorization"), "");
+}
+
+// Both methods offered: Basic wins (Discovery's default and RFC 6749's recommendation).
+TEST(OidcProvider, RedeemPrefersBasicWhenBothAllowed) {
+  OidcEnv env(discoveryJson(
+      kIssuer, R"(,"token_endpoint_auth_methods_supported":["client_secret_post","client_secret_basic"])"));
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  ASSERT_TRUE(env.redeem());
+  EXPECT_NE(headerValue(env.http.last(kToken), "Authorization"), "");
+}
+
+// Token endpoint failures map to precise error codes and no sign-in.
+TEST(OidcProvider, TokenErrorsAreMapped) {
+  ManualClock clock;
+  const std::vector<std::tuple<long, std::string, Errc>> cases = {
+      {401, R"({"error":"invalid_client"})", Errc::kTokenEndpointRefusedClient},
+      {400, R"({"error":"invalid_grant","error_description":"code used"})",
+       Errc::kTokenEndpointRefusedGrant},
+      {500, "internal error", Errc::kProviderBadResponse},
+      {200, "not json", Errc::kProviderBadResponse},
+      {200, R"({"token_type":"Bearer","id_token":"a.b.c"})", Errc::kTokenResponseInvalid},
+      {200, R"({"access_token":"at","token_type":"Bearer"})", Errc::kTokenResponseInvalid},
+      {200, R"({"access_token":"at","token_type":"Bearer","expires_in":"soon","id_token":")" +
+                idToken(clock) + "\"}",
+       Errc::kTokenResponseInvalid},
+  };
+  for (const auto& [status, body, code] : cases) {
+    OidcEnv env;
+    env.http.onJson(kToken, status, body);
+    auto sign_in = env.redeem();
+    ASSERT_FALSE(sign_in) << body;
+    EXPECT_EQ(sign_in.error().code, code) << body << " -> " << sign_in.error().detail;
+  }
+}
+
+// A digit-string expires_in (some providers quote it) is accepted.
+TEST(OidcProvider, ExpiresInDigitStringAccepted) {
+  OidcEnv env;
+  std::string body = tokenJson(idToken(env.clock));
+  body.replace(body.find("3600"), 4, "\"120\"");
+  env.http.onJson(kToken, 200, body);
+  auto sign_in = env.redeem();
+  ASSERT_TRUE(sign_in) << sign_in.error().detail;
+  EXPECT_EQ(sign_in->tokens.access_expires_at, env.clock.now() + 120);
+}
+
+// ID token checks run: a wrong nonce is refused.
+TEST(OidcProvider, WrongNonceIsRefused) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  auto sign_in = env.provider->redeemCode({"code-1", "verifier-1", "other-nonce"});
+  ASSERT_FALSE(sign_in);
+  EXPECT_EQ(sign_in.error().code, Errc::kIdTokenNonceMismatch);
+}
+
+// A kid not in the cached JWKS causes exactly one refetch, which finds the new key.
+TEST(OidcProvider, UnknownKidRefetchesOnceThenSucceeds) {
+  OidcEnv env;
+  std::atomic<int> fetches{0};
+  env.http.on(kJwks, [&](const HttpRequest&) -> Result<HttpResponse> {
+    const bool first = fetches++ == 0;
+    return FakeHttpClient::response(
+        200, first ? testing::jwksOf({jwk(1)}) : testing::jwksOf({jwk(1), jwk(2)}));
+  });
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock, 2)));
+  auto sign_in = env.redeem();
+  ASSERT_TRUE(sign_in) << sign_in.error().detail;
+  EXPECT_EQ(env.http.count(kJwks), 2u);
+  // The new set is cached: the next sign-in fetches nothing.
+  ASSERT_TRUE(env.redeem());
+  EXPECT_EQ(env.http.count(kJwks), 2u);
+}
+
+// Unknown kids in quick succession: one refetch, then rate-limited until 10 s have passed.
+TEST(OidcProvider, UnknownKidRefetchIsRateLimited) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock, 2)));
+  auto first = env.redeem();
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, Errc::kIdTokenUnknownKid);
+  EXPECT_EQ(env.http.count(kJwks), 2u);  // initial fetch + one refetch
+  auto second = env.redeem();
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Errc::kIdTokenUnknownKid);
+  EXPECT_EQ(env.http.count(kJwks), 2u);
+  env.clock.advance(11);
+  EXPECT_FALSE(env.redeem());
+  EXPECT_EQ(env.http.count(kJwks), 3u);
+}
+
+// Eight threads meeting the same unknown kid at once share one JWKS refetch.
+TEST(OidcProvider, UnknownKidRefetchIsSingleFlight) {
+  OidcEnv env;
+  std::atomic<int> fetches{0};
+  env.http.on(kJwks, [&](const HttpRequest&) -> Result<HttpResponse> {
+    const bool first = fetches++ == 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return FakeHttpClient::response(
+        200, first ? testing::jwksOf({jwk(1)}) : testing::jwksOf({jwk(1), jwk(2)}));
+  });
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock, 2)));
+  ASSERT_TRUE(env.provider->authorizationUrl({"s", "n", "c"}));  // discovery cached
+  std::atomic<int> successes{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] { successes += env.redeem() ? 1 : 0; });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(successes.load(), 8);
+  EXPECT_EQ(env.http.count(kJwks), 2u);  // the first fetch and one shared refetch
+}
+
+// A JWKS that cannot be fetched fails the sign-in and is tried again next time.
+TEST(OidcProvider, JwksFailureIsNotCached) {
+  OidcEnv env;
+  env.http.onJson(kJwks, 503, "busy");
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  auto sign_in = env.redeem();
+  ASSERT_FALSE(sign_in);
+  EXPECT_EQ(sign_in.error().code, Errc::kJwksInvalid);
+  env.http.onJson(kJwks, 200, testing::jwksOf({jwk(1)}));
+  EXPECT_TRUE(env.redeem());
+}
+
+// Without an e-mail in the ID token, userinfo is asked with the access token.
+TEST(OidcProvider, UserinfoFillsMissingEmail) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(bareIdToken(env.clock)));
+  env.http.onJson(kUserinfo, 200,
+                  R"({"sub":"user-123","email":"bob@example.com","email_verified":true,
+                      "name":"Bob","picture":"https://img/b.png"})");
+  auto sign_in = env.redeem();
+  ASSERT_TRUE(sign_in) << sign_in.error().detail;
+  EXPECT_EQ(sign_in->identity.email, "bob@example.com");
+  EXPECT_TRUE(sign_in->identity.email_verified);
+  EXPECT_EQ(sign_in->identity.name, "Bob");
+  EXPECT_EQ(sign_in->identity.picture, "https://img/b.png");
+  EXPECT_EQ(headerValue(env.http.last(kUserinfo), "Authorization"), "Bearer at-1");
+}
+
+// A userinfo answer about another subject is refused (OIDC Core §5.3.2).
+TEST(OidcProvider, UserinfoSubjectMismatchIsRefused) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(bareIdToken(env.clock)));
+  env.http.onJson(kUserinfo, 200, R"({"sub":"someone-else","email":"eve@example.com"})");
+  auto sign_in = env.redeem();
+  ASSERT_FALSE(sign_in);
+  EXPECT_EQ(sign_in.error().code, Errc::kUserinfoSubjectMismatch);
+}
+
+// Userinfo failing while the e-mail is still unknown fails the sign-in.
+TEST(OidcProvider, UserinfoFailureWithoutEmailFails) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(bareIdToken(env.clock)));
+  env.http.onJson(kUserinfo, 500, "oops");
+  auto sign_in = env.redeem();
+  ASSERT_FALSE(sign_in);
+  EXPECT_EQ(sign_in.error().code, Errc::kUserinfoFailed);
+}
+
+// Refresh sends grant_type=refresh_token and keeps the old refresh token when none comes back.
+TEST(OidcProvider, RefreshKeepsOldRefreshToken) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, R"({"access_token":"at-2","token_type":"Bearer","expires_in":60})");
+  auto tokens = env.provider->refresh("rt-old");
+  ASSERT_TRUE(tokens) << tokens.error().detail;
+  EXPECT_EQ(tokens->access_token, "at-2");
+  EXPECT_EQ(tokens->refresh_token, "rt-old");
+  EXPECT_EQ(tokens->access_expires_at, env.clock.now() + 60);
+  const std::map<std::string, std::string> expected = {{"grant_type", "refresh_token"},
+                                                       {"refresh_token", "rt-old"}};
+  EXPECT_EQ(parseForm(env.http.last(kToken).body), expected);
+}
+
+// A rotated refresh token replaces the old one.
+TEST(OidcProvider, RefreshTakesRotatedRefreshToken) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200,
+                  R"({"access_token":"at-2","token_type":"Bearer","refresh_token":"rt-new"})");
+  auto tokens = env.provider->refresh("rt-old");
+  ASSERT_TRUE(tokens);
+  EXPECT_EQ(tokens->refresh_token, "rt-new");
+}
+
+// invalid_grant on refresh is kRefreshFailed.
+TEST(OidcProvider, RefreshInvalidGrantIsRefreshFailed) {
+  OidcEnv env;
+  env.http.onJson(kToken, 400, R"({"error":"invalid_grant"})");
+  auto tokens = env.provider->refresh("rt-old");
+  ASSERT_FALSE(tokens);
+  EXPECT_EQ(tokens.error().code, Errc::kRefreshFailed);
+}
+
+// Revocation posts the refresh token with its hint and client auth (RFC 7009 §2.1).
+TEST(OidcProvider, RevokePostsRefreshToken) {
+  OidcEnv env;
+  env.http.onJson(kRevoke, 200, "");
+  env.provider->revoke({"at-1", "rt-1", 0});
+  const HttpRequest request = env.http.last(kRevoke);
+  const std::map<std::string, std::string> expected = {{"token", "rt-1"},
+                                                       {"token_type_hint", "refresh_token"}};
+  EXPECT_EQ(parseForm(request.body), expected);
+  EXPECT_NE(headerValue(request, "Authorization"), "");
+}
+
+// Without a revocation endpoint nothing is sent, and failures are ignored.
+TEST(OidcProvider, RevokeWithoutEndpointSendsNothing) {
+  OidcEnv env(R"({"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a",
+                  "token_endpoint":"https://idp.example/token","jwks_uri":"https://idp.example/jwks"})");
+  env.provider->revoke({"at-1", "", 0});
+  EXPECT_EQ(env.http.count(kRevoke), 0u);
+  EXPECT_EQ(env.http.count(kToken), 0u);
+}
+
+// --check: discovery and JWKS reached, invalid_grant means the credentials were accepted.
+TEST(OidcProvider, CheckAcceptsInvalidGrant) {
+  OidcEnv env;
+  env.http.onJson(kToken, 400, R"({"error":"invalid_grant"})");
+  auto lines = env.provider->check();
+  ASSERT_TRUE(lines) << lines.error().detail;
+  EXPECT_NE(lines->find("1 usable keys"), std::string::npos) << *lines;
+  EXPECT_NE(lines->find(std::string("Register this redirect URI at the provider: ") + kRedirect),
+            std::string::npos);
+  EXPECT_EQ(parseForm(env.http.last(kToken).body)["code"], "latchkey-check-invalid-code");
+}
+
+// --check: invalid_client is reported as wrong credentials.
+TEST(OidcProvider, CheckReportsRefusedClient) {
+  OidcEnv env;
+  env.http.onJson(kToken, 401, R"({"error":"invalid_client"})");
+  auto lines = env.provider->check();
+  ASSERT_FALSE(lines);
+  EXPECT_EQ(lines.error().code, Errc::kTokenEndpointRefusedClient);
+  EXPECT_NE(lines.error().detail.find("wrong client_id or client_secret"), std::string::npos);
+}
+
+// provider = google with no issuer uses Google's discovery document.
+TEST(OidcProvider, GoogleUsesGoogleIssuer) {
+  FakeHttpClient http;
+  ManualClock clock;
+  Config config;
+  config.provider = ProviderKind::kGoogle;
+  config.client_id = "client-1";
+  config.redirect_uri = kRedirect;
+  auto provider = makeIdentityProvider(config, http, clock);
+  EXPECT_FALSE(provider->authorizationUrl({"s", "n", "c"}));
+  EXPECT_EQ(http.count("https://accounts.google.com/.well-known/openid-configuration"), 1u);
+}
+
+}  // namespace
+}  // namespace latchkey
