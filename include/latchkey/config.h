@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace latchkey {
@@ -48,6 +49,9 @@ struct ConfigLoad {
 
 // Reads the file at path (when given), applies LATCHKEY_<KEY> overrides from env, validates.
 // Files named by *_file keys are read here too. Never throws.
+// Format: "key = value" lines; '#' starts a comment only as the first non-blank character of a
+// line (secrets may contain '#'); one pair of double quotes around a value is removed; an empty
+// value means "not set". Unknown keys, repeated keys and unknown LATCHKEY_* variables are errors.
 ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment& env);
 
 // Same, from file text already in memory (for tests and fuzzing).

@@ -1,0 +1,959 @@
+// Configuration: parse "key = value" text, apply LATCHKEY_<KEY> environment overrides, validate
+// every setting, and report ALL problems at once, one line each: "key: what is wrong; how to fix".
+// A bad configuration never yields a Config, so latchkey never starts half-configured.
+//
+// File format decisions (SPEC says only "key = value lines; # starts a comment"):
+//  * '#' starts a comment only as the first non-blank character of a line. A value may contain
+//    '#' (client secrets do), so "key = value # note" keeps "value # note". Because that is a
+//    trap for everything that is not a secret, a non-secret value containing " #" is reported
+//    ("comments go on their own line") instead of being silently misread.
+//  * Whitespace around key and value is trimmed; one pair of matching double quotes around the
+//    value is removed (no escape sequences inside).
+//  * An empty value (in the file or in the environment) means "not set": LATCHKEY_ISSUER= can
+//    switch off a file setting, and "client_secret =" plus a client_secret_file is not "both".
+//  * Enumerated values (provider, log_level) are matched case-insensitively; keys are not.
+//  * Relative paths in *_file, ca_file and templates_dir are relative to the working directory.
+#include "latchkey/config.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include "latchkey/encoding.h"
+
+extern char** environ;  // POSIX: the process environment
+
+namespace latchkey {
+namespace {
+
+// SPEC table order, plus templates_dir (issue 5).
+const std::vector<std::string> kKeys = {
+    "provider",
+    "issuer",
+    "client_id",
+    "client_secret",
+    "client_secret_file",
+    "redirect_uri",
+    "scopes",
+    "cookie_secret",
+    "cookie_secret_file",
+    "cookie_secret_previous",
+    "cookie_name",
+    "session_lifetime",
+    "allowed_domains",
+    "allowed_emails",
+    "allowed_emails_file",
+    "base_path",
+    "ca_file",
+    "http_timeout",
+    "log_level",
+    "templates_dir",
+};
+
+constexpr std::string_view kEnvPrefix = "LATCHKEY_";
+constexpr std::string_view kGoogleIssuer = "https://accounts.google.com";
+constexpr std::string_view kCallbackRoute = "/login/authorized";
+constexpr std::string_view kGenerateSecret = "generate one with: openssl rand -base64 32";
+constexpr size_t kMinSecretBytes = 32;
+// Secret and list files are small; refuse to slurp /dev/zero or a log file by mistake.
+constexpr size_t kMaxFileBytes = 1 << 20;
+
+bool isKnownKey(std::string_view key) {
+  return std::find(kKeys.begin(), kKeys.end(), key) != kKeys.end();
+}
+
+// Values that may legitimately contain " #".
+bool isSecretKey(std::string_view key) {
+  return key == "client_secret" || key == "cookie_secret" || key == "cookie_secret_previous";
+}
+
+std::string_view trim(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\f\v\n";
+  const size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) {
+    return {};
+  }
+  const size_t end = s.find_last_not_of(kSpace);
+  return s.substr(begin, end - begin + 1);
+}
+
+std::string toLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string toUpper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+bool hasControlChar(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// Splits on any of the separator characters, dropping empty pieces.
+std::vector<std::string_view> split(std::string_view s, std::string_view separators) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const size_t next = s.find_first_of(separators, pos);
+    const size_t end = next == std::string_view::npos ? s.size() : next;
+    if (end > pos) {
+      out.push_back(s.substr(pos, end - pos));
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions), so that
+// "clinet_id" is one step from "client_id".
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
+  for (size_t j = 0; j <= b.size(); ++j) {
+    d[0][j] = j;
+  }
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The known key closest to name, when it is close enough to be a plausible typo.
+std::optional<std::string> closestKey(std::string_view name) {
+  const std::string lower = toLower(name);
+  std::optional<std::string> best;
+  size_t best_distance = 0;
+  for (const std::string& key : kKeys) {
+    const size_t distance = editDistance(lower, key);
+    if (distance <= std::max<size_t>(2, key.size() / 3) && (!best || distance < best_distance)) {
+      best = key;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+// Reads a whole (small) file. On failure returns nullopt and sets reason.
+std::optional<std::string> readFile(const std::string& path, std::string& reason) {
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    reason = "it is a directory";
+    return std::nullopt;
+  }
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string content;
+  char buffer[8192];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+    content.append(buffer, n);
+    if (content.size() > kMaxFileBytes) {
+      reason = "larger than 1 MiB";
+      return std::nullopt;
+    }
+  }
+  if (std::ferror(file.get()) != 0) {
+    reason = "read error";
+    return std::nullopt;
+  }
+  return content;
+}
+
+// Strict non-negative decimal integer: digits only, no sign, no spaces, no overflow.
+std::optional<int64_t> parseInteger(std::string_view s) {
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+struct Url {
+  std::string scheme;  // lower case
+  std::string host;    // lower case; IPv6 literals keep their brackets
+  std::string path;    // may be empty
+  bool has_userinfo = false;
+  bool has_query = false;
+  bool has_fragment = false;
+};
+
+bool isHostChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
+}
+
+// RFC 3986 §3 absolute URL "scheme://authority[path][?query][#fragment]", enough to check
+// configured URLs. nullopt when it is not one.
+std::optional<Url> parseAbsoluteUrl(std::string_view text) {
+  if (hasControlChar(text) || text.find(' ') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const size_t sep = text.find("://");
+  if (sep == std::string_view::npos || sep == 0) {
+    return std::nullopt;
+  }
+  Url url;
+  url.scheme = toLower(text.substr(0, sep));
+  if (std::isalpha(static_cast<unsigned char>(url.scheme[0])) == 0 ||
+      !std::all_of(url.scheme.begin(), url.scheme.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.';
+      })) {
+    return std::nullopt;
+  }
+  std::string_view rest = text.substr(sep + 3);
+  const size_t authority_end = std::min(rest.find_first_of("/?#"), rest.size());
+  std::string_view authority = rest.substr(0, authority_end);
+  rest.remove_prefix(authority_end);
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    url.has_userinfo = true;
+    authority.remove_prefix(at + 1);
+  }
+  std::string_view host;
+  std::string_view port;
+  bool has_port = false;
+  if (!authority.empty() && authority[0] == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = authority.substr(0, close + 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') {
+        return std::nullopt;
+      }
+      has_port = true;
+      port = after.substr(1);
+    }
+    const std::string_view inside = host.substr(1, host.size() - 2);
+    if (inside.empty() || !std::all_of(inside.begin(), inside.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
+        })) {
+      return std::nullopt;
+    }
+  } else {
+    const size_t colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      has_port = true;
+      port = authority.substr(colon + 1);
+    }
+    if (host.empty() || !std::all_of(host.begin(), host.end(), isHostChar)) {
+      return std::nullopt;
+    }
+  }
+  if (has_port) {
+    const auto number = parseInteger(port);
+    if (!number || *number < 1 || *number > 65535) {
+      return std::nullopt;
+    }
+  }
+  url.host = toLower(host);
+  const size_t path_end = std::min(rest.find_first_of("?#"), rest.size());
+  url.path = std::string(rest.substr(0, path_end));
+  url.has_query = rest.find('?') != std::string_view::npos &&
+                  rest.find('?') < std::min(rest.find('#'), rest.size());
+  url.has_fragment = rest.find('#') != std::string_view::npos;
+  return url;
+}
+
+// SPEC: http is allowed on localhost, 127.0.0.0/8 and [::1] only.
+bool isLoopbackHost(std::string_view host) {
+  if (host == "localhost" || host == "[::1]") {
+    return true;
+  }
+  const auto parts = split(host, ".");
+  if (parts.size() != 4 || host.front() == '.' || host.back() == '.' ||
+      host.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (const auto part : parts) {
+    const auto number = parseInteger(part);
+    if (!number || *number > 255 || part.size() > 3) {
+      return false;
+    }
+  }
+  return parts[0] == "127";
+}
+
+// RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
+bool isCookieToken(std::string_view name) {
+  constexpr std::string_view kSeparators = "()<>@,;:\\\"/[]?={} \t";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && kSeparators.find(c) == std::string_view::npos;
+  });
+}
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+bool isScopeToken(std::string_view scope) {
+  return !scope.empty() && std::all_of(scope.begin(), scope.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x21 && u <= 0x7e && c != '"' && c != '\\';
+  });
+}
+
+bool isDomainName(std::string_view domain) {
+  return !domain.empty() && domain.front() != '.' && domain.back() != '.' &&
+         domain.find("..") == std::string_view::npos &&
+         std::all_of(domain.begin(), domain.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
+         });
+}
+
+bool isEmailAddress(std::string_view email) {
+  const size_t at = email.find('@');
+  return at != std::string_view::npos && at > 0 &&
+         email.find('@', at + 1) == std::string_view::npos && !hasControlChar(email) &&
+         email.find_first_of(" ,;<>\"") == std::string_view::npos &&
+         isDomainName(email.substr(at + 1));
+}
+
+// Where a raw value came from, so line-level problems can point at it.
+struct RawValue {
+  std::string value;
+  int line = 0;  // 0: from the environment
+};
+
+class Problems {
+ public:
+  void add(std::string_view key, std::string_view what, std::string_view fix) {
+    lines_.push_back(std::string(key) + ": " + std::string(what) + "; " + std::string(fix));
+  }
+  void addLine(std::string text) { lines_.push_back(std::move(text)); }
+  std::vector<std::string> take() { return std::move(lines_); }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+using RawConfig = std::map<std::string, RawValue>;
+
+void parseText(std::string_view text, RawConfig& raw, Problems& problems) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") {  // a UTF-8 byte order mark from some editors
+    text.remove_prefix(3);
+  }
+  int line_number = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t newline = text.find('\n', pos);
+    const size_t end = newline == std::string_view::npos ? text.size() : newline;
+    const std::string_view line = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    ++line_number;
+    if (line.empty() || line.front() == '#') {
+      continue;
+    }
+    const std::string where = "line " + std::to_string(line_number);
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      problems.addLine(where +
+                       ": expected 'key = value' (no '=' found); write settings as "
+                       "'key = value' and start comments with '#'");
+      continue;
+    }
+    const std::string_view key = trim(line.substr(0, eq));
+    std::string_view value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (key.empty()) {
+      problems.addLine(where + ": no key before '='; write settings as 'key = value'");
+      continue;
+    }
+    if (!isKnownKey(key)) {
+      // The key is printed (it is not secret); the value never is.
+      std::string message = where + ": unknown key '" + std::string(key) + "'";
+      if (const auto suggestion = closestKey(key)) {
+        message += "; did you mean '" + *suggestion + "'?";
+      } else {
+        message += "; see latchkey --help for the list of keys";
+      }
+      problems.addLine(std::move(message));
+      continue;
+    }
+    const std::string key_string(key);
+    if (const auto it = raw.find(key_string); it != raw.end()) {
+      problems.addLine(where + ": key '" + key_string + "' is already set on line " +
+                       std::to_string(it->second.line) + "; keep only one of them");
+      continue;
+    }
+    if (!isSecretKey(key) && (value.find(" #") != std::string_view::npos ||
+                              value.find("\t#") != std::string_view::npos)) {
+      problems.addLine(where + ": the value of '" + key_string +
+                       "' contains ' #'; comments go on their own line, starting with '#'");
+      continue;
+    }
+    raw[key_string] = RawValue{std::string(value), line_number};
+  }
+}
+
+// LATCHKEY_ variables that are not configuration: the end-to-end test harness's own knobs,
+// which reach latchkey because the harness passes its whole environment on.
+bool isHarnessVariable(std::string_view name) {
+  return name == "LATCHKEY_BIN" || name.rfind("LATCHKEY_E2E_", 0) == 0;
+}
+
+void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems) {
+  for (const auto& [name, value] : env) {
+    if (name.compare(0, kEnvPrefix.size(), kEnvPrefix) != 0 || isHarnessVariable(name)) {
+      continue;
+    }
+    const std::string_view suffix = std::string_view(name).substr(kEnvPrefix.size());
+    const std::string key = toLower(suffix);
+    // Strict on purpose: a mistyped LATCHKEY_ variable would otherwise be silently ignored.
+    if (!isKnownKey(key) || toUpper(key) != suffix) {
+      std::string fix = "remove it or fix its name";
+      if (const auto suggestion = closestKey(suffix)) {
+        fix = "did you mean " + std::string(kEnvPrefix) + toUpper(*suggestion) + "?";
+      }
+      problems.add(name, "not a latchkey setting", fix);
+      continue;
+    }
+    raw[key] = RawValue{value, 0};
+  }
+}
+
+// Validates raw values into a Config. Each check adds its own problem lines and continues,
+// so the operator sees every mistake in one run.
+class Validator {
+ public:
+  Validator(const RawConfig& raw, Problems& problems) : raw_(raw), problems_(problems) {}
+
+  Config run() {
+    Config config;
+    provider(config);
+    clientId(config);
+    clientSecret(config);
+    base_path_ok_ = basePath(config);
+    redirectUri(config);
+    scopes(config);
+    cookieSecrets(config);
+    cookieName(config);
+    integers(config);
+    allowLists(config);
+    files(config);
+    logLevel(config);
+    return config;
+  }
+
+ private:
+  // A set, non-empty value; nullopt when absent or empty (empty means "not set").
+  std::optional<std::string_view> get(const std::string& key) const {
+    const auto it = raw_.find(key);
+    if (it == raw_.end() || it->second.value.empty()) {
+      return std::nullopt;
+    }
+    return std::string_view(it->second.value);
+  }
+
+  // Checks a URL latchkey talks to or redirects to: absolute, https (http only on loopback).
+  std::optional<Url> checkUrl(const std::string& key, std::string_view value) {
+    const auto url = parseAbsoluteUrl(value);
+    if (!url) {
+      problems_.add(key, "'" + std::string(value) + "' is not an absolute URL",
+                    "write it in full, e.g. https://host.example/path");
+      return std::nullopt;
+    }
+    bool ok = true;
+    if (url->scheme != "https" && url->scheme != "http") {
+      problems_.add(key, "scheme '" + url->scheme + "' is not supported", "use https://");
+      ok = false;
+    } else if (url->scheme == "http" && !isLoopbackHost(url->host)) {
+      problems_.add(key,
+                    "http is allowed only on loopback hosts (localhost, 127.0.0.0/8, [::1]), not " +
+                        url->host,
+                    "use https://");
+      ok = false;
+    }
+    if (url->has_userinfo) {
+      problems_.add(key, "contains user:password@", "remove the credentials from the URL");
+      ok = false;
+    }
+    if (url->has_query || url->has_fragment) {
+      problems_.add(key, "has a query or fragment", "remove everything from '?' or '#' on");
+      ok = false;
+    }
+    return ok ? url : std::nullopt;
+  }
+
+  void provider(Config& config) {
+    const auto issuer = get("issuer");
+    std::string name = issuer ? "oidc" : "google";
+    if (const auto value = get("provider")) {
+      name = toLower(*value);
+    }
+    if (name == "google") {
+      config.provider = ProviderKind::kGoogle;
+      // Google's ID tokens carry exactly this issuer; anything else cannot verify.
+      if (issuer && *issuer != kGoogleIssuer) {
+        problems_.add("issuer", "provider google always uses " + std::string(kGoogleIssuer),
+                      "remove issuer, or set provider = oidc for another OpenID provider");
+      }
+      config.issuer = std::string(kGoogleIssuer);
+    } else if (name == "github") {
+      config.provider = ProviderKind::kGithub;
+      // GitHub is OAuth 2.0 without OpenID Connect: no issuer for github.com, or the https base
+      // URL of a GitHub Enterprise Server (https://github.example.com, API under /api/v3).
+      if (issuer && checkUrl("issuer", *issuer)) {
+        config.issuer = std::string(*issuer);
+      }
+    } else if (name == "oidc") {
+      config.provider = ProviderKind::kOidc;
+      if (!issuer) {
+        problems_.add("issuer", "missing (provider is oidc)",
+                      "set issuer to the provider's issuer URL (discovery is fetched from "
+                      "ISSUER/.well-known/openid-configuration)");
+      } else if (checkUrl("issuer", *issuer)) {
+        // Kept exactly as given: OpenID Connect Core 3.1.3.7 compares iss by exact string match.
+        config.issuer = std::string(*issuer);
+      }
+    } else {
+      problems_.add("provider", "'" + name + "' is not a known provider",
+                    "use google, github or oidc");
+    }
+  }
+
+  void clientId(Config& config) {
+    const auto value = get("client_id");
+    if (!value) {
+      problems_.add("client_id", "missing",
+                    "set client_id to the OAuth client id from the provider");
+      return;
+    }
+    if (hasControlChar(*value)) {
+      problems_.add("client_id", "contains control characters", "copy the client id again");
+      return;
+    }
+    config.client_id = std::string(*value);
+  }
+
+  // A secret file's content: trailing newlines trimmed; one line only.
+  std::optional<std::string> readSecretFile(const std::string& key, std::string_view path) {
+    std::string reason;
+    auto content = readFile(std::string(path), reason);
+    if (!content) {
+      problems_.add(key, "cannot read " + std::string(path) + " (" + reason + ")",
+                    "check the path and that latchkey's user may read it");
+      return std::nullopt;
+    }
+    while (!content->empty() && (content->back() == '\n' || content->back() == '\r')) {
+      content->pop_back();
+    }
+    if (content->empty()) {
+      problems_.add(key, std::string(path) + " is empty", "put the secret in the file");
+      return std::nullopt;
+    }
+    if (content->find_first_of("\r\n") != std::string::npos) {
+      problems_.add(key, std::string(path) + " has more than one line",
+                    "put only the secret in the file");
+      return std::nullopt;
+    }
+    return content;
+  }
+
+  // Exactly one of key / key_file; returns the value and the key it came from.
+  std::optional<std::pair<std::string, std::string>> secretPair(const std::string& key,
+                                                                const std::string& fix_missing) {
+    const std::string file_key = key + "_file";
+    const auto direct = get(key);
+    const auto file = get(file_key);
+    if (direct && file) {
+      problems_.add(key, "both " + key + " and " + file_key + " are set", "keep only one of them");
+      return std::nullopt;
+    }
+    if (!direct && !file) {
+      problems_.add(key, "missing (neither " + key + " nor " + file_key + " is set)", fix_missing);
+      return std::nullopt;
+    }
+    if (direct) {
+      return std::make_pair(std::string(*direct), key);
+    }
+    auto content = readSecretFile(file_key, *file);
+    if (!content) {
+      return std::nullopt;
+    }
+    return std::make_pair(std::move(*content), file_key);
+  }
+
+  void clientSecret(Config& config) {
+    if (auto secret = secretPair("client_secret",
+                                 "set client_secret, or client_secret_file to a file holding it")) {
+      config.client_secret = std::move(secret->first);
+    }
+  }
+
+  // base64 of at least 32 bytes; never echoes the secret itself.
+  std::optional<std::string> decodeCookieSecret(const std::string& key, std::string_view text) {
+    const auto decoded = base64Decode(trim(text));
+    if (!decoded) {
+      problems_.add(key, "is not valid base64", kGenerateSecret);
+      return std::nullopt;
+    }
+    if (decoded->size() < kMinSecretBytes) {
+      problems_.add(key,
+                    "decodes to " + std::to_string(decoded->size()) + " bytes, at least " +
+                        std::to_string(kMinSecretBytes) + " are needed",
+                    kGenerateSecret);
+      return std::nullopt;
+    }
+    return decoded;
+  }
+
+  void cookieSecrets(Config& config) {
+    if (auto secret = secretPair("cookie_secret", "set cookie_secret or cookie_secret_file; " +
+                                                      std::string(kGenerateSecret))) {
+      if (auto decoded = decodeCookieSecret(secret->second, secret->first)) {
+        config.cookie_secret = std::move(*decoded);
+      }
+    }
+    if (const auto previous = get("cookie_secret_previous")) {
+      if (auto decoded = decodeCookieSecret("cookie_secret_previous", *previous)) {
+        config.cookie_secret_previous = std::move(*decoded);
+      }
+    }
+  }
+
+  bool basePath(Config& config) {
+    const auto value = get("base_path");
+    if (!value) {
+      return true;
+    }
+    std::string path(*value);
+    if (path.front() != '/') {
+      problems_.add("base_path", "'" + path + "' does not start with '/'",
+                    "write it as an absolute path, e.g. /oauth2");
+      return false;
+    }
+    // '%' and "//" would make route matching depend on decoding and merging rules.
+    if (path.find("..") != std::string::npos || path.find_first_of("?#%\\") != std::string::npos ||
+        path.find("//") != std::string::npos || hasControlChar(path) ||
+        path.find(' ') != std::string::npos) {
+      problems_.add("base_path",
+                    "'" + path + "' contains '..', '//', '?', '#', '%', '\\' or spaces",
+                    "use a plain path such as /oauth2");
+      return false;
+    }
+    if (path.back() == '/') {
+      path.pop_back();  // "/oauth2/" means "/oauth2"; "/" means no prefix
+    }
+    config.base_path = std::move(path);
+    return true;
+  }
+
+  void redirectUri(Config& config) {
+    const auto value = get("redirect_uri");
+    if (!value) {
+      problems_.add("redirect_uri", "missing",
+                    "set it to the public URL of the callback, e.g. https://app.example.com" +
+                        config.base_path + std::string(kCallbackRoute) +
+                        ", and register the same URL at the provider");
+      return;
+    }
+    // Known even when the URL has other faults, so cookie_name checks still run.
+    if (const auto parsed = parseAbsoluteUrl(*value)) {
+      scheme_known_ = true;
+      config.https = parsed->scheme == "https";
+    }
+    const auto url = checkUrl("redirect_uri", *value);
+    if (!url) {
+      return;
+    }
+    config.redirect_uri = std::string(*value);
+    config.redirect_path = url->path.empty() ? "/" : url->path;
+    const std::string expected = config.base_path + std::string(kCallbackRoute);
+    if (base_path_ok_ && config.redirect_path != expected) {
+      problems_.add("redirect_uri",
+                    "its path " + config.redirect_path + " must be " + expected +
+                        ", the route latchkey answers the callback on",
+                    "end redirect_uri with " + expected +
+                        " (or change base_path) and register "
+                        "the same URL at the provider");
+    }
+  }
+
+  void scopes(Config& config) {
+    const bool github = config.provider == ProviderKind::kGithub;
+    const std::string text(
+        get("scopes").value_or(github ? "read:user user:email" : "openid email profile"));
+    for (const auto scope : split(text, " \t")) {
+      if (!isScopeToken(scope)) {
+        problems_.add("scopes", "'" + std::string(scope) + "' is not a valid scope (RFC 6749 3.3)",
+                      "separate scopes with spaces");
+        return;
+      }
+      if (std::find(config.scopes.begin(), config.scopes.end(), scope) == config.scopes.end()) {
+        config.scopes.emplace_back(scope);
+      }
+    }
+    // OpenID Connect Core 3.1.2.1: without "openid" it is plain OAuth and no ID token comes back.
+    if (!github &&
+        std::find(config.scopes.begin(), config.scopes.end(), "openid") == config.scopes.end()) {
+      problems_.add("scopes", "does not contain openid, so the provider sends no ID token",
+                    "add openid to scopes");
+    }
+  }
+
+  void cookieName(Config& config) {
+    const auto value = get("cookie_name");
+    if (!value) {
+      // RFC 6265bis §4.1.3.2: __Host- binds the cookie to this host, Secure, Path=/.
+      config.cookie_name = config.https ? "__Host-latchkey" : "latchkey";
+      return;
+    }
+    if (!isCookieToken(*value)) {
+      problems_.add("cookie_name", "'" + std::string(*value) + "' is not a valid cookie name",
+                    "use letters, digits and - _ . only");
+      return;
+    }
+    const bool prefixed = value->rfind("__Host-", 0) == 0 || value->rfind("__Secure-", 0) == 0;
+    if (scheme_known_ && !config.https && prefixed) {
+      problems_.add("cookie_name",
+                    "browsers drop __Host- and __Secure- cookies that are not Secure, and "
+                    "redirect_uri is http",
+                    "choose a name without that prefix, or use https");
+      return;
+    }
+    config.cookie_name = std::string(*value);
+  }
+
+  std::optional<int64_t> boundedInteger(const std::string& key, int64_t low, int64_t high) {
+    const auto value = get(key);
+    if (!value) {
+      return std::nullopt;
+    }
+    const auto number = parseInteger(*value);
+    if (!number || *number < low || *number > high) {
+      problems_.add(key,
+                    "'" + std::string(*value) + "' is not a whole number of seconds from " +
+                        std::to_string(low) + " to " + std::to_string(high),
+                    "write a number of seconds in that range");
+      return std::nullopt;
+    }
+    return number;
+  }
+
+  void integers(Config& config) {
+    if (const auto lifetime = boundedInteger("session_lifetime", 60, 31536000)) {
+      config.session_lifetime = *lifetime;
+    }
+    if (const auto timeout = boundedInteger("http_timeout", 1, 300)) {
+      config.http_timeout = static_cast<int>(*timeout);
+    }
+  }
+
+  void allowLists(Config& config) {
+    if (const auto value = get("allowed_domains")) {
+      const auto items = split(*value, " \t,");
+      for (const auto item : items) {
+        std::string domain = toLower(item);
+        if (domain.front() == '@') {
+          domain.erase(0, 1);
+        }
+        if (!isDomainName(domain)) {
+          problems_.add("allowed_domains", "'" + std::string(item) + "' is not a domain name",
+                        "list domains such as example.com, separated by spaces");
+          continue;
+        }
+        config.allowed_domains.push_back(std::move(domain));
+      }
+      if (items.empty()) {
+        problems_.add("allowed_domains", "lists no domain",
+                      "list at least one domain, or remove the key to allow any");
+      }
+    }
+    const auto emails = get("allowed_emails");
+    const auto emails_file = get("allowed_emails_file");
+    if (emails && emails_file) {
+      // Both is ambiguous (union or override?) for an access list: refuse rather than guess.
+      problems_.add("allowed_emails", "both allowed_emails and allowed_emails_file are set",
+                    "keep only one of them");
+      return;
+    }
+    std::string key = "allowed_emails";
+    std::vector<std::string_view> items;
+    std::string file_content;
+    if (emails) {
+      items = split(*emails, " \t,");
+    } else if (emails_file) {
+      key = "allowed_emails_file";
+      std::string reason;
+      auto content = readFile(std::string(*emails_file), reason);
+      if (!content) {
+        problems_.add(key, "cannot read " + std::string(*emails_file) + " (" + reason + ")",
+                      "check the path and that latchkey's user may read it");
+        return;
+      }
+      file_content = std::move(*content);
+      for (const auto line : split(file_content, "\n")) {
+        const auto address = trim(line);
+        if (!address.empty() && address.front() != '#') {
+          items.push_back(address);
+        }
+      }
+    } else {
+      return;
+    }
+    for (const auto item : items) {
+      if (!isEmailAddress(item)) {
+        problems_.add(key, "'" + std::string(item) + "' is not an e-mail address",
+                      emails ? "separate addresses with spaces" : "write one address per line");
+        continue;
+      }
+      config.allowed_emails.push_back(toLower(item));
+    }
+    // An empty list means "anyone": never let an empty or unfinished file open the door.
+    if (items.empty()) {
+      problems_.add(key, "lists no address",
+                    "list at least one address, or remove the key to allow any");
+    }
+  }
+
+  void files(Config& config) {
+    if (const auto ca = get("ca_file")) {
+      std::string reason;
+      if (!readFile(std::string(*ca), reason)) {
+        problems_.add("ca_file", "cannot read " + std::string(*ca) + " (" + reason + ")",
+                      "point it at a readable PEM bundle, or remove it to use the system store");
+      } else {
+        config.ca_file = std::string(*ca);
+      }
+    }
+    if (const auto dir = get("templates_dir")) {
+      struct stat st {};
+      if (::stat(std::string(*dir).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        problems_.add("templates_dir", std::string(*dir) + " is not an existing directory",
+                      "create it, fix the path, or remove the key to use the built-in pages");
+      } else {
+        config.templates_dir = std::string(*dir);
+      }
+    }
+  }
+
+  void logLevel(Config& config) {
+    const auto value = get("log_level");
+    if (!value) {
+      return;
+    }
+    const std::string level = toLower(*value);
+    if (level == "error") {
+      config.log_level = LogLevel::kError;
+    } else if (level == "warn") {
+      config.log_level = LogLevel::kWarn;
+    } else if (level == "info") {
+      config.log_level = LogLevel::kInfo;
+    } else if (level == "debug") {
+      config.log_level = LogLevel::kDebug;
+    } else {
+      problems_.add("log_level", "'" + level + "' is not a log level",
+                    "use error, warn, info or debug");
+    }
+  }
+
+  const RawConfig& raw_;
+  Problems& problems_;
+  bool base_path_ok_ = true;
+  bool scheme_known_ = false;  // redirect_uri parsed, so config.https is meaningful
+};
+
+}  // namespace
+
+Environment processEnvironment() {
+  Environment env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const size_t eq = text.find('=');
+    if (eq != std::string_view::npos) {
+      env.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+    }
+  }
+  return env;
+}
+
+ConfigLoad parseConfig(std::string_view file_text, const Environment& env) {
+  Problems problems;
+  RawConfig raw;
+  parseText(file_text, raw, problems);
+  applyEnvironment(env, raw, problems);
+  Config config = Validator(raw, problems).run();
+  ConfigLoad load;
+  load.problems = problems.take();
+  if (load.problems.empty()) {
+    load.config = std::move(config);
+  }
+  return load;
+}
+
+ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment& env) {
+  if (!path) {
+    return parseConfig({}, env);
+  }
+  std::string reason;
+  const auto text = readFile(*path, reason);
+  if (!text) {
+    ConfigLoad load;
+    load.problems.push_back("config: cannot read " + *path + " (" + reason +
+                            "); check the path given to --config");
+    return load;
+  }
+  return parseConfig(*text, env);
+}
+
+std::string providerDisplayName(const Config& config) {
+  switch (config.provider) {
+    case ProviderKind::kGoogle:
+      return "Google";
+    case ProviderKind::kGithub:
+      return "GitHub";
+    case ProviderKind::kOidc:
+      break;
+  }
+  if (const auto url = parseAbsoluteUrl(config.issuer)) {
+    return url->host;
+  }
+  return config.issuer;
+}
+
+const std::vector<std::string>& configKeys() {
+  return kKeys;
+}
+
+}  // namespace latchkey
