@@ -9,6 +9,7 @@ packages=(
   libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev libgtest-dev
   nginx-light curl ca-certificates openssl
   nodejs npm
+  apache2 libapache2-mod-fcgid spawn-fcgi systemd
 )
 
 missing=()

@@ -1,0 +1,130 @@
+// latchkey as an nginx auth_request gate, end to end, with the shipped nginx/protect.conf: a
+// protected static folder and a protected application (an upstream that echoes the headers it
+// got), the local OpenID provider, a scripted sign-in through its forms.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { workDir } from './lib/paths.mjs';
+import { freePort } from './lib/ports.mjs';
+import { startProvider, DEMO_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
+import { startLatchkey, newCookieSecret } from './lib/latchkey.mjs';
+import { Client, followRedirects } from './lib/client.mjs';
+import { signIn } from './lib/signin.mjs';
+import { startGateNginx, startEchoUpstream } from './lib/gate.mjs';
+
+const started = [];
+let nginx, upstream, latchkey;
+const PAGE = '/private/report.html';
+const PAGE_TEXT = 'quarterly report, staff only';
+
+before(async () => {
+  const dir = workDir('gateway');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const provider = await startProvider({ dir, redirectUris: [`${url}/login/authorized`] });
+  started.push(provider);
+  latchkey = await startLatchkey({
+    dir,
+    config: {
+      issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET,
+      redirect_uri: `${url}/login/authorized`, cookie_secret: newCookieSecret(), log_level: 'debug',
+    },
+  });
+  started.push(latchkey);
+  upstream = await startEchoUpstream();
+  started.push(upstream);
+  const root = path.join(dir, 'www');
+  fs.mkdirSync(path.join(root, 'private'), { recursive: true });
+  fs.writeFileSync(path.join(root, PAGE), `<!doctype html><p>${PAGE_TEXT}</p>\n`);
+  nginx = await startGateNginx({ dir, socket: latchkey.socket, root, upstreamPort: upstream.port, port });
+  started.push(nginx);
+});
+
+after(async () => {
+  const errors = [];
+  for (const part of started.reverse()) {
+    try { await part.stop(); } catch (err) { errors.push(err); }
+  }
+  if (errors.length) throw errors[0];
+});
+
+const diagnostics = (client) => `${client?.describe() ?? ''}\n${latchkey.tail(30)}\n--- nginx ---\n${nginx.errorTail()}`;
+const FORGED = { 'x-auth-request-email': 'mallory@evil.example', 'x-auth-request-user': 'mallory', 'x-auth-request-name': 'Mallory' };
+
+// Signed out, a protected file and a protected application both send the visitor to sign in
+// with rd = the URI they asked for, and the application never sees the request.
+test('signed out: 302 to /login?rd=<original URI>, upstream not reached', async () => {
+  const client = new Client(nginx.url);
+  const r = await client.get(PAGE);
+  assert.equal(r.status, 302, diagnostics(client));
+  assert.equal(r.location, `${nginx.url}/login?rd=${PAGE}`);
+  assert.ok(!r.body.includes(PAGE_TEXT));
+
+  const before_ = upstream.requests.length;
+  const a = await client.get('/app/dashboard?tab=1', { headers: FORGED });
+  assert.equal(a.status, 302, diagnostics(client));
+  assert.equal(a.location, `${nginx.url}/login?rd=/app/dashboard?tab=1`);
+  assert.equal(upstream.requests.length, before_, 'a forged identity header does not get a signed-out request through');
+});
+
+// /auth is internal to nginx: nobody outside can ask it directly.
+test('/auth is not reachable from outside', async () => {
+  assert.equal((await new Client(nginx.url).get('/auth')).status, 404);
+});
+
+// The whole visit: protected page → sign in at the provider → back on that page; the upstream
+// sees the user and e-mail from latchkey, never the ones a client sends; logout closes it again.
+test('sign in through the gate, identity reaches the upstream, forged headers do not, logout', async () => {
+  const client = new Client(nginx.url);
+  const first = await client.get(PAGE);
+  assert.equal(first.status, 302, diagnostics(client));
+  const rd = new URL(first.location).searchParams.get('rd');
+  assert.equal(rd, PAGE);
+
+  const { response } = await signIn(client, DEMO_ACCOUNT, { rd });
+  assert.equal(response.location, `${nginx.url}${PAGE}`, 'lands back on the page first asked for');
+  const page = await followRedirects(client, response);
+  assert.equal(page.status, 200, diagnostics(client));
+  assert.ok(page.body.includes(PAGE_TEXT));
+
+  const app = await client.get('/app/whoami');
+  assert.equal(app.status, 200, diagnostics(client));
+  const seen = JSON.parse(app.body);
+  assert.equal(seen.url, '/app/whoami');
+  assert.equal(seen.headers['x-auth-request-user'], DEMO_ACCOUNT.sub);
+  assert.equal(seen.headers['x-auth-request-email'], DEMO_ACCOUNT.login);
+  assert.equal(seen.headers['x-auth-request-name'], DEMO_ACCOUNT.name);
+
+  const forged = await client.get('/app/whoami', { headers: { ...FORGED, 'x-auth-request_email': 'mallory@evil.example' } });
+  assert.equal(forged.status, 200);
+  const f = JSON.parse(forged.body);
+  assert.equal(f.headers['x-auth-request-email'], DEMO_ACCOUNT.login, 'the upstream sees latchkey\'s e-mail, not the client\'s');
+  assert.equal(f.headers['x-auth-request-user'], DEMO_ACCOUNT.sub);
+  assert.equal(f.headers['x-auth-request-name'], DEMO_ACCOUNT.name);
+  const names = f.rawHeaders.filter((_, i) => i % 2 === 0).map((h) => h.toLowerCase());
+  assert.equal(names.filter((h) => h === 'x-auth-request-email').length, 1, 'exactly one e-mail header');
+  assert.ok(!f.rawHeaders.some((v) => /mallory/i.test(v)), `nothing forged reaches the upstream: ${JSON.stringify(f.rawHeaders)}`);
+
+  // Any method goes through the gate (auth_request answers for POST too; the body stays with
+  // the real request).
+  const post = await client.post('/app/form', { form: { a: '1' } });
+  assert.equal(post.status, 200, diagnostics(client));
+  assert.equal(JSON.parse(post.body).headers['x-auth-request-email'], DEMO_ACCOUNT.login);
+
+  const out = await client.post('/logout');
+  assert.equal(out.status, 302, diagnostics(client));
+  const again = await client.get(PAGE);
+  assert.equal(again.status, 302, `signed out again\n${diagnostics(client)}`);
+  assert.equal(again.location, `${nginx.url}/login?rd=${PAGE}`);
+  const appAgain = await client.get('/app/whoami');
+  assert.equal(appAgain.status, 302);
+});
+
+// A cookie that is not latchkey's (tampered) counts as none: the gate stays closed.
+test('a tampered session cookie does not open the gate', async () => {
+  const client = new Client(nginx.url);
+  client.jar.set(nginx.url, 'latchkey', 'eyJzdWIiOiJtYWxsb3J5In0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+  const r = await client.get('/app/whoami');
+  assert.equal(r.status, 302, diagnostics(client));
+});

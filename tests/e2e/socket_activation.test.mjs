@@ -1,0 +1,94 @@
+// latchkey without --listen: it serves FastCGI on a listening socket somebody else made.
+//  - systemd socket activation (LISTEN_FDS=1, LISTEN_PID = its own pid, the socket on fd 3),
+//    driven by systemd-socket-activate, which does exactly what systemd does for latchkey.socket;
+//  - the FastCGI convention of a listening socket on fd 0, as spawn-fcgi and mod_fcgid do.
+// Each serves /healthz and /login over FastCGI (tests/e2e/lib/fastcgi.mjs); socket
+// activation meant for another process (wrong LISTEN_PID) is not taken.
+import { test, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { workDir, latchkeyBinary } from './lib/paths.mjs';
+import { waitForConnect } from './lib/ports.mjs';
+import { Managed } from './lib/process.mjs';
+import { configText, newCookieSecret, sanitizerEnv } from './lib/latchkey.mjs';
+import { fastcgiRequest, cgiParams } from './lib/fastcgi.mjs';
+
+const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const dir = workDir('socket-activation');
+// /healthz and /login need no provider at start-up: the issuer is only reached on demand.
+const configFile = path.join(dir, 'latchkey.conf');
+fs.writeFileSync(configFile, configText({
+  issuer: 'http://127.0.0.1:9/', client_id: 'socket-test', client_secret: 'not-used',
+  redirect_uri: 'http://127.0.0.1:8080/login/authorized', cookie_secret: newCookieSecret(), log_level: 'debug',
+}), { mode: 0o600 });
+
+const running = [];
+after(async () => {
+  for (const p of running) await p.stop('SIGTERM', 10000);
+  const reports = running.flatMap((p) => p.lines.filter((l) => /ERROR: AddressSanitizer|runtime error:/.test(l)));
+  assert.deepEqual(reports, [], 'no sanitizer reports');
+});
+
+async function fcgiGet(socket, uri) {
+  const req = fastcgiRequest(socket);
+  await req.sendBegin();
+  await req.sendParams(cgiParams(uri));
+  await req.finish();
+  return req.response;
+}
+
+async function servesOn(socket, proc) {
+  await waitForConnect({ path: socket }, { isAlive: () => proc.alive, what: proc.name });
+  const health = await fcgiGet(socket, '/healthz');
+  assert.equal(health.status, 200, `${JSON.stringify(health)}\n${proc.tail()}`);
+  assert.equal(health.body.trim(), 'ok');
+  // A second request on a new connection: the same process keeps serving.
+  const again = await fcgiGet(socket, '/healthz');
+  assert.equal(again.status, 200);
+  assert.ok(proc.alive, `${proc.name} still runs\n${proc.tail()}`);
+}
+
+describe('systemd socket activation (LISTEN_FDS)', { skip: has('systemd-socket-activate') ? false : 'systemd-socket-activate missing (package systemd; make deps)' }, () => {
+  // systemd-socket-activate binds the socket, passes it as fd 3 with LISTEN_FDS=1 and
+  // LISTEN_PID set to the pid it execs into: latchkey must serve on it without --listen.
+  test('latchkey serves on the socket systemd passes as fd 3', async () => {
+    const socket = path.join(dir, 'activated.sock');
+    const env = Object.entries(sanitizerEnv()).flatMap(([k, v]) => ['-E', `${k}=${v}`]);
+    const proc = new Managed('systemd-socket-activate', 'systemd-socket-activate',
+      ['-l', socket, ...env, latchkeyBinary(), '--config', configFile], { logFile: path.join(dir, 'activated.log') });
+    running.push(proc);
+    await servesOn(socket, proc);
+  });
+});
+
+describe('inherited listening socket on fd 0', { skip: has('spawn-fcgi') ? false : 'spawn-fcgi missing (make deps)' }, () => {
+  // spawn-fcgi (like mod_fcgid) binds the socket and execs latchkey with it as stdin.
+  test('latchkey under spawn-fcgi serves on fd 0', async () => {
+    const socket = path.join(dir, 'spawned.sock');
+    const proc = new Managed('spawn-fcgi', 'spawn-fcgi', ['-n', '-s', socket, '-M', '0660', '--', latchkeyBinary(), '--config', configFile], {
+      logFile: path.join(dir, 'spawned.log'),
+      env: { ...process.env, ...sanitizerEnv() },
+    });
+    running.push(proc);
+    await servesOn(socket, proc);
+    const login = await fcgiGet(socket, '/login?rd=/x');
+    assert.ok([302, 502].includes(login.status), `login answers (302, or 502 since the test issuer is unreachable): ${login.status}`);
+  });
+});
+
+describe('no socket to serve on', () => {
+  // LISTEN_FDS meant for another process (LISTEN_PID not ours) is ignored, and with nothing on
+  // fd 0 either, latchkey stops with exit code 1 and says how to give it a socket.
+  test('LISTEN_PID of another process: refuses to start, explains', () => {
+    const r = spawnSync(latchkeyBinary(), ['--config', configFile], {
+      env: { PATH: process.env.PATH, ...sanitizerEnv(), LISTEN_FDS: '1', LISTEN_PID: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 15000,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1, `exit code (stderr: ${r.stderr})`);
+    assert.match(r.stderr, /--listen/);
+  });
+});
