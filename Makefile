@@ -87,28 +87,9 @@ test: deps
 demo: deps all
 	tools/demo.sh
 
-# Packagers: make install DESTDIR=/tmp/pkg PREFIX=/usr [SYSCONFDIR=/etc SYSTEMDUNITDIR=...]
-# The example configuration is 0640 (it is where the secrets go once copied to latchkey.conf);
-# the systemd unit is rewritten to name the installed binary and configuration.
-install: SYSCONFDIR ?= /etc
-install: SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
-install: DATADIR ?= $(PREFIX)/share/latchkey
-install: MANDIR ?= $(PREFIX)/share/man
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/nginx $(DESTDIR)$(DATADIR)/apache \
-	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MANDIR)/man8
-	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/latchkey
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/latchkey $(DESTDIR)$(PREFIX)/bin/latchkey
-	install -m 0640 deploy/latchkey.conf.example $(DESTDIR)$(SYSCONFDIR)/latchkey/latchkey.conf.example
-	install -m 0644 nginx/latchkey.conf nginx/protect.conf deploy/nginx-systemd.conf $(DESTDIR)$(DATADIR)/nginx/
-	install -m 0644 apache/latchkey-proxy-fcgi.conf apache/latchkey-fcgid.conf apache/htaccess-cgi \
-	  apache/htaccess-protect-folder $(DESTDIR)$(DATADIR)/apache/
-	install -m 0755 apache/latchkey.cgi apache/latchkey-gate.cgi $(DESTDIR)$(DATADIR)/apache/
-	sed -e 's|/usr/bin/latchkey|$(PREFIX)/bin/latchkey|g' -e 's|/etc/latchkey/|$(SYSCONFDIR)/latchkey/|g' \
-	  deploy/latchkey.service > $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.service
-	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.service
-	install -m 0644 deploy/latchkey.socket $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.socket
-	install -m 0644 man/latchkey.8 $(DESTDIR)$(MANDIR)/man8/latchkey.8
 
 clean:
 	rm -rf $(BUILD)
@@ -117,34 +98,3 @@ format:
 	clang-format -i $$(find src include tests/unit -name '*.cc' -o -name '*.h')
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
-
-# Fuzzing (issue 7): one libFuzzer target per parser of outside bytes, built with clang,
-# ASan and UBSan into build/fuzz/. Targets and corpora: tests/fuzz/. `make fuzz` runs each
-# target FUZZ_SECONDS (default 60) one after another; `make fuzz-smoke` about 10 s each.
-FUZZ_CXX     ?= clang++
-FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 10
-FUZZ_FLAGS   := -std=c++20 $(WARN) -pthread -O1 -g -fno-omit-frame-pointer \
-                -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS    := $(SRCS:src/%.cc=$(BUILD)/fuzz/obj/%.o)
-FUZZ_NAMES   := $(sort $(patsubst tests/fuzz/%_fuzzer.cc,%,$(wildcard tests/fuzz/*_fuzzer.cc)))
-FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%_fuzzer)
-
-.PHONY: fuzz fuzz-smoke fuzz-build
-$(BUILD)/fuzz/obj/%.o: src/%.cc
-	@mkdir -p $(dir $@)
-	nice $(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-
-$(BUILD)/fuzz/%_fuzzer: tests/fuzz/%_fuzzer.cc tests/fuzz/fuzz_targets.h $(FUZZ_OBJS)
-	@mkdir -p $(dir $@)
-	nice $(FUZZ_CXX) $(CPPFLAGS) -Isrc -Itests/unit $(FUZZ_FLAGS) -fsanitize=fuzzer \
-	  -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
-
-# The objects are named here so make keeps them (not intermediate files of the pattern chain).
-fuzz-build: $(FUZZ_OBJS) $(FUZZ_BINS)
-
-fuzz: fuzz-build
-	FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_NAMES)
-
-fuzz-smoke: fuzz-build
-	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_NAMES)
