@@ -46,7 +46,9 @@ std::vector<std::pair<std::string, std::string>> parseCookieHeader(std::string_v
 Result<std::vector<std::pair<std::string, std::string>>> parseUrlEncoded(std::string_view text);
 
 // Percent-decodes a path and normalises it: collapses "//", resolves "." and "..".
-// kBadRequest for NUL, malformed escapes, ".." above the root, or a path not starting with '/'.
+// kBadRequest for NUL and other control characters, malformed escapes, ".." above the root,
+// or a path not starting with '/'. "%2F" decodes to a separator (as nginx's $uri does); a
+// trailing slash is kept, because routing is exact ("/login/" is not "/login").
 Result<std::string> normalizePath(std::string_view raw_path);
 
 // Builds a Request from CGI/FastCGI params and the body. Routing uses DOCUMENT_URI (nginx)
@@ -68,6 +70,9 @@ struct Response {
 };
 
 // "Status: 302 Found\r\nName: value\r\n...\r\n\r\n" + body: the CGI/FastCGI response form.
+// Response splitting is impossible: CR, LF and NUL in values become spaces, headers whose
+// name is not an RFC 9110 token are dropped, and Status/Content-Length are always computed
+// here (any handler-supplied ones are dropped).
 std::string serializeResponse(const Response& response);
 
 std::string_view reasonPhrase(int status);

@@ -32,7 +32,12 @@ Result<int> openListenSocket(const ServerOptions& options);
 // True when started as plain CGI: GATEWAY_INTERFACE set and fd 0 not a socket.
 bool isCgiInvocation();
 
-// Serves until SIGTERM/SIGINT: then stops accepting, finishes requests in flight, returns 0.
+// Serves until SIGTERM/SIGINT: then stops accepting, finishes requests in flight, returns 0
+// (1 if the listening socket failed first). SIGHUP is ignored, SIGPIPE is set to SIG_IGN.
+// The signals are blocked in the calling thread and taken by a dedicated thread, so call
+// this before starting any other thread (or block SIGTERM/SIGINT/SIGHUP in those threads).
+// Each connection carries one request (FastCGI keep-conn is not honoured), and the listening
+// socket is made non-blocking with 60 s send/receive timeouts inherited by connections.
 int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler& handler,
                const Logger& log);
 
