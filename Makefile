@@ -87,9 +87,28 @@ test: deps
 demo: deps all
 	tools/demo.sh
 
+# Packagers: make install DESTDIR=/tmp/pkg PREFIX=/usr [SYSCONFDIR=/etc SYSTEMDUNITDIR=...]
+# The example configuration is 0640 (it is where the secrets go once copied to latchkey.conf);
+# the systemd unit is rewritten to name the installed binary and configuration.
+install: SYSCONFDIR ?= /etc
+install: SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+install: DATADIR ?= $(PREFIX)/share/latchkey
+install: MANDIR ?= $(PREFIX)/share/man
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/nginx $(DESTDIR)$(DATADIR)/apache \
+	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/latchkey
 	install -m 0755 $(BUILD)/latchkey $(DESTDIR)$(PREFIX)/bin/latchkey
+	install -m 0640 deploy/latchkey.conf.example $(DESTDIR)$(SYSCONFDIR)/latchkey/latchkey.conf.example
+	install -m 0644 nginx/latchkey.conf nginx/protect.conf deploy/nginx-systemd.conf $(DESTDIR)$(DATADIR)/nginx/
+	install -m 0644 apache/latchkey-proxy-fcgi.conf apache/latchkey-fcgid.conf apache/htaccess-cgi \
+	  apache/htaccess-protect-folder $(DESTDIR)$(DATADIR)/apache/
+	install -m 0755 apache/latchkey.cgi apache/latchkey-gate.cgi $(DESTDIR)$(DATADIR)/apache/
+	sed -e 's|/usr/bin/latchkey|$(PREFIX)/bin/latchkey|g' -e 's|/etc/latchkey/|$(SYSCONFDIR)/latchkey/|g' \
+	  deploy/latchkey.service > $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.service
+	install -m 0644 deploy/latchkey.socket $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.socket
+	install -m 0644 man/latchkey.8 $(DESTDIR)$(MANDIR)/man8/latchkey.8
 
 clean:
 	rm -rf $(BUILD)

@@ -53,6 +53,8 @@ StartServers 1
 ServerLimit 2
 ThreadsPerChild 10
 MaxRequestWorkers 20
+MinSpareThreads 1
+MaxSpareThreads 20
 Timeout 30
 <Directory />
     AllowOverride None
