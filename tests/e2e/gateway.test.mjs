@@ -14,7 +14,7 @@ import { signIn } from './lib/signin.mjs';
 import { startGateNginx, startEchoUpstream } from './lib/gate.mjs';
 
 const started = [];
-let nginx, upstream, latchkey;
+let nginx, upstream, latchkey, latchkeyDir, latchkeyConfig;
 const PAGE = '/private/report.html';
 const PAGE_TEXT = 'quarterly report, staff only';
 
@@ -24,13 +24,12 @@ before(async () => {
   const url = `http://127.0.0.1:${port}`;
   const provider = await startProvider({ dir, redirectUris: [`${url}/login/authorized`] });
   started.push(provider);
-  latchkey = await startLatchkey({
-    dir,
-    config: {
-      issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET,
-      redirect_uri: `${url}/login/authorized`, cookie_secret: newCookieSecret(), log_level: 'debug',
-    },
-  });
+  latchkeyDir = dir;
+  latchkeyConfig = {
+    issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET,
+    redirect_uri: `${url}/login/authorized`, cookie_secret: newCookieSecret(), log_level: 'debug',
+  };
+  latchkey = await startLatchkey({ dir, config: latchkeyConfig });
   started.push(latchkey);
   upstream = await startEchoUpstream();
   started.push(upstream);
@@ -127,4 +126,26 @@ test('a tampered session cookie does not open the gate', async () => {
   client.jar.set(nginx.url, 'latchkey', 'eyJzdWIiOiJtYWxsb3J5In0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
   const r = await client.get('/app/whoami');
   assert.equal(r.status, 302, diagnostics(client));
+});
+
+// A session that is still valid but whose e-mail is no longer allowed (allowed_emails changed
+// and latchkey restarted, same cookie secret): the gate answers 403, not a sign-in loop, and
+// the upstream is not reached.
+test('valid session, e-mail no longer allowed: 403 from the gate', async () => {
+  const client = new Client(nginx.url);
+  await signIn(client, DEMO_ACCOUNT, { rd: '/app/whoami' });
+  assert.equal((await client.get('/app/whoami')).status, 200, diagnostics(client));
+
+  await latchkey.stop();
+  started.splice(started.indexOf(latchkey), 1);
+  latchkey = await startLatchkey({ dir: latchkeyDir, config: { ...latchkeyConfig, allowed_emails: 'someone-else@example.com' } });
+  started.splice(1, 0, latchkey);
+
+  const before_ = upstream.requests.length;
+  const r = await client.get('/app/whoami');
+  assert.equal(r.status, 403, diagnostics(client));
+  const page = await client.get(PAGE);
+  assert.equal(page.status, 403);
+  assert.ok(!page.body.includes(PAGE_TEXT));
+  assert.equal(upstream.requests.length, before_, 'the upstream is not reached');
 });
