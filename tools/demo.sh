@@ -12,7 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-[[ -x build/latchkey ]] || nice make all
+# LATCHKEY_BIN: another build to run (as in the e2e tests); by default build/latchkey, made here.
+bin=${LATCHKEY_BIN:-build/latchkey}
+[[ -n ${LATCHKEY_BIN:-} || -x $bin ]] || nice make all
+[[ -x $bin ]] || { echo "demo: $bin is not an executable" >&2; exit 1; }
 if [[ ! -d tests/node_modules/oidc-provider ]]; then
   (cd tests && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -93,7 +96,7 @@ if [[ $(id -u) -eq 0 ]]; then
   chmod 711 "$dir"
 fi
 # stderr is JSON log lines: shown here and kept in latchkey.log.
-build/latchkey --config "$dir/latchkey.conf" --listen "unix:$dir/latchkey.sock" "${socket_args[@]}" \
+"$bin" --config "$dir/latchkey.conf" --listen "unix:$dir/latchkey.sock" "${socket_args[@]}" \
   2> >(tee -a "$dir/latchkey.log" >&2) &
 pids+=($!)
 wait_until "latchkey" "$!" test -S "$dir/latchkey.sock"

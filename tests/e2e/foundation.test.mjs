@@ -48,13 +48,16 @@ t('unknown path: HTML 404', async () => {
   assertHtmlPage(r);
 });
 
-// Wrong methods are refused with 405 and an Allow header (RFC 9110 §15.5.6).
-t('POST /auth and POST /healthz: 405 with Allow', async () => {
-  for (const p of ['/_latchkey/auth', '/healthz']) {
-    const r = await client.post(p, { form: { a: 'b' } });
-    assert.equal(r.status, 405, p);
-    assert.match(r.header('allow') ?? '', /GET/, `${p}: Allow header`);
+// Wrong methods are refused with 405 and an Allow header (RFC 9110 §15.5.6). /auth answers
+// any method: inside an auth_request subrequest REQUEST_METHOD can be the visitor's.
+t('wrong methods: 405 with Allow; /auth answers any method', async () => {
+  for (const [method, p] of [['POST', '/healthz'], ['PUT', '/login'], ['DELETE', '/userinfo'], ['POST', '/login/authorized']]) {
+    const r = await client.request(method, p, { body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(r.status, 405, `${method} ${p}`);
+    assert.match(r.header('allow') ?? '', /GET/, `${method} ${p}: Allow header`);
   }
+  const auth = await client.post('/_latchkey/auth', { form: { a: 'b' } });
+  assert.equal(auth.status, 401, 'POST /auth without a session is a verdict, not a 405');
 });
 
 // Without a session, /auth says 401 with an empty body; nginx turns that into a sign-in
@@ -128,14 +131,15 @@ t('forged or altered session cookies are refused', async () => {
   }
 });
 
-// Hostile Cookie headers: 100 KB of junk, thousands of pairs, odd bytes. Never a 5xx, and the
-// server keeps serving afterwards.
-t('oversized and garbage Cookie headers: no 5xx, still serving', async () => {
-  const junk = crypto.randomBytes(75 * 1024).toString('base64');  // ~100 KB
+// Hostile Cookie headers: huge, thousands of pairs, odd bytes. Never a 5xx, and the server
+// keeps serving afterwards. 100 KB is stopped by nginx (400); up to ~60 KB reaches latchkey.
+t('oversized and garbage Cookie headers through nginx: no 5xx, still serving', async () => {
+  const junk = crypto.randomBytes(75 * 1024).toString('base64');  // 100 KB
   const variants = [
-    ['100 KB value', `latchkey=${junk}`],
-    ['100 KB no equals', junk],
-    ['5000 pairs', Array.from({ length: 5000 }, (_, i) => `c${i}=${i}`).join('; ')],
+    ['100 KB value (nginx refuses)', `latchkey=${junk}`],
+    ['60 KB value', `latchkey=${junk.slice(0, 60 * 1024)}`],
+    ['40 KB without equals', junk.slice(0, 40 * 1024)],
+    ['4000 pairs', Array.from({ length: 4000 }, (_, i) => `c${i}=${i}`).join('; ')],
     ['many latchkey cookies', Array.from({ length: 300 }, () => `latchkey=${junk.slice(0, 40)}`).join('; ')],
     ['quotes and separators', 'latchkey="; ;;=;==;"\\";latchkey=%00%ff;=;;'],
     ['valid cookie after junk', `${Array.from({ length: 100 }, (_, i) => `j${i}=x`).join('; ')}; ${cookie}`],
@@ -146,10 +150,26 @@ t('oversized and garbage Cookie headers: no 5xx, still serving', async () => {
       assert.ok(r.status < 500, `${what} on ${p}: got ${r.status}`);
     }
   }
-  const health = await client.get('/healthz');
-  assert.equal(health.status, 200);
-  const ok = await client.get('/_latchkey/auth', { headers: { cookie } });
-  assert.equal(ok.status, 200, 'a good cookie still works');
+  assert.equal((await client.get('/healthz')).status, 200);
+  assert.equal((await client.get('/_latchkey/auth', { headers: { cookie } })).status, 200, 'a good cookie still works');
+});
+
+// The same straight to latchkey's socket, where nginx's limits do not apply: 100 KB and 1 MB of
+// params (over the 32 KiB cap) get a 400, never a crash; the server keeps serving.
+t('oversized FastCGI params straight to the socket: 400, still serving', async () => {
+  for (const size of [100 * 1024, 1024 * 1024]) {
+    const r = fastcgiRequest(stack.latchkey.socket);
+    await r.sendBegin();
+    await r.sendParams(cgiParams('/auth', { HTTP_COOKIE: `latchkey=${'A'.repeat(size)}` }));
+    await r.finish();
+    const answer = await r.response;
+    assert.equal(answer.status, 400, `${size} bytes of params`);
+  }
+  const ok = fastcgiRequest(stack.latchkey.socket);
+  await ok.sendBegin();
+  await ok.sendParams(cgiParams('/healthz'));
+  await ok.finish();
+  assert.equal((await ok.response).status, 200);
 });
 
 // Logs are one JSON object per line and never contain the cookie value.
