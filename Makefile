@@ -101,7 +101,8 @@ install: all
 	install -m 0755 $(BUILD)/latchkey $(DESTDIR)$(PREFIX)/bin/latchkey
 	install -m 0640 deploy/latchkey.conf.example $(DESTDIR)$(SYSCONFDIR)/latchkey/latchkey.conf.example
 	install -m 0644 nginx/latchkey.conf nginx/protect.conf deploy/nginx-systemd.conf $(DESTDIR)$(DATADIR)/nginx/
-	install -m 0644 apache/latchkey-proxy-fcgi.conf apache/latchkey-fcgid.conf apache/htaccess-cgi \
+	install -m 0644 apache/latchkey-proxy-fcgi.conf apache/latchkey-fcgid.conf apache/latchkey-authnz-fcgi.conf \
+	  apache/htaccess-cgi \
 	  apache/htaccess-protect-folder $(DESTDIR)$(DATADIR)/apache/
 	install -m 0755 apache/latchkey.cgi apache/latchkey-gate.cgi $(DESTDIR)$(DATADIR)/apache/
 	sed -e 's|/usr/bin/latchkey|$(PREFIX)/bin/latchkey|g' -e 's|/etc/latchkey/|$(SYSCONFDIR)/latchkey/|g' \

@@ -1,29 +1,31 @@
 // latchkey behind a real Apache httpd (its own ServerRoot, 127.0.0.1, free ports), with the
 // shipped apache/ recipes: mod_proxy_fcgi to a running latchkey, mod_fcgid starting latchkey
-// itself, and plain CGI with .htaccess (shared hosting), including a folder protected through
-// apache/latchkey-gate.cgi. Sign-in end to end against the local provider each time; the
+// itself, plain CGI with .htaccess (shared hosting) including a folder protected through
+// apache/latchkey-gate.cgi, and mod_authnz_fcgi as a gate in front of an application. Sign-in end to end against the local provider each time; the
 // answers are the ones latchkey gives behind nginx.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO, workDir } from './lib/paths.mjs';
-import { freePort } from './lib/ports.mjs';
+import { freePort, waitForConnect } from './lib/ports.mjs';
+import { Managed } from './lib/process.mjs';
 import { startProvider, DEMO_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startLatchkey, newCookieSecret, configText, sanitizerEnv } from './lib/latchkey.mjs';
 import { latchkeyBinary } from './lib/paths.mjs';
 import { Client, followRedirects } from './lib/client.mjs';
 import { signIn } from './lib/signin.mjs';
 import { startApache, apacheAvailable, isRoot, RUN_GROUP, gidOf } from './lib/apache.mjs';
+import { startEchoUpstream } from './lib/gate.mjs';
 
-const MODULES = ['proxy', 'proxy_fcgi', 'rewrite', 'cgid', 'fcgid'];
+const MODULES = ['proxy', 'proxy_fcgi', 'proxy_http', 'rewrite', 'cgid', 'fcgid', 'authnz_fcgi', 'headers', 'authn_core', 'authz_user'];
 const skip = apacheAvailable(MODULES) ? false : 'apache2 or one of its modules is not installed (make deps)';
 const SANITIZER = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)Sanitizer/;
 const PAGE = '/private/report.html';
 const PAGE_TEXT = 'quarterly report, staff only';
 
 const started = [];
-let dir, provider, ports, cookieSecret;
+let dir, provider, ports, cookieSecret, upstream, tcpLatchkey;
 const urls = {};
 
 // The apache/ file with only what differs on a test machine; each substitution must apply.
@@ -80,7 +82,7 @@ before(async () => {
   if (skip) return;
   dir = workDir('apache');
   fs.chmodSync(dir, 0o755);
-  ports = { proxy: await freePort(), cgi: await freePort(), fcgid: await freePort() };
+  ports = { proxy: await freePort(), cgi: await freePort(), fcgid: await freePort(), authnz: await freePort() };
   for (const [k, p] of Object.entries(ports)) urls[k] = `http://127.0.0.1:${p}`;
   provider = await startProvider({ dir, redirectUris: Object.values(urls).map((u) => `${u}/login/authorized`) });
   started.push(provider);
@@ -120,6 +122,28 @@ before(async () => {
       adapt('latchkey-fcgid.conf', [['/usr/lib/cgi-bin', fcgidBin]])}`,
   }));
 
+  // (d) mod_authnz_fcgi as the gate (Apache's auth_request) in front of an application that
+  // echoes the headers it gets; latchkey on TCP, as mod_authnz_fcgi requires.
+  upstream = await startEchoUpstream();
+  started.push(upstream);
+  const tcpPort = await freePort();
+  const authnzDir = path.join(dir, 'httpd-authnz');
+  fs.mkdirSync(path.join(authnzDir, 'www'), { recursive: true });
+  fs.writeFileSync(path.join(authnzDir, 'www/index.html'), '<!doctype html><p>public home</p>\n');
+  const tcpConfig = path.join(authnzDir, 'latchkey.conf');
+  fs.writeFileSync(tcpConfig, configText(latchkeyConfig(urls.authnz)), { mode: 0o600 });
+  tcpLatchkey = new Managed('latchkey (tcp)', latchkeyBinary(), ['--config', tcpConfig, '--listen', `127.0.0.1:${tcpPort}`], {
+    logFile: path.join(authnzDir, 'latchkey.log'), env: { ...process.env, ...sanitizerEnv() },
+  });
+  started.push({ stop: () => tcpLatchkey.stop('SIGTERM', 15000) });
+  await waitForConnect({ host: '127.0.0.1', port: tcpPort }, { isAlive: () => tcpLatchkey.alive, what: 'latchkey on TCP' });
+  started.push(await startApache({
+    dir: authnzDir, port: ports.authnz, modules: ['proxy', 'proxy_fcgi', 'proxy_http', 'authnz_fcgi', 'headers', 'authn_core', 'authz_user'],
+    site: `DocumentRoot ${authnzDir}/www\n<Directory ${authnzDir}/www>\n    Require all granted\n</Directory>\n${
+      adapt('latchkey-authnz-fcgi.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`],
+        ['#ProxyPass "http://127.0.0.1:3000/private/"', `ProxyPass "http://127.0.0.1:${upstream.port}/private/"`]])}`,
+  }));
+
   // (c) Plain CGI from .htaccess, mod_cgid (Debian's CGI module for the event MPM).
   const cgiDir = path.join(dir, 'httpd-cgi');
   const root = path.join(cgiDir, 'public_html');
@@ -138,13 +162,15 @@ after(async () => {
     try { await part.stop(); } catch (err) { errors.push(err); }
   }
   // latchkey as CGI or under mod_fcgid writes to Apache's error log: sanitizer reports land there.
-  for (const name of ['httpd-proxy', 'httpd-fcgid', 'httpd-cgi']) {
+  for (const name of ['httpd-proxy', 'httpd-fcgid', 'httpd-cgi', 'httpd-authnz']) {
     const log = path.join(dir ?? '', name, 'logs/error.log');
     if (fs.existsSync(log)) {
       const bad = fs.readFileSync(log, 'utf8').split('\n').filter((l) => SANITIZER.test(l));
       if (bad.length) errors.push(new Error(`sanitizer report in ${log}:\n${bad.join('\n')}`));
     }
   }
+  const tcpReport = (tcpLatchkey?.lines ?? []).filter((l) => SANITIZER.test(l));
+  if (tcpReport.length) errors.push(new Error(`sanitizer report from latchkey (tcp):\n${tcpReport.join('\n')}`));
   if (errors.length) throw errors[0];
 });
 
@@ -156,8 +182,9 @@ function diag(client, flavour) {
 
 // The same visit through each deployment: health check, signed-out answers, sign-in at the
 // provider, identity, sign-out.
-for (const flavour of ['proxy', 'fcgid', 'cgi']) {
-  describe(`Apache ${flavour === 'proxy' ? 'mod_proxy_fcgi' : flavour === 'fcgid' ? 'mod_fcgid' : 'CGI (.htaccess, mod_cgid)'}`, { skip }, () => {
+const FLAVOURS = { proxy: 'mod_proxy_fcgi', fcgid: 'mod_fcgid', cgi: 'CGI (.htaccess, mod_cgid)', authnz: 'mod_authnz_fcgi gate' };
+for (const [flavour, title] of Object.entries(FLAVOURS)) {
+  describe(`Apache ${title}`, { skip }, () => {
     // The routes answer as behind nginx before anybody signs in.
     test('signed out: healthz, userinfo 401, login redirects to the provider', async () => {
       const client = new Client(urls[flavour]);
@@ -251,5 +278,47 @@ describe('Apache shared hosting: a folder protected with .htaccess + latchkey-ga
     const h = await client.get('/healthz?direct');
     assert.equal(h.status, 200, diag(client, 'cgi'));
     assert.equal(h.body.trim(), 'ok');
+  });
+});
+
+describe('Apache mod_authnz_fcgi gate (apache/latchkey-authnz-fcgi.conf)', { skip }, () => {
+  const FORGED = { 'x-auth-request-email': 'mallory@evil.example', 'x-auth-request-user': 'mallory', 'x-auth-request-name': 'Mallory' };
+
+  // Signed out: the protected application is not reached; the visitor goes to sign in (latchkey's
+  // /login answers the 401 ErrorDocument with its 302 to the provider, rd = the page).
+  test('signed out: sent to sign in, application not reached', async () => {
+    const client = new Client(urls.authnz);
+    const before_ = upstream.requests.length;
+    const r = await client.get('/private/whoami?a=1&b=2', { headers: FORGED });
+    assert.equal(r.status, 302, diag(client, 'authnz'));
+    assert.ok(r.location.startsWith(`${provider.issuer}/`), r.location);
+    assert.equal(upstream.requests.length, before_);
+  });
+
+  // Sign-in from the protected page, back on it; the application sees latchkey's identity,
+  // never the forged one; logout closes it again.
+  test('sign in, application sees the identity, forged headers replaced, logout', async () => {
+    const client = new Client(urls.authnz);
+    const first = await client.get('/private/whoami');
+    const authorizeUrl = first.location;
+    assert.ok(authorizeUrl?.startsWith(provider.issuer), diag(client, 'authnz'));
+    const { authorizeAtProvider } = await import('./lib/signin.mjs');
+    const callback = await authorizeAtProvider(client, authorizeUrl, DEMO_ACCOUNT);
+    const back = await client.get(callback);
+    assert.equal(back.status, 302, diag(client, 'authnz'));
+    assert.equal(back.location, `${urls.authnz}/private/whoami`, 'lands back on the page first asked for');
+    const app = await client.get('/private/whoami', { headers: FORGED });
+    assert.equal(app.status, 200, diag(client, 'authnz'));
+    const seen = JSON.parse(app.body);
+    assert.equal(seen.headers['x-auth-request-email'], DEMO_ACCOUNT.login);
+    assert.equal(seen.headers['x-auth-request-user'], DEMO_ACCOUNT.sub);
+    assert.equal(seen.headers['x-auth-request-name'], DEMO_ACCOUNT.name);
+    assert.ok(!seen.rawHeaders.some((v) => /mallory/i.test(v)), JSON.stringify(seen.rawHeaders));
+    assert.equal(app.header('x-auth-request-email'), null, 'the answer headers are not sent to the browser');
+
+    assert.equal((await client.post('/logout')).status, 302);
+    const again = await client.get('/private/whoami');
+    assert.equal(again.status, 302);
+    assert.ok(again.location.startsWith(provider.issuer));
   });
 });

@@ -27,8 +27,8 @@ function configKeys() {
 // The files land where packagers and the units expect them, with the right modes.
 test('make install DESTDIR PREFIX=/usr lays out every file', () => {
   const dest = path.join(dir, 'root');
-  // LATCHKEY_BUILD: another build directory (make BUILD=...) to install from.
-  const build = process.env.LATCHKEY_BUILD ? [`BUILD=${process.env.LATCHKEY_BUILD}`] : [];
+  // INSTALL_TEST_BUILD_DIR: another build directory (make BUILD=...) to install from.
+  const build = process.env.INSTALL_TEST_BUILD_DIR ? [`BUILD=${process.env.INSTALL_TEST_BUILD_DIR}`] : [];
   const r = spawnSync('make', ['-s', 'install', `DESTDIR=${dest}`, 'PREFIX=/usr', ...build], { cwd: REPO, encoding: 'utf8', timeout: 600000 });
   assert.equal(r.status, 0, `make install failed:\n${r.stdout}\n${r.stderr}`);
   const mode = (p) => fs.statSync(path.join(dest, p)).mode & 0o777;
@@ -43,6 +43,7 @@ test('make install DESTDIR PREFIX=/usr lays out every file', () => {
     'usr/share/latchkey/nginx/nginx-systemd.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-proxy-fcgi.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-fcgid.conf': 0o644,
+    'usr/share/latchkey/apache/latchkey-authnz-fcgi.conf': 0o644,
     'usr/share/latchkey/apache/htaccess-cgi': 0o644,
     'usr/share/latchkey/apache/htaccess-protect-folder': 0o644,
     'usr/share/latchkey/apache/latchkey.cgi': 0o755,
