@@ -10,6 +10,7 @@ packages=(
   nginx-light curl ca-certificates openssl
   nodejs npm
   apache2 libapache2-mod-fcgid spawn-fcgi systemd
+  chromium
 )
 
 missing=()
