@@ -118,3 +118,35 @@ format:
 	clang-format -i $$(find src include tests/unit -name '*.cc' -o -name '*.h')
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Fuzzing (issue 7): one libFuzzer target per parser of outside bytes, built with clang,
+# ASan and UBSan into build/fuzz/. Targets and corpora: tests/fuzz/. `make fuzz` runs each
+# target FUZZ_SECONDS (default 60) one after another; `make fuzz-smoke` about 10 s each.
+FUZZ_CXX     ?= clang++
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_FLAGS   := -std=c++20 $(WARN) -pthread -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fsanitize-ignorelist=tests/fuzz/ubsan_ignorelist.txt
+FUZZ_OBJS    := $(SRCS:src/%.cc=$(BUILD)/fuzz/obj/%.o)
+FUZZ_NAMES   := $(sort $(patsubst tests/fuzz/%_fuzzer.cc,%,$(wildcard tests/fuzz/*_fuzzer.cc)))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%_fuzzer)
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+$(BUILD)/fuzz/obj/%.o: src/%.cc tests/fuzz/ubsan_ignorelist.txt
+	@mkdir -p $(dir $@)
+	nice $(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/%_fuzzer: tests/fuzz/%_fuzzer.cc tests/fuzz/fuzz_targets.h $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	nice $(FUZZ_CXX) $(CPPFLAGS) -Isrc -Itests/unit $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	  -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+# The objects are named here so make keeps them (not intermediate files of the pattern chain).
+fuzz-build: $(FUZZ_OBJS) $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_NAMES)
+
+fuzz-smoke: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_NAMES)

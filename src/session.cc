@@ -33,7 +33,11 @@ struct KeyMaterial {
 
 }  // namespace
 
-struct CookieCodec::Keys : KeyMaterial {};
+struct CookieCodec::Keys : KeyMaterial {
+  // A constructor rather than aggregate init: std::make_unique needs C++20 parenthesised
+  // aggregate initialisation for that, which clang before 16 (the fuzz build) lacks.
+  explicit Keys(KeyMaterial&& material) : KeyMaterial(std::move(material)) {}
+};
 
 namespace {
 
