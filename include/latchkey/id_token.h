@@ -32,11 +32,18 @@ struct IdTokenClaims {
 // Checks in order: JWS form, alg allow-list, signature with the key of that kid, iss equal,
 // aud contains client_id, azp equals client_id when present or when aud has several
 // values, exp > now - skew, iat <= now + skew, nonce equal (constant time), sub present.
-// Each failure returns its own Errc with a detail naming the claim and values (no token).
+// Each failure returns its own Errc with a detail naming the claim and values (no token,
+// never the nonce). A required claim that is absent is kIdTokenMissingClaim; one of the wrong
+// type is kIdTokenMalformed. exp/iat/nbf must be JSON integers (1.5, 1e9, "123" are
+// malformed); nbf, when present, is checked like iat. sub must be 1..255 printable chars and
+// email (optional) free of control characters, since both end up in response headers;
+// control characters in name become spaces and a picture containing one is dropped.
+// email_verified may be a boolean or the string "true"/"false"; anything else is false.
 Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& keys,
                                     const IdTokenExpectations& expect);
 
-// Just the kid of a compact JWS header (for deciding whether to refetch the JWKS).
+// Just the kid of a compact JWS header (for deciding whether to refetch the JWKS);
+// "" on any problem. Does not verify anything.
 std::string jwsKid(std::string_view compact);
 
 }  // namespace latchkey
