@@ -126,6 +126,12 @@ t('wrong aud → 401 id_token_audience_mismatch', () => main, async (s) => {
   await refused(s, { idToken: { claims: { aud: 'some-other-client' } } }, { status: 401, reason: 'id_token_audience_mismatch' });
 });
 
+// §3.1.3.7 steps 4-5: with several audiences, azp must be present and be us.
+t('several audiences without azp, or azp of another client → 401 id_token_azp_mismatch', () => main, async (s) => {
+  await refused(s, { idToken: { claims: { aud: [s.fake.clientId, 'another-client'] } } }, { status: 401, reason: 'id_token_azp_mismatch' });
+  await refused(s, { idToken: { claims: { aud: [s.fake.clientId, 'another-client'], azp: 'another-client' } } }, { status: 401, reason: 'id_token_azp_mismatch' });
+});
+
 // §3.1.3.7 step 9.
 t('expired ID token → 401 id_token_expired', () => main, async (s) => {
   await refused(s, { idToken: { claims: { iat: now() - 3600, exp: now() - 1800 } } }, { status: 401, reason: 'id_token_expired' });
@@ -134,6 +140,11 @@ t('expired ID token → 401 id_token_expired', () => main, async (s) => {
 // §3.1.3.7 step 10: issued an hour from now.
 t('iat in the future → 401 id_token_issued_in_future', () => main, async (s) => {
   await refused(s, { idToken: { claims: { iat: now() + 3600, exp: now() + 7200 } } }, { status: 401, reason: 'id_token_issued_in_future' });
+});
+
+// RFC 7519 §4.1.5: a token not yet valid.
+t('nbf in the future → 401 id_token_issued_in_future', () => main, async (s) => {
+  await refused(s, { idToken: { claims: { nbf: now() + 3600 } } }, { status: 401, reason: 'id_token_issued_in_future' });
 });
 
 // §3.1.3.7 step 11: we sent a nonce, so the token must carry it.
@@ -182,6 +193,16 @@ t(`token endpoint never answers → 502 provider_unreachable within http_timeout
   assert.match(r.line.detail, /timed out/);
 });
 
+// The connection is cut in the middle of the token answer.
+t('token endpoint drops the connection mid-body → 502 provider_unreachable', () => main, async (s) => {
+  await refused(s, { token: { drop: true } }, { status: 502, reason: 'provider_unreachable' });
+});
+
+// Redirects are not followed (a code must not travel to wherever the provider points).
+t('token endpoint answers a redirect → 502 provider_bad_response', () => main, async (s) => {
+  await refused(s, { token: { status: 302, headers: { location: 'http://127.0.0.1:9/steal' }, body: '' } }, { status: 502, reason: 'provider_bad_response' });
+});
+
 // invalid_client at the token endpoint: the site's credentials are wrong.
 t('token endpoint refuses the client (invalid_client) → 502 token_endpoint_refused_client', () => main, async (s) => {
   await refused(s, { token: { error: 'invalid_client' } }, { status: 502, reason: 'token_endpoint_refused_client' });
@@ -193,6 +214,11 @@ t('userinfo sub differs from the ID token sub → 401 userinfo_subject_mismatch'
   await refused(s, { idToken: { omit: ['email', 'email_verified'] }, userinfo: { sub: 'someone-else-9999', email: 'mallory@example.com' } },
     { status: 401, reason: 'userinfo_subject_mismatch' });
   assert.equal(s.fake.counts.userinfo, calls + 1, 'userinfo was called');
+});
+
+// Without an e-mail in the ID token the sign-in needs userinfo; a broken one stops it.
+t('userinfo answers 500 when it is needed → 502 userinfo_failed', () => main, async (s) => {
+  await refused(s, { idToken: { omit: ['email', 'email_verified'] }, userinfo: { status: 500, body: 'oops' } }, { status: 502, reason: 'userinfo_failed' });
 });
 
 // A kid the JWKS lacks triggers exactly one refetch (the provider may have rotated), then fails.
@@ -218,8 +244,20 @@ t('key rotation: new kid, one JWKS refetch, sign-in succeeds', () => rotate, asy
   assert.equal(s.fake.counts.jwks, 2, 'the new key set is cached');
 });
 
-// A JWKS that is not a key set: nothing can be verified, the provider's answer is unusable.
-t('JWKS is garbage → 502 jwks_invalid; once it is fixed, sign-in works', () => jwks, async (s) => {
+// Discovery §4.3 and a JWKS that is not a key set, on a latchkey that has cached neither:
+// /login itself fails on a bad discovery document; a garbage JWKS fails the callback. Failures
+// are not cached: once the provider is fixed, sign-in works.
+t('discovery issuer mismatch or garbage → 502 at /login; JWKS garbage → 502 jwks_invalid', () => jwks, async (s) => {
+  for (const [scenario, reason] of [
+    [{ discovery: { issuer: 'https://evil.example.com' } }, 'discovery_issuer_mismatch'],
+    [{ discoveryBody: '<html>not a discovery document</html>' }, 'discovery_failed'],
+  ]) {
+    s.fake.script(scenario);
+    const mark = logMark(s);
+    const client = s.client();
+    const r = await client.get('/login');
+    await assertRefused(s, r, { status: 502, reason, mark, client });
+  }
   await refused(s, { jwks: { body: 'this is not a key set <html>' } }, { status: 502, reason: 'jwks_invalid' });
   await refused(s, { jwks: { body: '{"keys":"nope"}' } }, { status: 502, reason: 'jwks_invalid' });
   await signsIn(s);

@@ -10,20 +10,11 @@
 // A scenario: { emails: [...], user: {...}, token: { error } }; script() replaces it.
 import http from 'node:http';
 import crypto from 'node:crypto';
-import { b64url, pkceMatches } from './fake-provider.mjs';
+import { b64url, pkceMatches, readBody } from './fake-provider.mjs';
 
 export const GITHUB_CLIENT_ID = 'Iv1.fakegithubclient';
 export const GITHUB_CLIENT_SECRET = 'fake-github-secret-0123456789';
 export const GITHUB_USER = { id: 583231, login: 'octocat', name: 'The Octocat', email: 'octocat@example.com' };
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 export async function startFakeGithub({ port = 0, host = '127.0.0.1', clientId = GITHUB_CLIENT_ID, clientSecret = GITHUB_CLIENT_SECRET } = {}) {
   let scenario = {};

@@ -16,10 +16,12 @@
 //   authorize: { error, errorDescription }            redirect back with error= instead of code=
 //   idToken:   { alg: 'RS256'|'ES256', claims: {...}, omit: ['nonce', ...],
 //                tamper: 'signature'|'none'|'none-signed'|'hs256-pem'|'hs256-jwk', kid }
-//   token:     { status, body, contentType, omit: ['access_token', ...], hang: true,
-//                hugeBytes: n, hugeWithLength: bool, error: 'invalid_client' }
+//   token:     { status, body, contentType, headers, omit: ['access_token', ...], hang: true,
+//                drop: true, hugeBytes: n, hugeWithLength: bool, error: 'invalid_client' }
 //   userinfo:  { sub, status, body }
 //   jwks:      { body }                                 served as is (e.g. garbage)
+//   discovery: { ...fields }                            merged into the discovery document
+//   discoveryBody: '...'                                served instead of the document
 import http from 'node:http';
 import crypto from 'node:crypto';
 
@@ -95,7 +97,7 @@ function makeIdToken({ issuer, clientId, nonce, keys, spec = {} }) {
   }
 }
 
-function readBody(req, limit = 1 << 20) {
+export function readBody(req, limit = 1 << 20) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
@@ -188,9 +190,15 @@ export async function startFakeProvider({ port = 0, host = '127.0.0.1', clientId
     const record = { grant: form.get('grant_type'), clientAuth: cred.method, redirectUri: form.get('redirect_uri') };
     tokenRequests.push(record);
     if (s.hang) return;  // never answers; stop() closes the socket
+    if (s.drop) {  // headers and half a body, then the connection is cut
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+      res.write('{"access_token":"abc');
+      setTimeout(() => res.destroy(), 50);
+      return;
+    }
     if (s.hugeBytes) return sendHuge(res, s.hugeBytes, s.hugeWithLength);
     if (s.status || s.body !== undefined) {
-      res.writeHead(s.status ?? 200, { 'content-type': s.contentType ?? 'application/json' });
+      res.writeHead(s.status ?? 200, { 'content-type': s.contentType ?? 'application/json', ...(s.headers ?? {}) });
       return res.end(s.body ?? '');
     }
     if (s.error || cred.id !== clientId || cred.secret !== clientSecret) {
@@ -257,6 +265,7 @@ export async function startFakeProvider({ port = 0, host = '127.0.0.1', clientId
     switch (route) {
       case 'GET /.well-known/openid-configuration':
         counts.discovery++;
+        if (scenario.discoveryBody !== undefined) return sendJson(res, 200, scenario.discoveryBody);
         return sendJson(res, 200, discovery());
       case 'GET /jwks':
         counts.jwks++;
