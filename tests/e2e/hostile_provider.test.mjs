@@ -5,7 +5,7 @@
 // refetch). The provider is tests/provider/fake-provider.mjs, scripted per test.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeStack, attemptSignIn, assertRefused, assertSignedIn, logMark } from '../provider/fake-stack.mjs';
+import { startFakeStack, attemptSignIn, toCallback, assertRefused, assertSignedIn, logMark } from '../provider/fake-stack.mjs';
 import { FAKE_USER } from '../provider/fake-provider.mjs';
 import { visibleText } from './lib/client.mjs';
 
@@ -15,16 +15,18 @@ const now = () => Math.floor(Date.now() / 1000);
 let main;    // the stack most tests share (JWKS fetched once and cached)
 let kid;     // fresh latchkey for the unknown-kid refetch count
 let rotate;  // fresh latchkey for the key rotation
+let rotateMany;  // and for the rotation seen by concurrent callbacks (refetches are rate-limited)
 let jwks;    // fresh latchkey that has never seen a good JWKS
 before(async () => {
   main = await startFakeStack('hostile-provider', { config: { http_timeout: HTTP_TIMEOUT } });
   kid = await startFakeStack('hostile-provider-kid');
   rotate = await startFakeStack('hostile-provider-rotation');
+  rotateMany = await startFakeStack('hostile-provider-rotation-many', { latchkeyArgs: ['--threads', '8'] });
   jwks = await startFakeStack('hostile-provider-jwks');
 });
 after(async () => {
   const errors = [];
-  for (const s of [main, kid, rotate, jwks]) {
+  for (const s of [main, kid, rotate, rotateMany, jwks]) {
     try { await s?.stop(); } catch (err) { errors.push(err); }
   }
   if (errors.length) throw errors[0];
@@ -242,6 +244,21 @@ t('key rotation: new kid, one JWKS refetch, sign-in succeeds', () => rotate, asy
   assert.equal(s.fake.counts.jwks, 2, 'exactly one extra JWKS fetch');
   await signsIn(s);
   assert.equal(s.fake.counts.jwks, 2, 'the new key set is cached');
+});
+
+// Single-flight: six callbacks signed with a new kid arrive at once on different threads;
+// the JWKS is fetched once for all of them, and all sign in.
+t('key rotation under concurrent callbacks: one JWKS refetch for all', () => rotateMany, async (s) => {
+  await signsIn(s);
+  s.fake.rotateKey();
+  const before_ = s.fake.counts.jwks;
+  const flows = await Promise.all(Array.from({ length: 6 }, async () => {
+    const client = s.client();
+    return { client, cb: await toCallback(s, client) };
+  }));
+  const answers = await Promise.all(flows.map(({ client, cb }) => client.get(cb)));
+  answers.forEach((r, i) => assertSignedIn(r, flows[i].client));
+  assert.equal(s.fake.counts.jwks, before_ + 1, 'exactly one JWKS fetch for six callbacks');
 });
 
 // Discovery §4.3 and a JWKS that is not a key set, on a latchkey that has cached neither:

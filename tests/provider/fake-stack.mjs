@@ -17,7 +17,8 @@ import { startFakeGithub } from './fake-github.mjs';
 export const SESSION_COOKIE = 'latchkey';
 
 // kind: 'oidc' (fake OpenID provider) or 'github' (fake GitHub Enterprise layout).
-export async function startFakeStack(name, { kind = 'oidc', config = {}, latchkeyArgs = [] } = {}) {
+// binary: the latchkey to run (default: the harness's choice, see tests/e2e/lib/paths.mjs).
+export async function startFakeStack(name, { kind = 'oidc', config = {}, latchkeyArgs = [], binary } = {}) {
   const dir = workDir(name);
   const stack = { dir, started: [] };
   stack.stop = async () => {
@@ -44,7 +45,7 @@ export async function startFakeStack(name, { kind = 'oidc', config = {}, latchke
       log_level: 'debug',
       ...config,
     };
-    stack.latchkey = await startLatchkey({ dir, config: stack.config, args: latchkeyArgs });
+    stack.latchkey = await startLatchkey({ dir, config: stack.config, args: latchkeyArgs, binary });
     stack.started.push(stack.latchkey);
     stack.nginx = await startNginx({ dir, latchkeySocket: stack.latchkey.socket, port });
     stack.started.push(stack.nginx);
