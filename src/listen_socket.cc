@@ -218,8 +218,11 @@ Result<int> openListenSocket(const ServerOptions& options) {
       "(or start under spawn-fcgi / systemd socket activation)");
 }
 
+// Apache's mod_cgid hands a CGI program a connected unix socket as stdin, so "fd 0 is a
+// socket" does not mean FastCGI: only a listening stream socket does.
 bool isCgiInvocation() {
-  return ::getenv("GATEWAY_INTERFACE") != nullptr && !isSocket(STDIN_FILENO);  // NOLINT
+  return ::getenv("GATEWAY_INTERFACE") != nullptr &&  // NOLINT
+         !isListeningStreamSocket(STDIN_FILENO);
 }
 
 }  // namespace latchkey

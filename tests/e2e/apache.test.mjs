@@ -269,11 +269,8 @@ describe('Apache shared hosting: a folder protected with .htaccess + latchkey-ga
 
   // latchkey run as CGI straight from Apache: under mod_cgid its stdin is a connected unix
   // socket, not a pipe, and it must still answer as CGI (the shipped wrapper does not rely on
-  // it). Known failure: CGI detection takes any socket on fd 0 for FastCGI; it should ask for a
-  // *listening* socket (src/listen_socket.cc isCgiInvocation).
-  test('latchkey started directly by mod_cgid answers as CGI', {
-    todo: 'isCgiInvocation treats the connected socket mod_cgid gives as stdin as FastCGI',
-  }, async () => {
+  // it): only a *listening* socket on fd 0 means FastCGI.
+  test('latchkey started directly by mod_cgid answers as CGI', async () => {
     const client = new Client(urls.cgi);
     const h = await client.get('/healthz?direct');
     assert.equal(h.status, 200, diag(client, 'cgi'));
