@@ -46,13 +46,16 @@ const t = (name, stackOf, fn) => test(name, async () => {
 });
 
 // One sign-in against the scripted provider that must be refused: status, page, log reason,
-// no session (neither Set-Cookie nor a working /auth), and the code never in the log.
+// no session (neither Set-Cookie nor a working /auth), the flow's login cookie deleted, and
+// the code never in the log.
 async function refused(stack, scenario, { status, reason }) {
   stack.fake.script(scenario);
   const client = stack.client();
   const mark = logMark(stack);
   const attempt = await attemptSignIn(stack, client);
   const line = await assertRefused(stack, attempt.response, { status, reason, mark, client });
+  assert.deepEqual(client.jar.cookies.filter((c) => c.name.startsWith('latchkey-login-')).map((c) => c.name), [],
+    "the flow's login cookie is deleted: this sign-in cannot be retried with the same state");
   assert.equal((await client.get('/_latchkey/auth')).status, 401, 'no session after a refused sign-in');
   const code = new URL(attempt.callbackUrl).searchParams.get('code');
   for (const l of stack.latchkey.proc.lines) assert.ok(!l.includes(code), `authorization code logged: ${l}`);
