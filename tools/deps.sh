@@ -11,6 +11,7 @@ packages=(
   nodejs npm
   apache2 libapache2-mod-fcgid spawn-fcgi systemd
   chromium
+  wrk valgrind
 )
 
 missing=()

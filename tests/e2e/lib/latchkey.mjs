@@ -39,7 +39,8 @@ export async function startLatchkey({ dir, config, binary = latchkeyBinary(), ar
     env: { ...process.env, ...sanitizerEnv(), ...env },
   });
   try {
-    await waitForConnect({ path: socket }, { isAlive: () => proc.alive, what: 'latchkey' });
+    // LATCHKEY_E2E_START_TIMEOUT_MS: more time under valgrind (tests/soak/memcheck.sh).
+    await waitForConnect({ path: socket }, { isAlive: () => proc.alive, what: 'latchkey', timeoutMs: Number(process.env.LATCHKEY_E2E_START_TIMEOUT_MS ?? 15000) });
   } catch (err) {
     await proc.stop('SIGKILL');
     throw new Error(`${err.message}\n${proc.tail()}`);
