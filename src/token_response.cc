@@ -1,5 +1,7 @@
 #include "token_response.h"
 
+#include <algorithm>
+
 #include <strings.h>
 
 #include <rapidjson/document.h>
@@ -49,7 +51,10 @@ std::optional<int64_t> expiresIn(const rapidjson::Value& object, bool& bad) {
       bad = true;
       return std::nullopt;
     }
-    return number;
+    // Callers add this to the current time: an absurd lifetime (up to INT64_MAX, found by
+    // fuzzing) would overflow there. Ten years is "never expires" for any session of ours.
+    constexpr int64_t kMaxExpiresIn = 10LL * 365 * 24 * 3600;
+    return std::min(*number, kMaxExpiresIn);
   }
   if (auto text = json::getString(object, "expires_in")) {
     if (text->empty() || text->size() > 9) {
