@@ -8,35 +8,48 @@
 namespace latchkey {
 namespace {
 
-ErrorPage providerError(const Error& error) {
+ErrorPage providerError(const Error& error, const Config& config,
+                        const std::string& provider) {
   // detail holds the provider's error code (already validated as a short token).
   const std::string& code = error.detail;
   if (code == "access_denied") {
     return {403, "Sign-in was cancelled",
-            "The provider reports that access was denied: the sign-in was cancelled or "
-            "consent was not given.",
-            "Try again and accept the request at the provider."};
+            "You cancelled the sign-in at " + provider +
+                ", or did not allow this site to see your account.",
+            "To continue, sign in again and choose Allow when " + provider + " asks."};
   }
   if (code == "redirect_uri_mismatch" || code == "invalid_redirect_uri") {
-    return {401, "Redirect URI not registered",
-            "The provider refused the redirect URI (error: " + code + ").",
-            "Site owner: register exactly the redirect_uri from latchkey's configuration at "
-            "the provider (run latchkey --check to print it)."};
+    return {502, "This site's sign-in is not set up correctly",
+            provider + " did not accept the address this site asked it to send you back to "
+                "(" + code + ").",
+            "There is nothing you can do about it; please tell the site owner. Site owner: "
+            "register exactly " + config.redirect_uri + " (redirect_uri in latchkey's "
+            "configuration) as an authorized redirect URI of this client at " + provider +
+            "."};
   }
   if (code == "invalid_client" || code == "unauthorized_client") {
-    return {401, "The provider does not know this site",
-            "The provider refused the client (error: " + code + ").",
-            "Site owner: check client_id and client_secret in latchkey's configuration."};
+    return {502, "This site's sign-in is not set up correctly",
+            provider + " does not recognise this site (" + code + ").",
+            "There is nothing you can do about it; please tell the site owner. Site owner: "
+            "check client_id and client_secret in latchkey's configuration against the "
+            "client registered at " + provider + " (latchkey --check tests them)."};
   }
   if (code == "login_required" || code == "interaction_required" ||
-      code == "consent_required") {
-    return {401, "Sign-in needed at the provider",
-            "The provider asks you to sign in again (error: " + code + ").", "Try again."};
+      code == "consent_required" || code == "account_selection_required") {
+    return {401, "Please sign in at " + provider,
+            provider + " needs you to sign in or confirm before it lets you in (" + code + ").",
+            "Sign in again."};
   }
-  return {401, "The provider refused the sign-in",
-          "The provider answered with the error: " + (code.empty() ? "unknown" : code) + ".",
-          "Try again. If it keeps happening, the site owner can look at the provider's "
-          "settings for this client."};
+  if (code == "temporarily_unavailable" || code == "server_error") {
+    return {502, provider + " could not complete the sign-in",
+            provider + " reported a problem on its side (" + code + ").",
+            "Wait a moment, then sign in again."};
+  }
+  return {401, provider + " refused the sign-in",
+          provider + " answered with the error " + (code.empty() ? "(none given)" : code) + ".",
+          "Sign in again. If it keeps happening, please tell the site owner. Site owner: the "
+          "log line of this sign-in names the error; check the client's settings at " +
+              provider + "."};
 }
 
 }  // namespace
@@ -45,55 +58,67 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
   const std::string provider = providerDisplayName(config);
   switch (error.code) {
     case Errc::kProviderReturnedError:
-      return providerError(error);
+      return providerError(error, config, provider);
     case Errc::kStateMissing:
     case Errc::kCodeMissing:
     case Errc::kBadRequest:
-      return {400, "Incomplete sign-in answer",
-              "The address you arrived at lacks the parts a sign-in answer carries "
-              "(code and state).",
-              "Start the sign-in again from the start page."};
+      return {400, "This sign-in link is incomplete",
+              "The address you arrived at lacks parts that a sign-in answer from " + provider +
+                  " always carries.",
+              "Sign in again from the start; do not bookmark or share sign-in addresses."};
     case Errc::kLoginCookieMissing:
-      return {400, "Sign-in cookie missing",
-              "This browser did not send back the cookie set when the sign-in started.",
-              "Allow cookies for this site and start again. Site owner: the sign-in must "
-              "start on the same host name as redirect_uri."};
+      return {400, "Your browser did not keep the sign-in cookie",
+              "The sign-in was started, but this browser did not send back the cookie that "
+              "remembers it. Cookies may be blocked for this site, or the sign-in was "
+              "finished in a different browser.",
+              "Allow cookies for this site and sign in again in this browser. Site owner: "
+              "the sign-in must start on the same host name as redirect_uri (" +
+                  config.redirect_uri + ")."};
     case Errc::kLoginExpired:
       return {400, "The sign-in took too long",
-              "Sign-ins must be finished within 10 minutes, and this one was not.",
-              "Start the sign-in again."};
+              "A sign-in must be finished within 10 minutes of starting it, and this one was "
+              "not, so it has been discarded for your safety.",
+              "Sign in again; it only takes a moment."};
     case Errc::kStateMismatch:
-      return {400, "Sign-in answer does not match",
+      return {400, "This sign-in does not belong to this browser",
               "The answer from " + provider +
-                  " belongs to a sign-in that was not started in this browser, or was "
+                  " is for a sign-in that was not started in this browser, or that was "
                   "already used (state mismatch).",
-              "Start the sign-in again. Do not reuse old sign-in links."};
+              "Sign in again. Do not reuse old sign-in links or the browser's back button."};
     case Errc::kTokenEndpointRefusedGrant:
-      return {400, "Sign-in code refused",
-              "The provider no longer accepts this sign-in's code: it was already used or "
-              "has expired.",
-              "Start the sign-in again."};
+      return {400, "This sign-in was already used or has expired",
+              provider + " no longer accepts this sign-in's one-time code.",
+              "Sign in again."};
     case Errc::kTokenEndpointRefusedClient:
-      return {502, "The provider refused this site's credentials",
-              "The token endpoint of " + provider + " refused the client (invalid_client).",
-              "Site owner: check client_id and client_secret (latchkey --check tests them)."};
+      return {502, "This site's sign-in is not set up correctly",
+              provider + " refused this site's client credentials (invalid_client).",
+              "There is nothing you can do about it; please tell the site owner. Site owner: "
+              "check client_id and client_secret (or client_secret_file) in latchkey's "
+              "configuration against the client registered at " + provider +
+              "; latchkey --check tests them."};
     case Errc::kProviderUnreachable:
     case Errc::kDiscoveryFailed:
-      return {502, "The sign-in provider cannot be reached",
-              provider + " did not answer in time or refused the connection.",
-              "Try again in a moment. Site owner: check the issuer URL and the network."};
+      return {502, provider + " cannot be reached",
+              "This site could not talk to " + provider +
+                  ", which it needs to sign you in: it did not answer in time or refused "
+                  "the connection.",
+              "Wait a moment and sign in again. Site owner: check the issuer URL, DNS and "
+              "outgoing connections from this server; latchkey --check tries them."};
     case Errc::kProviderTlsFailure:
-      return {502, "The sign-in provider's certificate is not trusted",
-              "The TLS certificate of " + provider + " could not be verified.",
-              "Site owner: check the provider URL, or set ca_file for a private CA."};
+      return {502, provider + " cannot be reached securely",
+              "The TLS certificate of " + provider +
+                  " could not be verified, so this site did not trust the connection.",
+              "Wait a moment and sign in again. Site owner: check the provider URL, the "
+              "server's clock and CA store, or set ca_file for a private CA."};
     case Errc::kProviderBadResponse:
     case Errc::kDiscoveryIssuerMismatch:
     case Errc::kJwksInvalid:
     case Errc::kTokenResponseInvalid:
     case Errc::kUserinfoFailed:
-      return {502, "The sign-in provider gave an unusable answer",
-              provider + " answered, but not with what the sign-in needs.",
-              "Try again later. Site owner: the log line says which answer was wrong."};
+      return {502, provider + " gave an unusable answer",
+              provider + " answered, but not with what this site needs to sign you in.",
+              "Wait a moment and sign in again. Site owner: latchkey's log line of this "
+              "sign-in says which answer was wrong."};
     case Errc::kIdTokenMalformed:
     case Errc::kIdTokenAlgNotAllowed:
     case Errc::kIdTokenUnknownKid:
@@ -106,36 +131,41 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
     case Errc::kIdTokenNonceMismatch:
     case Errc::kIdTokenMissingClaim:
     case Errc::kUserinfoSubjectMismatch:
-      return {401, "The identity could not be verified",
-              "The ID token from " + provider + " failed a check (" +
-                  std::string(errcName(error.code)) + "), so it cannot be trusted.",
-              "Try again. Site owner: the log line names the check; a clock far off on this "
-              "server also causes this."};
+      return {401, "Your identity could not be verified",
+              "The proof of identity from " + provider + " failed a check (" +
+                  std::string(errcName(error.code)) + "), so this site cannot trust it.",
+              "Sign in again. Site owner: the log line names the check; a server clock that "
+              "is far off also causes this."};
     case Errc::kNoVerifiedEmail:
     case Errc::kEmailNotVerified:
       return {403, "No verified e-mail address",
-              "This site admits people by e-mail address, and " + provider +
-                  " did not confirm a verified one for your account.",
+              "This site lets people in by e-mail address, and " + provider +
+                  " did not confirm a verified address for your account.",
               "Verify your e-mail address at " + provider + ", then sign in again."};
     case Errc::kEmailNotAllowed:
       return {403, "This account is not allowed in",
-              "The address " + error.detail + " is not on this site's list of allowed users.",
-              "Sign in with another account, or ask the site owner to add this address."};
+              "You signed in as " + error.detail +
+                  ", but that address is not on this site's list of allowed users.",
+              "Sign in with another account, or ask the site owner to let this address in. "
+              "Site owner: add it to allowed_emails or its domain to allowed_domains."};
     case Errc::kRefreshFailed:
     case Errc::kCookieMalformed:
     case Errc::kCookieBadSignature:
     case Errc::kCookieExpired:
-      return {401, "Your session has ended", "Please sign in again.", ""};
+      return {401, "Your session has ended", "You have been signed out.",
+              "Sign in again to continue."};
     case Errc::kHeadersTooLarge:
-      return {400, "Request too large", "The request headers are too large.", ""};
+      return {400, "Request too large",
+              "Your browser sent more headers or cookies than this site accepts.",
+              "Clear this site's cookies in your browser, then try again."};
     case Errc::kBodyTooLarge:
       return {413, "Request too large", "The request body is too large.", ""};
     case Errc::kCryptoFailure:
     case Errc::kInternal:
       break;
   }
-  return {500, "Something went wrong", "latchkey could not complete the request.",
-          "Try again. Site owner: see latchkey's log."};
+  return {500, "Something went wrong", "This site could not complete the request.",
+          "Try again in a moment. Site owner: see latchkey's log."};
 }
 
 Status checkEmailPolicy(const Config& config, std::string_view email, bool email_verified) {
