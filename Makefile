@@ -28,7 +28,7 @@ ASAN_OBJS  := $(SRCS:src/%.cc=$(BUILD)/asan/obj/%.o)
 TEST_OBJS  := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/obj/tests/%.o)
 ASAN_TOBJS := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/asan/obj/tests/%.o)
 
-.PHONY: all deps test unit-test asan-test e2e-test demo install clean format tidy
+.PHONY: all deps test unit-test asan-test e2e-test demo install clean format tidy bench
 all: $(BUILD)/latchkey
 
 $(BUILD)/latchkey: $(OBJS) $(BUILD)/obj/main.o
@@ -86,6 +86,18 @@ test: deps
 
 demo: deps all
 	tools/demo.sh
+
+# Benchmarks (issue 6; not part of `make test`): latchkey against nginx, a bare libfcgi
+# program and Apache + mod_auth_openidc, on this machine. Writes bench/RESULTS.md.
+# BENCH_SECONDS, BENCH_ROUNDS, BENCH_SIGNIN_SECONDS, BENCH_ONLY: see bench/run.mjs.
+$(BUILD)/bench/bare_fcgi: bench/bare_fcgi.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lfcgi -pthread
+
+bench:
+	bench/deps.sh
+	$(MAKE) $(BUILD)/latchkey $(BUILD)/bench/bare_fcgi
+	node bench/run.mjs
 
 # Packagers: make install DESTDIR=/tmp/pkg PREFIX=/usr [SYSCONFDIR=/etc SYSTEMDUNITDIR=...]
 # The example configuration is 0640 (it is where the secrets go once copied to latchkey.conf);

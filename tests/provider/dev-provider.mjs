@@ -218,8 +218,19 @@ async function interactions(req, res, url) {
   return send(res, 405, 'text/plain', 'method not allowed');
 }
 
+// Connections counted again by the User-Agent product of their first request ("curl",
+// "mod_auth_openidc", "node"), so a benchmark can tell the relying party's from the browser's.
+const connectionsByAgent = {};
+function countConnection(req) {
+  if (req.socket.devProviderCounted) return;
+  req.socket.devProviderCounted = true;
+  const agent = (req.headers['user-agent'] || '-').split(/[\s/]/)[0];
+  connectionsByAgent[agent] = (connectionsByAgent[agent] || 0) + 1;
+}
+
 const providerCallback = provider.callback();
 const server = http.createServer(async (req, res) => {
+  countConnection(req);
   const url = new URL(req.url, issuer);
   try {
     if (url.pathname.startsWith('/interaction/')) return await interactions(req, res, url);
@@ -229,6 +240,9 @@ const server = http.createServer(async (req, res) => {
     if (url.pathname === '/test/token-delay' && (req.method === 'POST' || req.method === 'GET')) {
       if (req.method === 'POST') tokenDelayMs = Math.max(0, Number(url.searchParams.get('ms')) || 0);
       return send(res, 200, 'application/json', JSON.stringify({ ms: tokenDelayMs, requests: tokenRequests }));
+    }
+    if (url.pathname === '/test/connections' && req.method === 'GET') {
+      return send(res, 200, 'application/json', JSON.stringify({ connections, byAgent: connectionsByAgent }));
     }
     if (url.pathname === '/test/grants' && req.method === 'GET') {
       return send(res, 200, 'application/json', JSON.stringify(counters.grants));
@@ -241,6 +255,10 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
+// TCP connections accepted so far (GET /test/connections): shows whether a relying party
+// reuses its connection to a warm provider (bench/).
+let connections = 0;
+server.on('connection', () => { connections += 1; });
 server.listen(port, host);
 await once(server, 'listening');
 console.log(`dev-provider: issuer ${issuer} client_id ${clientId} redirect_uris ${redirectUris.join(' ')} access_token_ttl ${accessTokenTtl}s`);

@@ -1,0 +1,96 @@
+// Turns bench/results.json (written by bench/run.mjs) into bench/RESULTS.md.
+const f0 = (x) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : Math.round(x).toLocaleString('en-US'));
+const f1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
+const f2 = (x) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(2));
+const ratio = (a, b) => (a && b ? a / b : NaN);
+const verdict = (ok) => (ok === undefined || Number.isNaN(ok) ? 'not measured' : ok ? '**met**' : '**missed**');
+
+export function targets(r) {
+  const w = (k) => r.wrk[k]?.median;
+  const betterApache = Math.max(w('protected_cc') || 0, w('protected_sc') || 0);
+  const s = r.signins;
+  const betterMod = Math.max(s.mod_auth_openidc_cc?.p1_median || 0, s.mod_auth_openidc_sc?.p1_median || 0);
+  const betterMod4 = Math.max(s.mod_auth_openidc_cc?.p4_median || 0, s.mod_auth_openidc_sc?.p4_median || 0);
+  const cg = r.callgrind?.auth;
+  const t = [
+    ['/auth ≥ 0.9 × bare libfcgi', ratio(w('auth'), w('bare_fcgi')), (x) => x >= 0.9, (x) => `${f2(x)} ×`],
+    ['protected page ≥ 1.5 × Apache + mod_auth_openidc (better mode)', ratio(w('protected_latchkey'), betterApache), (x) => x >= 1.5, (x) => `${f2(x)} ×`],
+    ['sign-ins/s ≥ 1.25 × mod_auth_openidc, one at a time', ratio(s.latchkey?.p1_median, betterMod), (x) => x >= 1.25, (x) => `${f2(x)} ×`],
+    ['sign-ins/s ≥ 1.25 × mod_auth_openidc, 4 in parallel', ratio(s.latchkey?.p4_median, betterMod4), (x) => x >= 1.25, (x) => `${f2(x)} ×`],
+    ['latchkey CPU per sign-in ≤ 1 ms (one at a time)', s.latchkey?.cpu1_median, (x) => x <= 1, (x) => `${f2(x)} ms`],
+    ['≤ 20,000 instructions of latchkey\'s own code per /auth', cg?.perRequestOwn, (x) => x <= 20000, (x) => f0(x)],
+    ['RSS ≤ 8 MiB under load', r.rss?.hwmKiB / 1024, (x) => x <= 8, (x) => `${f1(x)} MiB`],
+    ['CGI-mode /auth ≤ 5 ms wall', r.cgi?.medianMs, (x) => x <= 5, (x) => `${f1(x)} ms`],
+  ];
+  return t.map(([name, value, ok, show]) => ({ name, value, shown: show(value), met: value === undefined || Number.isNaN(value) ? undefined : ok(value) }));
+}
+
+export function writeResults(r) {
+  const L = [];
+  L.push('# latchkey benchmark results', '');
+  L.push('Written by `make bench` (bench/run.mjs); the raw figures are in bench/results.json.', '');
+  L.push(`- Machine: ${r.machine}`);
+  L.push(`- Shared machine: other jobs (compilers, test suites of other developers) were running on the same cores during this run, so absolute figures are low and noisy (±20% or more between runs). Only the same-run ratios count; every target below is one.`);
+  L.push(`- Method: wrk ${r.wrkShape}, ${r.seconds} s per run, every target once per round, ${r.rounds} rounds interleaved (A B C … A B C …); the figure is the median, with min–max of the rounds. wrk, nginx, Apache, latchkey and the provider all share the same cores.`);
+  L.push(`- Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  L.push('');
+  L.push('## Targets', '', '| target | this run | verdict |', '|---|---|---|');
+  for (const t of targets(r)) L.push(`| ${t.name} | ${t.shown} | ${verdict(t.met)} |`);
+  L.push('');
+  L.push('## Requests per second', '', '| what | median req/s | min–max | p50 / p99 latency (last round) |', '|---|---:|---:|---|');
+  for (const v of Object.values(r.wrk)) {
+    if (!v.runs.length) continue;
+    const last = v.runs.at(-1);
+    L.push(`| ${v.label} | ${f0(v.median)} | ${f0(v.min)}–${f0(v.max)} | ${last.p50} / ${last.p99} |`);
+  }
+  L.push('');
+  L.push(`Session cookies used: latchkey ${r.cookieBytes?.latchkey} bytes; mod_auth_openidc client-cookie ${r.cookieBytes?.client_cookie} bytes, server-cache ${r.cookieBytes?.server_cache} bytes (Cookie header).`);
+  if (r.notes.length) L.push('', 'Notes from the runs:', ...r.notes.map((n) => `- ${n}`));
+  L.push('');
+  L.push('## Complete sign-ins', '');
+  L.push(`Each sign-in is a fresh browser (cookie jar, node fetch) starting at the protected page and ending on it with 200: page → redirect → provider authorize → login form → POST → callback at the relying party → page. ${r.signinSeconds} s per run, ${r.rounds} rounds interleaved; the provider is the same process for all. "Provider alone" is the same browser steps at the provider plus the back-channel code exchange and JWKS fetch done by the script itself: what a relying party that cost nothing would reach. CPU is user+system time of the relying party's processes (latchkey's one process; Apache's parent and children) divided by sign-ins.`, '');
+  L.push('| relying party | sign-ins/s, 1 at a time | min–max | 4 in parallel | min–max | RP CPU/sign-in (1 / 4) | RP share of one sign-in (1 at a time) |', '|---|---:|---:|---:|---:|---:|---:|');
+  const alone = r.signins.provider_alone?.p1_median;
+  for (const [k, v] of Object.entries(r.signins)) {
+    if (!v.p1.length) continue;
+    const share = k === 'provider_alone' ? '—' : `${f1(1000 / v.p1_median - 1000 / alone)} ms`;
+    const cpu = v.cpu1.length ? `${f2(v.cpu1_median)} / ${f2(v.cpu4_median)} ms` : '—';
+    L.push(`| ${k.replace(/_/g, ' ').replace('cc', 'client-cookie').replace('sc', 'server-cache')} | ${f1(v.p1_median)} | ${f1(v.p1_min)}–${f1(v.p1_max)} | ${f1(v.p4_median)} | ${f1(v.p4_min)}–${f1(v.p4_max)} | ${cpu} | ${share} |`);
+  }
+  L.push('');
+  const pc = r.providerConnections;
+  if (pc) {
+    const d = (a) => (pc.after?.[a] || 0) - (pc.before?.[a] || 0);
+    L.push(`TLS: the dev provider speaks plain http on loopback, so there is no TLS handshake to count. Connection reuse is shown instead by counting TCP connections at the provider, by the User-Agent of their first request: during the sign-in runs (${pc.codeGrants} authorization-code grants in all) latchkey opened ${d('latchkey')} new connections (its libcurl handle per worker thread keeps the connection; ${r.latchkeyThreads} worker threads), mod_auth_openidc ${d('mod_auth_openidc')}, the script's browser and provider-alone steps ${d('node')}. With https the same reused connection means no new TLS handshake to a warm provider.`, '');
+  }
+  L.push('## Instructions per request inside latchkey (callgrind)', '');
+  L.push('A separate latchkey (release build) under `valgrind --tool=callgrind --separate-threads=yes` with `--threads 1`, driven straight over its FastCGI socket with the params nginx sends; counters zeroed after warm-up requests (`callgrind_control -z`), dumped after N requests (`-d`); only the worker thread is counted. Columns:', '');
+  L.push('- **own code**: instructions in functions of the latchkey executable itself (including C++ library templates inlined into it); this is the figure the ≤ 20,000 target is checked against;');
+  L.push('- **+ libc / libstdc++ / OpenSSL**: inclusive cost of the calls latchkey\'s code makes into those libraries (malloc/free, memcpy, HMAC-SHA256; valgrind hides SHA extensions from OpenSSL, so its SHA-256 is slower here than natively);');
+  L.push('- **latchkey path**: own code + those calls, i.e. everything done for the request except libfcgi;');
+  L.push('- **libfcgi**: inclusive cost of libfcgi\'s entry points called by latchkey (accept, reading the params records, writing and finishing the request);');
+  L.push('- **worker thread**: everything the thread executed per request. System-call time in the kernel is never counted.', '');
+  L.push('| route | requests | own code | + libc | + libstdc++ | + OpenSSL | + libcurl | latchkey path | libfcgi | worker thread |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [k, v] of Object.entries(r.callgrind || {})) {
+    const p = v.perRequest;
+    L.push(`| ${k === 'callback' ? '/login + callback (one sign-in)' : `/${k === 'home' ? '' : k}`} | ${v.count} | ${f0(v.perRequestOwn)} | ${f0(p.libc)} | ${f0(p.libstdcxx)} | ${f0(p.libcrypto)} | ${f0(p.libcurl)} | ${f0(v.perRequestPath)} | ${f0(p.libfcgi)} | ${f0(v.perRequestTotal)} |`);
+  }
+  const auth = r.callgrind?.auth;
+  if (auth) {
+    L.push('', 'Where /auth\'s own instructions go (per request):', '');
+    for (const t of auth.top.slice(0, 8)) L.push(`- ${f0(t.cost)}  \`${t.fn.replace(/std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >/g, 'std::string').slice(0, 140)}\``);
+  }
+  L.push('', '## Memory', '');
+  if (r.rss) L.push(`latchkey (${r.rss.threads} worker threads) after the throughput runs: VmRSS ${f1(r.rss.afterLoadKiB / 1024)} MiB, peak (VmHWM) ${f1(r.rss.hwmKiB / 1024)} MiB; of the resident set, ${f1(r.rss.anonKiB / 1024)} MiB is the process's own memory (RssAnon: heap, stacks) and ${f1(r.rss.fileKiB / 1024)} MiB mapped files (RssFile: the executable and shared libraries, shared with every other process using them). The bare libfcgi program peaked at ${f1(r.rss.bareKiB / 1024)} MiB.`);
+  L.push('', '## CGI mode', '');
+  if (r.cgi?.medianMs !== undefined) {
+    L.push(`One /auth as plain CGI (process start, configuration, answer, exit), from a shell loop as a web server forks it: median ${f1(r.cgi.medianMs)} ms per request over 5 batches of 20 (batch means ${f1(r.cgi.minMs)}–${f1(r.cgi.maxMs)} ms). Starting /bin/true the same way: ${f2(r.cgi.trueMedianMs)} ms.`);
+  }
+  if (r.cgiInstructions) {
+    const c = r.cgiInstructions;
+    L.push('', `Instructions of one CGI /auth process: ${f0(c.total)}, of which the dynamic loader (loading and relocating the ${r.sharedLibraries ?? ''} shared libraries, most of them pulled in by libcurl) ${f0(c.dynamicLoader)} and latchkey's main ${f0(c.main)} (Pages::load ${f0(c.pagesLoad)}, most of it OpenSSL 3's one-time initialisation at its first digest).`);
+  }
+  if (r.analysis) L.push('', '## Analysis', '', r.analysis);
+  L.push('');
+  return L.join('\n');
+}
