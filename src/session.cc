@@ -1,11 +1,16 @@
 // Session and login cookies (SPEC "Cookies"; STYLE §1.2, §6.2).
 //
-//   value   = "v1." payload64 "." mac64
-//   mac     = HMAC-SHA256(mac_key, "latchkey|v1|" purpose "|" payload64)
-//   payload = small JSON object written by us; secrets inside it are one AES-256-GCM blob
+//   value    = "v1." payload64 "." mac64
+//   payload64 = json64 "." sealed64        (sealed64 may be empty)
+//   mac      = HMAC-SHA256(mac_key, "latchkey|v1|" purpose "|" payload64)
+//   json64   = base64url of a small JSON object written by us (identity, expiry)
+//   sealed64 = base64url of AES-256-GCM(enc_key, secrets JSON, AAD = purpose label)
 //
-// The MAC is checked (constant time, current key then previous) before a single byte of the
-// payload is decoded or parsed, so a parser bug can only be reached with a value we signed.
+// The MAC covers every byte after "v1." up to the last '.', and is checked (constant time,
+// current key then previous) before a single byte is decoded or parsed, so a parser bug can
+// only be reached with a value we signed. The secrets are their own segment rather than a
+// field of the JSON so that the /auth path (openSessionIdentity) hashes them but never
+// decodes, parses or decrypts them: that keeps the per-request cost near one HMAC.
 #include "latchkey/session.h"
 
 #include <cstdio>
@@ -93,13 +98,12 @@ std::string_view written(const rapidjson::StringBuffer& buffer) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::string seal(const KeyMaterial& keys, std::string_view purpose,
-                 std::string_view payload) {
-  std::string payload64 = base64UrlEncode(payload);
-  const auto mac = keys.mac.mac(macInput(purpose, payload64));
-  std::string value;
-  value.reserve(kVersionPrefix.size() + payload64.size() + 1 + 43);
-  value.append(kVersionPrefix).append(payload64).append(".").append(base64UrlEncode(view(mac)));
+std::string seal(const KeyMaterial& keys, std::string_view purpose, std::string_view json,
+                 std::string_view sealed64) {
+  std::string value(kVersionPrefix);
+  value.append(base64UrlEncode(json)).append(".").append(sealed64);
+  const auto mac = keys.mac.mac(macInput(purpose, std::string_view(value).substr(kVersionPrefix.size())));
+  value.append(".").append(base64UrlEncode(view(mac)));
   return value;
 }
 
@@ -123,7 +127,8 @@ std::string sealSecrets(const KeyMaterial& keys, std::string_view aad, Fill fill
 }
 
 struct Verified {
-  std::string payload;
+  std::string json;
+  std::string_view sealed64;          // points into the caller's value
   const KeyMaterial* keys = nullptr;  // the key set whose MAC matched
 };
 
@@ -135,10 +140,13 @@ Result<Verified> verify(std::string_view value, std::string_view purpose,
   if (value.size() > kMaxCookieValueBytes) return malformed("cookie too long");
   if (!value.starts_with(kVersionPrefix)) return malformed("unknown cookie version");
   value.remove_prefix(kVersionPrefix.size());
-  const size_t dot = value.find('.');
-  if (dot == std::string_view::npos) return malformed("cookie has no MAC");
-  const std::string_view payload64 = value.substr(0, dot);
-  const std::optional<std::string> mac = base64UrlDecode(value.substr(dot + 1));
+  const size_t first_dot = value.find('.');
+  const size_t last_dot = value.rfind('.');
+  if (first_dot == std::string_view::npos || first_dot == last_dot) {
+    return malformed("cookie does not have three parts");
+  }
+  const std::string_view payload64 = value.substr(0, last_dot);
+  const std::optional<std::string> mac = base64UrlDecode(value.substr(last_dot + 1));
   if (!mac || mac->size() != kMacLen) return malformed("cookie MAC is not 32 bytes of base64url");
 
   const std::string input = macInput(purpose, payload64);
@@ -150,19 +158,25 @@ Result<Verified> verify(std::string_view value, std::string_view purpose,
   } else {
     return makeError(Errc::kCookieBadSignature, "cookie MAC does not match");
   }
-  std::optional<std::string> payload = base64UrlDecode(payload64);
-  if (!payload) return malformed("cookie payload is not base64url");
-  return Verified{std::move(*payload), matched};
+  // After the MAC a second '.' cannot appear (we never write one), but check anyway.
+  const std::string_view sealed64 = payload64.substr(first_dot + 1);
+  if (sealed64.find('.') != std::string_view::npos) return malformed("cookie has extra parts");
+  std::optional<std::string> json = base64UrlDecode(payload64.substr(0, first_dot));
+  if (!json) return malformed("cookie payload is not base64url");
+  return Verified{std::move(*json), sealed64, matched};
 }
 
-// A parsed payload object on stack buffers.
+// A payload object parsed in place (strings point into `text`, which must outlive this and
+// stays NUL-terminated as std::string guarantees) on stack buffers, so the /auth fast path
+// neither copies strings nor touches the heap for an ordinary cookie. Our writer escapes
+// NUL as \u0000, so a payload we signed never holds a raw NUL that would end it early.
 class PayloadDocument {
  public:
-  explicit PayloadDocument(std::string_view text)
+  explicit PayloadDocument(std::string& text)
       : value_alloc_(value_buffer_, sizeof(value_buffer_)),
         parse_alloc_(parse_buffer_, sizeof(parse_buffer_)),
         doc_(&value_alloc_, sizeof(parse_buffer_), &parse_alloc_) {
-    doc_.Parse(text.data(), text.size());
+    doc_.ParseInsitu(text.data());
   }
   PayloadDocument(const PayloadDocument&) = delete;
   PayloadDocument& operator=(const PayloadDocument&) = delete;
@@ -171,7 +185,7 @@ class PayloadDocument {
   const PoolDocument& doc() const { return doc_; }
 
  private:
-  char value_buffer_[2048];
+  char value_buffer_[1024];
   char parse_buffer_[512];
   PoolAllocator value_alloc_;
   PoolAllocator parse_alloc_;
@@ -241,7 +255,8 @@ CookieCodec::~CookieCodec() {
 
 // ---------------------------------------------------------------------------------------
 // Session cookie. Payload keys are short because the whole value must stay under 4 KB:
-//   sub em ev nm pic iat exp aex, and tok = sealed {"a": access_token, "r": refresh_token}.
+//   sub em ev nm pic iat exp aex; sealed segment = {"a": access_token, "r": refresh_token},
+//   empty when there are no tokens.
 
 std::string CookieCodec::sealSession(const Session& session) const {
   rapidjson::StringBuffer buffer;
@@ -256,27 +271,27 @@ std::string CookieCodec::sealSession(const Session& session) const {
   putInt(w, "iat", session.issued_at);
   putInt(w, "exp", session.expires_at);
   putInt(w, "aex", session.access_expires_at);
-  if (!session.access_token.empty() || !session.refresh_token.empty()) {
-    putString(w, "tok", sealSecrets(*current_, kAadSession, [&](JsonWriter& sw) {
-                putString(sw, "a", session.access_token);
-                putString(sw, "r", session.refresh_token);
-              }));
-  }
   w.EndObject();
-  return seal(*current_, kPurposeSession, written(buffer));
+  std::string sealed64;
+  if (!session.access_token.empty() || !session.refresh_token.empty()) {
+    sealed64 = sealSecrets(*current_, kAadSession, [&](JsonWriter& sw) {
+      putString(sw, "a", session.access_token);
+      putString(sw, "r", session.refresh_token);
+    });
+  }
+  return seal(*current_, kPurposeSession, written(buffer), sealed64);
 }
 
 namespace {
 
-// Parses a verified session payload; with keys set, also decrypts the tokens.
-Result<Session> parseSession(const Verified& verified, int64_t now, bool decrypt) {
-  PayloadDocument payload(verified.payload);
+// Parses a verified session payload (in place); with decrypt, also the tokens.
+Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
+  PayloadDocument payload(verified.json);
   if (!payload.ok()) return malformed("session payload is not a JSON object");
   Session s;
   bool has_sub = false;
   bool has_iat = false;
   bool has_exp = false;
-  std::string_view tok;
   const bool fields_ok = forEachMember(payload.doc(), [&](std::string_view name,
                                                           const rapidjson::Value& v) {
     if (name == "sub") return has_sub = readString(v, s.sub);
@@ -287,18 +302,14 @@ Result<Session> parseSession(const Verified& verified, int64_t now, bool decrypt
     if (name == "iat") return has_iat = readInt(v, s.issued_at);
     if (name == "exp") return has_exp = readInt(v, s.expires_at);
     if (name == "aex") return readInt(v, s.access_expires_at);
-    if (name == "tok" && v.IsString()) {
-      tok = view(v);
-      return true;
-    }
     return false;
   });
   if (!fields_ok || !has_sub || !has_iat || !has_exp) {
     return malformed("session payload has wrong or missing fields");
   }
   if (s.expires_at <= now) return makeError(Errc::kCookieExpired, "session expired");
-  if (decrypt && !tok.empty()) {
-    const bool ok = openSecrets(*verified.keys, kAadSession, tok,
+  if (decrypt && !verified.sealed64.empty()) {
+    const bool ok = openSecrets(*verified.keys, kAadSession, verified.sealed64,
                                 [&](std::string_view name, const rapidjson::Value& v) {
                                   if (name == "a") return readString(v, s.access_token);
                                   if (name == "r") return readString(v, s.refresh_token);
@@ -318,17 +329,17 @@ Result<Session> parseSession(const Verified& verified, int64_t now, bool decrypt
 Result<Session> CookieCodec::openSession(std::string_view value, int64_t now) const {
   auto verified = verify(value, kPurposeSession, *current_, previous_.get());
   if (!verified) return verified.error();
-  return parseSession(*verified, now, true);
+  return parseSession(verified.value(), now, true);
 }
 
 Result<Session> CookieCodec::openSessionIdentity(std::string_view value, int64_t now) const {
   auto verified = verify(value, kPurposeSession, *current_, previous_.get());
   if (!verified) return verified.error();
-  return parseSession(*verified, now, false);
+  return parseSession(verified.value(), now, false);
 }
 
 // ---------------------------------------------------------------------------------------
-// Login cookie: st (state), rd (return_to), exp, and sec = sealed {"n": nonce, "v": verifier}.
+// Login cookie: st (state), rd (return_to), exp; sealed segment = {"n": nonce, "v": verifier}.
 // The PKCE verifier and nonce are encrypted: RFC 7636 §7.1 relies on the verifier staying
 // secret from anyone who might see the authorization code.
 
@@ -339,40 +350,35 @@ std::string CookieCodec::sealLogin(const LoginState& login) const {
   putString(w, "st", login.state);
   putString(w, "rd", login.return_to);
   putInt(w, "exp", login.expires_at);
-  putString(w, "sec", sealSecrets(*current_, kAadLogin, [&](JsonWriter& sw) {
-              putString(sw, "n", login.nonce);
-              putString(sw, "v", login.code_verifier);
-            }));
   w.EndObject();
-  return seal(*current_, kPurposeLogin, written(buffer));
+  const std::string sealed64 = sealSecrets(*current_, kAadLogin, [&](JsonWriter& sw) {
+    putString(sw, "n", login.nonce);
+    putString(sw, "v", login.code_verifier);
+  });
+  return seal(*current_, kPurposeLogin, written(buffer), sealed64);
 }
 
 Result<LoginState> CookieCodec::openLogin(std::string_view value, int64_t now) const {
   auto verified = verify(value, kPurposeLogin, *current_, previous_.get());
   if (!verified) return verified.error();
-  PayloadDocument payload(verified->payload);
+  PayloadDocument payload(verified->json);
   if (!payload.ok()) return malformed("login payload is not a JSON object");
   LoginState login;
   bool has_state = false;
   bool has_rd = false;
   bool has_exp = false;
-  std::string_view sec;
   const bool fields_ok = forEachMember(payload.doc(), [&](std::string_view name,
                                                           const rapidjson::Value& v) {
     if (name == "st") return has_state = readString(v, login.state);
     if (name == "rd") return has_rd = readString(v, login.return_to);
     if (name == "exp") return has_exp = readInt(v, login.expires_at);
-    if (name == "sec" && v.IsString()) {
-      sec = view(v);
-      return true;
-    }
     return false;
   });
-  if (!fields_ok || !has_state || !has_rd || !has_exp || sec.empty()) {
+  if (!fields_ok || !has_state || !has_rd || !has_exp || verified->sealed64.empty()) {
     return malformed("login payload has wrong or missing fields");
   }
   if (login.expires_at <= now) return makeError(Errc::kCookieExpired, "login cookie expired");
-  const bool ok = openSecrets(*verified->keys, kAadLogin, sec,
+  const bool ok = openSecrets(*verified->keys, kAadLogin, verified->sealed64,
                               [&](std::string_view name, const rapidjson::Value& v) {
                                 if (name == "n") return readString(v, login.nonce);
                                 if (name == "v") return readString(v, login.code_verifier);

@@ -1,10 +1,12 @@
 // The session and login-state cookies: versioned, HMAC-SHA256-authenticated values with
 // their own expiry; token fields encrypted with AES-256-GCM.
 //
-// Wire form:  v1.<base64url(payload)>.<base64url(hmac)>
-// The MAC covers "latchkey|v1|<purpose>|<payload b64>", so a login cookie can never be
+// Wire form:  v1.<payload>.<base64url(hmac)>  where  payload = <b64url(json)>.<b64url(sealed)>
+// json holds the readable claims and the expiry; sealed (empty when there is nothing secret)
+// is AES-256-GCM over the tokens / PKCE verifier and nonce. The MAC covers
+// "latchkey|v1|<purpose>|<payload>", i.e. every byte, so a login cookie can never be
 // replayed as a session cookie. MAC and encryption keys are derived with HKDF from the
-// cookie secret, once, at construction.
+// cookie secret, once, at construction. Treat the value as opaque outside session.cc.
 #pragma once
 
 #include <cstdint>

@@ -39,6 +39,13 @@ LoginState sampleLogin() {
   return l;
 }
 
+// The readable JSON part of a cookie value: v1.<json64>.<sealed64>.<mac64>.
+std::string readablePart(const std::string& value) {
+  const size_t first = value.find('.');
+  const size_t second = value.find('.', first + 1);
+  return base64UrlDecode(value.substr(first + 1, second - first - 1)).value_or("<bad>");
+}
+
 void expectSameSession(const Session& a, const Session& b) {
   EXPECT_EQ(a.sub, b.sub);
   EXPECT_EQ(a.email, b.email);
@@ -90,16 +97,19 @@ TEST(Session, IdentityOpenLeavesTokensEmpty) {
 TEST(Session, TokensAreNotReadableInTheCookie) {
   const CookieCodec codec(kSecret, std::nullopt);
   const std::string value = codec.sealSession(sampleSession());
-  const size_t first = value.find('.');
-  const size_t second = value.find('.', first + 1);
-  auto payload = base64UrlDecode(value.substr(first + 1, second - first - 1));
-  ASSERT_TRUE(payload);
-  EXPECT_NE(payload->find("ada@example.com"), std::string::npos);
+  const std::string payload = readablePart(value);
+  EXPECT_NE(payload.find("ada@example.com"), std::string::npos);
   for (const std::string& secret : {sampleSession().access_token, sampleSession().refresh_token,
                                     std::string("TOKEN-PLAINTEXT")}) {
-    EXPECT_EQ(payload->find(secret), std::string::npos);
+    EXPECT_EQ(payload.find(secret), std::string::npos);
     EXPECT_EQ(value.find(secret), std::string::npos);
   }
+  // The third segment is ciphertext: decoding it does not reveal the tokens either.
+  const size_t second = value.find('.', value.find('.') + 1);
+  const auto sealed = base64UrlDecode(value.substr(second + 1, value.rfind('.') - second - 1));
+  ASSERT_TRUE(sealed);
+  EXPECT_GE(sealed->size(), 28u);
+  EXPECT_EQ(sealed->find("TOKEN-PLAINTEXT"), std::string::npos);
 }
 
 // exp <= now is expired; one second before is still valid.
@@ -161,6 +171,24 @@ TEST(Session, EverySingleByteChangeIsRefused) {
   }
 }
 
+// The encrypted segment of one cookie cannot be moved into another (the MAC covers it).
+TEST(Session, SealedSegmentCannotBeTransplanted) {
+  const CookieCodec codec(kSecret, std::nullopt);
+  Session other = sampleSession();
+  other.sub = "mallory";
+  other.access_token = "mallory-token";
+  const std::string a = codec.sealSession(sampleSession());
+  const std::string b = codec.sealSession(other);
+  const auto parts = [](const std::string& v) {
+    const size_t first = v.find('.');
+    const size_t second = v.find('.', first + 1);
+    return std::pair{v.substr(0, second + 1), v.substr(second + 1, v.rfind('.') - second - 1)};
+  };
+  const std::string spliced = parts(b).first + parts(a).second + a.substr(a.rfind('.'));
+  EXPECT_EQ(codec.openSession(spliced, kNow).error().code, Errc::kCookieBadSignature);
+  EXPECT_EQ(codec.openSessionIdentity(spliced, kNow).error().code, Errc::kCookieBadSignature);
+}
+
 // Every truncation, and the empty value, is refused; so are appended bytes.
 TEST(Session, TruncatedOrExtendedValuesAreRefused) {
   const CookieCodec codec(kSecret, std::nullopt);
@@ -181,8 +209,10 @@ TEST(Session, GarbageIsRefused) {
   EXPECT_EQ(codec.openSession(big, kNow).error().code, Errc::kCookieMalformed);
   EXPECT_EQ(codec.openSession(std::string(100 * 1024, '\xff'), kNow).error().code,
             Errc::kCookieMalformed);
-  for (const char* g : {"v1", "v1.", "v1..", "v1.e30.", "v2.e30.AAAA", "v1.e30",
-                        "v1.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
+  for (const char* g : {"v1", "v1.", "v1..", "v1...", "v1.e30.", "v2.e30..AAAA", "v1.e30",
+                        "v1.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                        "v1.e30..AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                        "v1.e30.x.y.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
     auto r = codec.openSession(g, kNow);
     ASSERT_FALSE(r) << g;
     EXPECT_TRUE(r.error().code == Errc::kCookieMalformed ||
@@ -190,7 +220,7 @@ TEST(Session, GarbageIsRefused) {
         << g;
   }
   // Exactly at the limit is looked at; one byte over is not.
-  std::string at_limit = "v1." + std::string(kMaxCookieValueBytes - 3 - 44, 'A') + "." +
+  std::string at_limit = "v1." + std::string(kMaxCookieValueBytes - 3 - 45, 'A') + ".." +
                          std::string(43, 'A');
   ASSERT_EQ(at_limit.size(), kMaxCookieValueBytes);
   EXPECT_EQ(codec.openSession(at_limit, kNow).error().code, Errc::kCookieBadSignature);
@@ -220,11 +250,11 @@ TEST(Session, LoginStateRoundTripsAndHidesSecrets) {
   EXPECT_EQ(opened->expires_at, kNow + 600);
   EXPECT_EQ(codec.openLogin(value, kNow + 600).error().code, Errc::kCookieExpired);
 
-  const size_t first = value.find('.');
-  auto payload = base64UrlDecode(value.substr(first + 1, value.rfind('.') - first - 1));
-  ASSERT_TRUE(payload);
-  EXPECT_EQ(payload->find("verifier-ghi"), std::string::npos);
-  EXPECT_EQ(payload->find("nonce-def"), std::string::npos);
+  const std::string payload = readablePart(value);
+  EXPECT_NE(payload.find("state-abc"), std::string::npos);
+  EXPECT_EQ(payload.find("verifier-ghi"), std::string::npos);
+  EXPECT_EQ(payload.find("nonce-def"), std::string::npos);
+  EXPECT_EQ(value.find("verifier-ghi"), std::string::npos);
 
   // Old-secret login cookies open after rotation.
   EXPECT_TRUE(codec.openLogin(CookieCodec(kOldSecret, std::nullopt).sealLogin(sampleLogin()),
