@@ -28,17 +28,34 @@ std::string sanitizeErrorCode(std::string_view code) {
   return out;
 }
 
+// error_description is free text from whoever built the link: shown (escaped by the page
+// template) and logged, but cut short and stripped of control characters.
+std::string sanitizeDescription(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 300)) {
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  }
+  return out;
+}
+
 struct Refusal {
   Error error;
   std::optional<std::string> clear_login_cookie;  // this flow's cookie, when known
 };
 
-Response refuse(const Request& request, Deps& deps, const Refusal& refusal) {
+// provider_says: the provider's error_description, when it sent one.
+Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
+                const std::string& provider_says = {}) {
   deps.log.log(LogLevel::kWarn, "sign_in_failed",
                {{"client", request.client_address},
                 {"reason", errcName(refusal.error.code)},
-                {"detail", refusal.error.detail}});
-  Response response = deps.pages.error(errorPageFor(refusal.error, deps.config));
+                {"detail", refusal.error.detail},
+                {"provider_says", provider_says}});
+  ErrorPage page = errorPageFor(refusal.error, deps.config);
+  if (!provider_says.empty()) {
+    page.message += " The provider says: \"" + provider_says + "\"";
+  }
+  Response response = deps.pages.error(page);
   if (refusal.clear_login_cookie) {
     response.addHeader("Set-Cookie", loginClearCookie(deps.config, *refusal.clear_login_cookie));
   }
@@ -67,7 +84,8 @@ Response handleCallback(const Request& request, Deps& deps) {
     return refuse(request, deps,
                   {makeError(Errc::kProviderReturnedError, code),
                    state && request.cookie(cookie_name) ? std::optional(cookie_name)
-                                                        : std::nullopt});
+                                                        : std::nullopt},
+                  sanitizeDescription(request.queryParam("error_description").value_or("")));
   }
   if (!state || state->empty()) {
     return refuse(request, deps, {makeError(Errc::kStateMissing, "no state parameter"), {}});

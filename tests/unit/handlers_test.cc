@@ -350,6 +350,7 @@ TEST(Callback, ProviderErrorShownEscaped) {
       deps);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.body.find("<script>"), std::string::npos);
+  EXPECT_NE(r.body.find("&lt;script&gt;x&lt;/script&gt;"), std::string::npos);
   Response odd =
       handleCallback(env.get("/login/authorized?error=%3Cimg%20src%3Dx%3E"), deps);
   EXPECT_EQ(odd.status, 401);
