@@ -258,7 +258,8 @@ TEST(OpenListenSocket, InheritedSockets) {
 }
 
 // CGI is detected by GATEWAY_INTERFACE with a non-socket stdin only.
-TEST(IsCgiInvocation, NeedsGatewayInterfaceAndNonSocketStdin) {
+// A connected socket on stdin (Apache mod_cgid) is still CGI; only a listening one is FastCGI.
+TEST(IsCgiInvocation, NeedsGatewayInterfaceAndNoListeningSocketOnStdin) {
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -275,7 +276,17 @@ TEST(IsCgiInvocation, NeedsGatewayInterfaceAndNonSocketStdin) {
     int pair[2];
     ::socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
     ::dup2(pair[0], STDIN_FILENO);
-    ::_exit(isCgiInvocation() ? 12 : 0);
+    if (!isCgiInvocation()) {
+      ::_exit(12);
+    }
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr);  // NOLINT
+    ::listen(listener, 1);
+    ::dup2(listener, STDIN_FILENO);
+    ::_exit(isCgiInvocation() ? 13 : 0);
   }
   const int status = waitForChild(pid, 10);
   ASSERT_TRUE(WIFEXITED(status));
