@@ -33,7 +33,7 @@ extern char** environ;  // POSIX: the process environment
 namespace latchkey {
 namespace {
 
-// SPEC table order, plus templates_dir (issue 5).
+// SPEC table order, plus templates_dir and provider_name (issue 5: the pages).
 const std::vector<std::string> kKeys = {
     "provider",
     "issuer",
@@ -55,6 +55,7 @@ const std::vector<std::string> kKeys = {
     "http_timeout",
     "log_level",
     "templates_dir",
+    "provider_name",
 };
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
@@ -472,6 +473,7 @@ class Validator {
     allowLists(config);
     files(config);
     logLevel(config);
+    providerName(config);
     return config;
   }
 
@@ -868,6 +870,23 @@ class Validator {
     }
   }
 
+  // The name on the "Sign in with ..." button; plain text, escaped by the pages.
+  void providerName(Config& config) {
+    const auto name = get("provider_name");
+    if (!name) {
+      return;
+    }
+    const bool printable = std::all_of(name->begin(), name->end(), [](char c) {
+      return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    });
+    if (name->size() > 64 || !printable) {
+      problems_.add("provider_name", "must be at most 64 printable characters",
+                    "use a short name such as 'Acme SSO'");
+      return;
+    }
+    config.provider_name = std::string(*name);
+  }
+
   void logLevel(Config& config) {
     const auto value = get("log_level");
     if (!value) {
@@ -938,6 +957,9 @@ ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment&
 }
 
 std::string providerDisplayName(const Config& config) {
+  if (!config.provider_name.empty()) {
+    return config.provider_name;
+  }
   switch (config.provider) {
     case ProviderKind::kGoogle:
       return "Google";

@@ -85,6 +85,7 @@ client_secret = $client_secret
 redirect_uri = $site/login/authorized
 cookie_secret = $cookie_secret
 log_level = info
+provider_name = the demo provider
 EOF
 chmod 600 "$dir/latchkey.conf"
 socket_args=()

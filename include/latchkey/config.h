@@ -35,6 +35,7 @@ struct Config {
   int http_timeout = 10;
   LogLevel log_level = LogLevel::kInfo;
   std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
+  std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.
@@ -57,7 +58,7 @@ ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment&
 // Same, from file text already in memory (for tests and fuzzing).
 ConfigLoad parseConfig(std::string_view file_text, const Environment& env);
 
-// "Google", "GitHub", or the issuer's host name for oidc.
+// provider_name when set, else "Google", "GitHub", or the issuer's host name for oidc.
 std::string providerDisplayName(const Config& config);
 
 // Every key SPEC defines, in the order of the table (for --help and the man page).

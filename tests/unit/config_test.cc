@@ -622,11 +622,12 @@ TEST(Config, LoadConfigFromFile) {
 // configKeys lists SPEC's table in order, plus templates_dir.
 TEST(Config, ConfigKeysInSpecOrder) {
   const auto& keys = configKeys();
-  ASSERT_EQ(keys.size(), 20u);
+  ASSERT_EQ(keys.size(), 21u);
   EXPECT_EQ(keys.front(), "provider");
   EXPECT_EQ(keys[5], "redirect_uri");
   EXPECT_EQ(keys[18], "log_level");
-  EXPECT_EQ(keys.back(), "templates_dir");
+  EXPECT_EQ(keys[19], "templates_dir");
+  EXPECT_EQ(keys.back(), "provider_name");
 }
 
 // processEnvironment sees the real environment.
@@ -651,6 +652,29 @@ TEST(Config, GarbageInputNeverCrashes) {
   const auto load = parse(text, {{"LATCHKEY_", ""}, {"LATCHKEY_REDIRECT_URI", "https://[::1"}});
   EXPECT_FALSE(load.config);
   EXPECT_FALSE(load.problems.empty());
+}
+
+}  // namespace
+}  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+// provider_name replaces the derived name on the sign-in button; junk in it is refused.
+TEST(ConfigProviderName, NamesTheButtonAndRefusesControlCharacters) {
+  const std::string base =
+      "issuer = https://idp.example\nclient_id = c\nclient_secret = s\n"
+      "redirect_uri = https://app.example/login/authorized\n"
+      "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  ConfigLoad plain = parseConfig(base, {});
+  ASSERT_TRUE(plain.config) << (plain.problems.empty() ? "" : plain.problems[0]);
+  EXPECT_EQ(providerDisplayName(*plain.config), "idp.example");
+  ConfigLoad named = parseConfig(base + "provider_name = Acme SSO\n", {});
+  ASSERT_TRUE(named.config);
+  EXPECT_EQ(providerDisplayName(*named.config), "Acme SSO");
+  ConfigLoad bad = parseConfig(base, {{"LATCHKEY_PROVIDER_NAME", "a\x01" "b"}});
+  ASSERT_FALSE(bad.problems.empty());
+  EXPECT_EQ(bad.problems[0].rfind("provider_name", 0), 0u);
 }
 
 }  // namespace
