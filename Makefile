@@ -195,7 +195,7 @@ tsan-test: $(BUILD)/tsan/unit_tests
 SOAK_SECONDS     ?= 60
 SOAK_WARMUP      ?= 10
 SOAK_CONNECTIONS ?= 256
-SOAK_SMOKE_E2E   ?= e2e/signin.test.mjs e2e/faults.test.mjs
+SOAK_SMOKE_E2E   ?= e2e/faults.test.mjs e2e/hostile_provider.test.mjs
 
 soak: $(BUILD)/latchkey $(BUILD)/asan/latchkey $(BUILD)/mint_cookie
 	cd tests && node soak/soak.mjs --seconds $(SOAK_SECONDS) --warmup $(SOAK_WARMUP) --connections $(SOAK_CONNECTIONS)
