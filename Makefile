@@ -78,11 +78,19 @@ asan-test: $(BUILD)/asan/unit_tests
 e2e-test: $(BUILD)/latchkey $(BUILD)/asan/latchkey $(BUILD)/mint_cookie
 	cd tests && node --test --test-concurrency=1 e2e/
 
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
+# Everything, in order of cost: unit tests (plain, ASan+UBSan, TSan), end to end through real
+# nginx/Apache/provider processes, each fuzz target briefly, and the short soak.
 test: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all $(BUILD)/unit_tests $(BUILD)/asan/unit_tests $(BUILD)/asan/latchkey \
+	  $(BUILD)/mint_cookie
 	$(MAKE) unit-test
 	$(MAKE) asan-test
 	$(MAKE) e2e-test
+	$(MAKE) -j$(NPROC) tsan-test
+	$(MAKE) -j$(NPROC) fuzz-smoke
+	$(MAKE) soak-smoke
 
 demo: deps all
 	tools/demo.sh

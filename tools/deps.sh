@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ make pkg-config
   libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev libgtest-dev
-  nginx-light curl ca-certificates openssl
+  curl ca-certificates openssl
   nodejs npm
   apache2 libapache2-mod-fcgid spawn-fcgi systemd
   chromium
   wrk valgrind
+  clang libclang-rt-14-dev
 )
 
 missing=()
@@ -20,6 +21,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Any Debian nginx flavour with the auth_request module will do; install the light one
+# only when there is none (nginx-light conflicts with nginx-core/-full).
+if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
+  missing+=(nginx-light)
+fi
 # A machine may carry its own Node.js outside Debian's packages: accept it.
 if command -v node >/dev/null && command -v npm >/dev/null; then
   filtered=()
