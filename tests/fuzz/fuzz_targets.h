@@ -187,8 +187,8 @@ inline IdTokenExpectations expectations() {
 // ---------------------------------------------------------------------------------------
 // cookie: CookieCodec::openSession / openSessionIdentity / openLogin.
 //
-// Modes: 0 the raw cookie value; 1 the payload JSON, MAC-signed by the harness (reaches the
-// payload parser, which the MAC otherwise guards); 2 the encrypted secrets JSON, sealed by
+// Modes: 0 the raw cookie value; 1 the payload JSON, MAC-signed by the harness with and
+// without a good secrets segment (reaches the payload parser, which the MAC otherwise guards); 2 the encrypted secrets JSON, sealed by
 // the harness into an otherwise valid session and login cookie; 3 a structured Session and
 // LoginState built from the bytes, sealed and opened (round trip).
 // Property for every mode: whatever opens re-seals and re-opens to the same fields.
@@ -316,10 +316,17 @@ inline int fuzzCookie(const uint8_t* data, size_t size) {
     case 0:
       openCookieEveryWay(fx.codec, input->rest);
       break;
-    case 1:
+    case 1: {
+      // With and without a good secrets segment: a login cookie always needs one.
+      static const std::string tokens =
+          fx.forger.encrypt(R"({"a":"at","r":"rt"})", "latchkey|v1|session|tokens");
+      static const std::string secrets =
+          fx.forger.encrypt(R"({"n":"n","v":"v"})", "latchkey|v1|login|secrets");
       openCookieEveryWay(fx.codec, fx.forger.seal("session", input->rest));
-      openCookieEveryWay(fx.codec, fx.forger.seal("login", input->rest));
+      openCookieEveryWay(fx.codec, fx.forger.seal("session", input->rest, tokens));
+      openCookieEveryWay(fx.codec, fx.forger.seal("login", input->rest, secrets));
       break;
+    }
     case 2: {
       const std::string tok = fx.forger.encrypt(input->rest, "latchkey|v1|session|tokens");
       openCookieEveryWay(

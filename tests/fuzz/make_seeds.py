@@ -60,10 +60,11 @@ def hkdf(secret, info):
 MAC_KEY = hkdf(SECRET, b"latchkey v1 cookie mac")
 
 
-def cookie(purpose, payload):
-    p64 = b64u(payload)
-    mac = hmac.new(MAC_KEY, ("latchkey|v1|%s|%s" % (purpose, p64)).encode(), hashlib.sha256)
-    return "v1.%s.%s" % (p64, b64u(mac.digest()))
+def cookie(purpose, payload, sealed64=""):
+    """session.cc's form: v1.<b64 json>.<sealed64>.<mac>, MAC over "<b64 json>.<sealed64>"."""
+    signed = b64u(payload) + "." + sealed64
+    mac = hmac.new(MAC_KEY, ("latchkey|v1|%s|%s" % (purpose, signed)).encode(), hashlib.sha256)
+    return "v1.%s.%s" % (signed, b64u(mac.digest()))
 
 
 def write(target, name, data):
@@ -86,7 +87,10 @@ def main():
     write("cookie", "expired-session", "0" + cookie("session", session.replace(str(NOW + 3600), str(NOW - 1))))
     write("cookie", "oversized", "0v1." + "A" * 5000 + ".x")
     write("cookie", "signed-session-payload", "1" + session)
-    write("cookie", "signed-login-payload", '1{"st":"s","rd":"/x","exp":%d,"sec":"AAAA"}' % (NOW + 600))
+    write("cookie", "signed-login-payload", '1{"st":"s","rd":"/x","exp":%d}' % (NOW + 600))
+    write("cookie", "extra-segment", "0" + cookie("session", session, "AAAA.BBBB"))
+    write("cookie", "sealed-segment-garbage", "0" + cookie("session", session, "AAAA"))
+    write("cookie", "old-two-part-format", "0" + good[:good.find(".", 3)] + good[good.rfind("."):])
     write("cookie", "signed-duplicate-sub", '1{"sub":"a","sub":"admin","iat":1,"exp":%d}' % (NOW + 60))
     write("cookie", "signed-wrong-types", '1{"sub":1,"iat":"1","exp":true}')
     write("cookie", "signed-huge-ints", '1{"sub":"a","iat":-9223372036854775808,"exp":9223372036854775807,"aex":18446744073709551615}')
@@ -95,7 +99,7 @@ def main():
     write("cookie", "signed-not-object", '1["sub"]')
     write("cookie", "signed-unknown-key", '1{"sub":"a","iat":1,"exp":%d,"admin":true}' % (NOW + 60))
     write("cookie", "signed-lone-surrogate", '1{"sub":"\\ud800","iat":1,"exp":%d}' % (NOW + 60))
-    write("cookie", "signed-tok-not-base64", '1{"sub":"a","iat":1,"exp":%d,"tok":"!!"}' % (NOW + 60))
+    write("cookie", "signed-old-tok-field", '1{"sub":"a","iat":1,"exp":%d,"tok":"!!"}' % (NOW + 60))
     write("cookie", "secrets-session-tokens", '2{"a":"at-1","r":"rt-1"}')
     write("cookie", "secrets-login-nonce-verifier", '2{"n":"nonce","v":"verifier"}')
     write("cookie", "secrets-duplicate-key", '2{"a":"x","a":"y"}')
