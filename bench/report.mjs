@@ -53,7 +53,10 @@ export function writeResults(r) {
   const alone = r.signins.provider_alone?.p1_median;
   for (const [k, v] of Object.entries(r.signins)) {
     if (!v.p1.length) continue;
-    const share = k === 'provider_alone' ? '—' : `${f1(1000 / v.p1_median - 1000 / alone)} ms`;
+    const ms = 1000 / v.p1_median - 1000 / alone;
+    // A negative share means the provider-alone runs were slowed by something else (noise):
+    // no figure rather than a wrong one; the RP CPU column is the robust measure.
+    const share = k === 'provider_alone' ? '—' : ms >= 0 ? `${f1(ms)} ms` : 'n/a (noise)';
     const cpu = v.cpu1.length ? `${f2(v.cpu1_median)} / ${f2(v.cpu4_median)} ms` : '—';
     L.push(`| ${k.replace(/_/g, ' ').replace('cc', 'client-cookie').replace('sc', 'server-cache')} | ${f1(v.p1_median)} | ${f1(v.p1_min)}–${f1(v.p1_max)} | ${f1(v.p4_median)} | ${f1(v.p4_min)}–${f1(v.p4_max)} | ${cpu} | ${share} |`);
   }
