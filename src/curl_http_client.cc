@@ -1,7 +1,12 @@
 // libcurl implementation of HttpClient (STYLE §5.1 checklist): one easy handle per thread,
 // reset between calls so the connection cache and TLS sessions survive, no signals, no
 // redirects, only http/https, a hard cap on the body, every failure mapped to an Errc.
+//
+// libcurl is loaded with dlopen on first use, not linked: its ~30 dependencies (TLS, HTTP/2,
+// LDAP, Kerberos, SSH…) made the dynamic loader ~80% of a CGI process's start-up, paid even by
+// the CGI /auth requests that never talk to the provider (bench/analysis.md).
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include <cstring>
 #include <mutex>
@@ -18,13 +23,87 @@ namespace latchkey {
 
 namespace {
 
+// The libcurl entry points this file uses, resolved once from the library's ABI soname (the
+// same file the dynamic linker would have loaded for -lcurl).
+struct CurlApi {
+  CURLcode (*global_init)(long);
+  CURL* (*easy_init)();
+  void (*easy_cleanup)(CURL*);
+  void (*easy_reset)(CURL*);
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
+  CURLcode (*easy_perform)(CURL*);
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
+  const char* (*easy_strerror)(CURLcode);
+  curl_slist* (*slist_append)(curl_slist*, const char*);
+  void (*slist_free_all)(curl_slist*);
+};
+
+struct LoadedCurl {
+  CurlApi api{};
+  bool ok = false;
+  std::string error;  // why loading failed, for the error value of every send()
+};
+
+template <typename Fn>
+bool resolve(void* lib, const char* name, Fn& out, std::string& error) {
+  void* sym = dlsym(lib, name);
+  if (sym == nullptr) {
+    error = std::string("libcurl has no ") + name;
+    return false;
+  }
+  out = reinterpret_cast<Fn>(sym);
+  return true;
+}
+
+// Loads libcurl and runs curl_global_init exactly once, before any easy handle exists
+// (call_once makes it safe when worker threads race to their first provider call). The
+// library stays loaded for the life of the process (never dlclose'd: handles live in
+// thread_local objects until thread exit).
+const LoadedCurl& loadedCurl() {
+  static LoadedCurl loaded;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* why = dlerror();
+      loaded.error = std::string("cannot load libcurl.so.4: ") + (why != nullptr ? why : "");
+      return;
+    }
+    CurlApi& a = loaded.api;
+    std::string& e = loaded.error;
+    const bool all = resolve(lib, "curl_global_init", a.global_init, e) &&
+                     resolve(lib, "curl_easy_init", a.easy_init, e) &&
+                     resolve(lib, "curl_easy_cleanup", a.easy_cleanup, e) &&
+                     resolve(lib, "curl_easy_reset", a.easy_reset, e) &&
+                     resolve(lib, "curl_easy_setopt", a.easy_setopt, e) &&
+                     resolve(lib, "curl_easy_perform", a.easy_perform, e) &&
+                     resolve(lib, "curl_easy_getinfo", a.easy_getinfo, e) &&
+                     resolve(lib, "curl_easy_strerror", a.easy_strerror, e) &&
+                     resolve(lib, "curl_slist_append", a.slist_append, e) &&
+                     resolve(lib, "curl_slist_free_all", a.slist_free_all, e);
+    if (!all) {
+      return;
+    }
+    const CURLcode rc = a.global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+      e = std::string("curl_global_init failed: ") + a.easy_strerror(rc);
+      return;
+    }
+    loaded.ok = true;
+  });
+  return loaded;
+}
+
+// Only called after loadedCurl().ok was checked.
+const CurlApi& curl() { return loadedCurl().api; }
+
 // CURL is void in curl.h, so unique_ptr with a deleter would not name a type: a small class.
 class CurlEasy {
  public:
-  CurlEasy() : handle_(curl_easy_init()) {}
+  CurlEasy() : handle_(curl().easy_init()) {}
   ~CurlEasy() {
     if (handle_ != nullptr) {
-      curl_easy_cleanup(handle_);
+      curl().easy_cleanup(handle_);
     }
   }
   CurlEasy(const CurlEasy&) = delete;
@@ -38,11 +117,15 @@ class CurlEasy {
 class CurlSlist {
  public:
   CurlSlist() = default;
-  ~CurlSlist() { curl_slist_free_all(list_); }
+  ~CurlSlist() {
+    if (list_ != nullptr) {
+      curl().slist_free_all(list_);
+    }
+  }
   CurlSlist(const CurlSlist&) = delete;
   CurlSlist& operator=(const CurlSlist&) = delete;
   bool append(const std::string& line) {
-    curl_slist* next = curl_slist_append(list_, line.c_str());
+    curl_slist* next = curl().slist_append(list_, line.c_str());
     if (next == nullptr) {
       return false;
     }
@@ -140,7 +223,7 @@ Error transportError(CURLcode code, const HttpRequest& request, const char* errb
       what = "URL not allowed";
       break;
     default:
-      what = curl_easy_strerror(code);
+      what = curl().easy_strerror(code);
       break;
   }
   std::string detail = request.method + " " + urlForLog(request.url) + ": " + what;
@@ -154,25 +237,30 @@ Error transportError(CURLcode code, const HttpRequest& request, const char* errb
 
 }  // namespace
 
-void initHttpClientLibrary() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+Status initHttpClientLibrary() {
+  const LoadedCurl& loaded = loadedCurl();
+  if (!loaded.ok) {
+    return makeError(Errc::kInternal, loaded.error);
+  }
+  return {};
 }
 
-CurlHttpClient::CurlHttpClient(CurlOptions options) : options_(std::move(options)) {
-  initHttpClientLibrary();
-}
+CurlHttpClient::CurlHttpClient(CurlOptions options) : options_(std::move(options)) {}
 
 Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   if (request.method != "GET" && request.method != "POST") {
     return makeError(Errc::kInternal, "unsupported HTTP method " + request.method);
   }
-  CURL* curl = threadHandle();
-  if (curl == nullptr) {
+  if (const LoadedCurl& loaded = loadedCurl(); !loaded.ok) {
+    return makeError(Errc::kInternal, loaded.error);
+  }
+  const CurlApi& api = curl();
+  CURL* handle = threadHandle();
+  if (handle == nullptr) {
     return makeError(Errc::kInternal, "curl_easy_init failed");
   }
   // Keeps the connection cache and TLS session cache, forgets every option of the last call.
-  curl_easy_reset(curl);
+  api.easy_reset(handle);
 
   CurlSlist headers;
   bool ok = true;
@@ -198,7 +286,7 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) {
-      rc = curl_easy_setopt(curl, option, value);
+      rc = api.easy_setopt(handle, option, value);
     }
   };
   set(CURLOPT_ERRORBUFFER, errbuf);
@@ -231,13 +319,13 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   }
   if (rc != CURLE_OK) {
     return makeError(Errc::kInternal,
-                     std::string("curl_easy_setopt failed: ") + curl_easy_strerror(rc));
+                     std::string("curl_easy_setopt failed: ") + api.easy_strerror(rc));
   }
 
-  rc = curl_easy_perform(curl);
+  rc = api.easy_perform(handle);
   // Detach our stack objects from the handle before they go away.
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  api.easy_setopt(handle, CURLOPT_HTTPHEADER, nullptr);
+  api.easy_setopt(handle, CURLOPT_ERRORBUFFER, nullptr);
 
   if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
     return makeError(Errc::kProviderBadResponse,
@@ -248,9 +336,9 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   }
 
   HttpResponse response;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  api.easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
   char* content_type = nullptr;
-  if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
+  if (api.easy_getinfo(handle, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
       content_type != nullptr) {
     response.content_type = content_type;
   }

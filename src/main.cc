@@ -132,7 +132,13 @@ int runMain(int argc, char** argv) {
   const Config& config = *loaded.config;
   const Logger log(config.log_level);
 
-  initHttpClientLibrary();
+  // CGI: one process per request, so libcurl is loaded only if this request calls the provider.
+  if (!cgi) {
+    if (Status curl = initHttpClientLibrary(); !curl) {
+      std::cerr << "latchkey: " << curl.error().detail << '\n';
+      return 1;
+    }
+  }
   CurlHttpClient http({config.ca_file, config.http_timeout, true});
   SystemClock clock;
   auto provider = makeIdentityProvider(config, http, clock);

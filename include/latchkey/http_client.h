@@ -41,7 +41,8 @@ struct CurlOptions {
 
 // libcurl client. send() is thread-safe: every thread uses its own easy handle, kept
 // alive between calls, so connections (and TLS sessions) to the provider are reused.
-// curl_global_init must have run before (see initHttpClientLibrary).
+// libcurl is loaded (dlopen) and curl_global_init run once, on the first send() or
+// initHttpClientLibrary(), whichever comes first.
 class CurlHttpClient final : public HttpClient {
  public:
   explicit CurlHttpClient(CurlOptions options);
@@ -51,7 +52,9 @@ class CurlHttpClient final : public HttpClient {
   CurlOptions options_;
 };
 
-// curl_global_init, once, before any thread starts.
-void initHttpClientLibrary();
+// Loads libcurl and runs curl_global_init, once; the FastCGI server calls it before any
+// thread starts so a missing library stops the start, while CGI leaves it to the first
+// provider call (most CGI requests, /auth among them, make none). Thread-safe.
+Status initHttpClientLibrary();
 
 }  // namespace latchkey
