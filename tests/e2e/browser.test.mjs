@@ -23,7 +23,7 @@ let stack, context, page;
 const reports = [];
 
 before(async () => {
-  stack = await startStack('browser');
+  stack = await startStack('browser', { config: { provider_name: 'the demo provider' } });
   const userData = path.join(stack.dir, 'chromium-profile');  // fresh: workDir emptied it
   context = await chromium.launchPersistentContext(userData, {
     executablePath: CHROMIUM,
