@@ -38,7 +38,8 @@ constexpr std::string_view kUsage =
     "  --check              validate the configuration, reach the provider, test the client\n"
     "                       credentials; exit 0 when all is well, 1 otherwise\n"
     "\n"
-    "Started as CGI (GATEWAY_INTERFACE set, fd 0 not a socket) it answers one request.\n"
+    "Started as CGI (GATEWAY_INTERFACE set, fd 0 not a listening socket) it answers one\n"
+    "request.\n"
     "Configuration keys:";
 
 struct Options {
