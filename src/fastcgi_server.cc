@@ -6,6 +6,10 @@
 // inside accept(). Writing one byte to the pipe wakes every idle worker at once. This is
 // used instead of shutdown(listen_fd): the socket may be shared with systemd (socket
 // activation), and shutting it down would break the next activation of the service.
+//
+// After a stop, each worker drains the listen backlog: connections the kernel already
+// completed were sent by nginx in good faith and would otherwise be reset (a 502 for the
+// visitor). Draining ends when the backlog is empty or after kDrainLimit under load.
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -35,6 +39,9 @@ namespace {
 // A connection that stalls mid-request must not hold a worker forever. Accepted sockets
 // inherit these from the listening socket on Linux. nginx's own fastcgi_*_timeout is 60 s.
 constexpr time_t kConnectionTimeoutSeconds = 60;
+
+// How long stopping workers keep taking connections already queued at the socket.
+constexpr std::chrono::seconds kDrainLimit{5};
 
 // Owns one FCGX_Request; FCGX_Free closes a connection left open.
 class FcgiRequest {
@@ -84,7 +91,8 @@ void requestStop(Shared& shared) {
   if (shared.stopping.exchange(true)) {
     return;
   }
-  FCGX_ShutdownPending();
+  // No FCGX_ShutdownPending(): no worker ever blocks in accept(), and the flag would make
+  // libfcgi's accept loop give up during the drain.
   const char byte = 's';
   // The pipe is never drained: it stays readable, so every poll() sees the stop.
   while (::write(shared.stop_write.get(), &byte, 1) < 0 && errno == EINTR) {
@@ -146,6 +154,27 @@ void serveOne(FCGX_Request& request, Shared& shared) {
 // connection that vanished) is waited out.
 bool isPermanentAcceptError(int err) { return err == EBADF || err == ENOTSOCK || err == EINVAL; }
 
+// Serves one accepted connection. One request per connection: a kept-open idle connection
+// would park this worker in a blocking read that no stop can interrupt. Closing is always
+// allowed (FastCGI §3.5).
+void serveConnection(FcgiRequest& request, Shared& shared) {
+  request.get()->keepConnection = 0;
+  serveOne(*request.get(), shared);
+  FCGX_Finish_r(request.get());
+}
+
+// Answers the connections still queued at the socket when the stop came. The socket is
+// non-blocking, so accept fails with EAGAIN as soon as the backlog is empty.
+void drainBacklog(FcgiRequest& request, Shared& shared) {
+  const auto deadline = std::chrono::steady_clock::now() + kDrainLimit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (FCGX_Accept_r(request.get()) < 0) {
+      return;
+    }
+    serveConnection(request, shared);
+  }
+}
+
 void workerLoop(Shared& shared) {
   FcgiRequest request(shared.listen_fd);
   while (!shared.stopping.load()) {
@@ -176,11 +205,10 @@ void workerLoop(Shared& shared) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
-    // One request per connection: a kept-open idle connection would park this worker in a
-    // blocking read that no stop can interrupt. Closing is always allowed (FastCGI §3.5).
-    request.get()->keepConnection = 0;
-    serveOne(*request.get(), shared);
-    FCGX_Finish_r(request.get());
+    serveConnection(request, shared);
+  }
+  if (shared.stopping.load()) {
+    drainBacklog(request, shared);
   }
 }
 

@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -616,6 +617,29 @@ TEST(RunFastCgi, SigtermLetsRequestInFlightFinish) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   const std::string log = readFile(server.logPath());
   EXPECT_NE(log.find("\"event\":\"stopping\""), std::string::npos) << log;
+}
+
+// Connections already queued at the socket when SIGTERM comes are answered, not reset:
+// nginx sent them in good faith, and a reset is a 502 for the visitor.
+TEST(RunFastCgi, SigtermAnswersConnectionsQueuedInTheBacklog) {
+  FastCgiServer server(1);
+  ASSERT_EQ(server.roundTrip(fcgiParams("/ping"), "").rfind("Status: 200", 0), 0u);
+  const int slow = server.send(fcgiParams("/slow"), "");  // holds the only worker
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::vector<int> queued;
+  for (int i = 0; i < 3; ++i) {
+    queued.push_back(server.send(fcgiParams("/queued"), ""));
+  }
+  server.signal(SIGTERM);
+  EXPECT_EQ(readResponse(slow), "Status: 200 OK\r\nContent-Length: 6\r\n\r\n/slow|");
+  ::close(slow);
+  for (const int fd : queued) {
+    EXPECT_EQ(readResponse(fd), "Status: 200 OK\r\nContent-Length: 8\r\n\r\n/queued|");
+    ::close(fd);
+  }
+  const int status = server.waitForExit();
+  ASSERT_TRUE(WIFEXITED(status)) << "server did not exit: " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 // An idle server whose workers all wait for connections stops promptly on SIGTERM, and
