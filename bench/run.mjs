@@ -34,13 +34,17 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SIGNIN_SECONDS = Number(process.env.BENCH_SIGNIN_SECONDS || 6);
 // BENCH_ONLY=wrk,signin,cgi,callgrind runs only those parts (for working on one figure).
 const ONLY = new Set((process.env.BENCH_ONLY || 'wrk,signin,cgi,callgrind').split(','));
+// BENCH_COMPARE=/path/to/another/latchkey adds that build's /auth as a target next to this
+// one's, same config, same nginx, interleaved (for deciding a change); results then go to
+// bench/results-compare.json only, RESULTS.md is left alone.
+const COMPARE = process.env.BENCH_COMPARE ? path.resolve(process.env.BENCH_COMPARE) : '';
 const WRK_THREADS = 2;
 const WRK_CONNECTIONS = 64;
 const BARE = path.join(REPO, 'build/bench/bare_fcgi');
 // A private copy of build/latchkey, taken at start: the build tree may be relinked meanwhile.
 const RELEASE_BINARY = path.join(REPO, 'build/bench/latchkey');
 const OUT_MD = path.join(REPO, 'bench/RESULTS.md');
-const OUT_JSON = path.join(REPO, 'bench/results.json');
+const OUT_JSON = path.join(REPO, COMPARE ? 'bench/results-compare.json' : 'bench/results.json');
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const fmt = (x, d = 0) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
@@ -368,6 +372,12 @@ async function main() {
     const config = { issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uri: redirectUri, cookie_secret: newCookieSecret(), log_level: 'info' };
     const latchkey = await startLatchkey({ dir, config, binary: RELEASE_BINARY });
     started.push(latchkey);
+    let compare;
+    if (COMPARE) {
+      fs.mkdirSync(path.join(dir, 'compare'), { recursive: true });
+      compare = await startLatchkey({ dir: path.join(dir, 'compare'), config, binary: COMPARE });
+      started.push(compare);
+    }
     const bareSock = path.join(dir, 'bare.sock');
     const bare = new Managed('bare_fcgi', BARE, [bareSock, String(2 * os.cpus().length)], { logFile: path.join(dir, 'bare.log') });
     started.push({ stop: () => bare.stop('SIGKILL') });
@@ -376,6 +386,7 @@ async function main() {
     location = /_bench/204 { access_log off; return 204; }
     location = /_bench/bare { fastcgi_pass unix:${bareSock}; include /etc/nginx/fastcgi_params; }
     location /_bench/static/ { alias ${dir}/www/app/; }
+${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 break; fastcgi_pass unix:${compare.socket}; include /etc/nginx/fastcgi_params; }` : ''}
 `;
     const nginx = await startNginx({ dir, latchkeySocket: latchkey.socket, port: nginxPort, extraConf });
     started.push(nginx);
@@ -401,6 +412,7 @@ async function main() {
       ['nginx_204', 'nginx `return 204` (ceiling)', `${nginxUrl}/_bench/204`, {}],
       ['bare_fcgi', 'bare libfcgi 204 behind nginx (FastCGI floor)', `${nginxUrl}/_bench/bare`, {}],
       ['auth', 'latchkey /auth, valid session', `${nginxUrl}/_latchkey/auth`, { Cookie: lkCookie }],
+      ...(compare ? [['auth_compare', `BENCH_COMPARE build /auth (${COMPARE})`, `${nginxUrl}/_bench/compare/auth`, { Cookie: lkCookie }]] : []),
       ['home', 'latchkey / signed in (HTML page)', `${nginxUrl}/`, { Cookie: lkCookie }],
       ['login', 'latchkey /login (302 + login cookie)', `${nginxUrl}/login`, {}],
       ['healthz', 'latchkey /healthz', `${nginxUrl}/healthz`, {}],
@@ -418,17 +430,24 @@ async function main() {
     let rssPeak = 0;
     for (const [key, label] of targets) results.wrk[key] = { label, runs: [] };
     for (let round = 1; round <= (ONLY.has('wrk') ? ROUNDS : 0); round++) {
+      // CPU per request of the FastCGI program serving the target (user+system of its process),
+      // steadier than req/s on a shared machine.
+      const cpuPid = { bare_fcgi: bare.child.pid, auth: latchkey.proc.child.pid, healthz: latchkey.proc.child.pid, home: latchkey.proc.child.pid, auth_compare: compare?.proc.child.pid };
       for (const [key, , url, headers] of targets) {
+        const cpu0 = cpuPid[key] ? cpuMs(cpuPid[key]) : 0;
         const r = wrk(url, headers);
+        if (cpuPid[key]) r.cpuUsPerRequest = ((cpuMs(cpuPid[key]) - cpu0) * 1000) / (r.rps * SECONDS);
         if (r.bad || r.errors) results.notes.push(`${key} round ${round}: ${r.bad} bad answers, socket errors ${r.errors || 'none'}`);
         results.wrk[key].runs.push(r);
         if (['auth', 'home', 'login', 'protected_latchkey'].includes(key)) rssPeak = Math.max(rssPeak, status(latchkey.proc.child.pid, 'VmRSS'));
-        log(`round ${round} ${key}: ${fmt(r.rps)} req/s (p50 ${r.p50}, p99 ${r.p99})`);
+        log(`round ${round} ${key}: ${fmt(r.rps)} req/s (p50 ${r.p50}, p99 ${r.p99})${r.cpuUsPerRequest ? `, ${fmt(r.cpuUsPerRequest, 1)} µs CPU/request` : ''}`);
       }
     }
     for (const v of Object.values(results.wrk)) {
       const xs = v.runs.map((r) => r.rps);
       Object.assign(v, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+      const cpu = v.runs.map((r) => r.cpuUsPerRequest).filter((x) => x !== undefined);
+      if (cpu.length) Object.assign(v, { cpuUsMedian: median(cpu), cpuUsMin: Math.min(...cpu), cpuUsMax: Math.max(...cpu) });
     }
     results.rss = { afterLoadKiB: status(latchkey.proc.child.pid, 'VmRSS'), peakSampledKiB: rssPeak, hwmKiB: status(latchkey.proc.child.pid, 'VmHWM'), anonKiB: status(latchkey.proc.child.pid, 'RssAnon'), fileKiB: status(latchkey.proc.child.pid, 'RssFile'), bareKiB: status(bare.child.pid, 'VmHWM'), threads: 2 * os.cpus().length };
 
@@ -532,6 +551,7 @@ async function main() {
     await stopAll();
   }
   fs.writeFileSync(OUT_JSON, `${JSON.stringify(results, null, 2)}\n`);
+  if (COMPARE) { log(`wrote ${path.relative(REPO, OUT_JSON)}`); return; }
   // A hand-written analysis (what was profiled, what was fixed, why a target is missed) is
   // kept in bench/analysis.md and included in RESULTS.md.
   const analysis = path.join(REPO, 'bench/analysis.md');

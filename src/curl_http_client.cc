@@ -7,6 +7,7 @@
 // the CGI /auth requests that never talk to the provider (bench/analysis.md).
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <stdlib.h>
 
 #include <cstring>
 #include <mutex>
@@ -63,6 +64,11 @@ const LoadedCurl& loadedCurl() {
   static LoadedCurl loaded;
   static std::once_flag once;
   std::call_once(once, [] {
+    // libcurl's dependencies include GnuTLS (through librtmp, for RTMPS, which latchkey never
+    // enables: CURLOPT_PROTOCOLS_STR). Its implicit initialisation at load opens the p11-kit
+    // modules and costs ~1 MiB resident; GnuTLS documents this variable to skip it. Set
+    // only if unset, and before any thread that could read the environment runs.
+    ::setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
     void* lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) {
       const char* why = dlerror();

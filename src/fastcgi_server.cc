@@ -1,19 +1,23 @@
 // The FastCGI front end: a pool of worker threads accepting on one listening socket, and a
 // signal thread that turns SIGTERM/SIGINT into a graceful stop.
 //
-// How a stop reaches idle workers: each worker waits in poll() on the listening socket and
-// on a "stop" pipe, and the listening socket is non-blocking, so a worker is never parked
-// inside accept(). Writing one byte to the pipe wakes every idle worker at once. This is
-// used instead of shutdown(listen_fd): the socket may be shared with systemd (socket
-// activation), and shutting it down would break the next activation of the service.
+// How a stop reaches idle workers: each worker waits in its own epoll set on the listening
+// socket and on a "stop" pipe, and the listening socket is non-blocking, so a worker is
+// never parked inside accept(). Writing one byte to the pipe wakes every idle worker at
+// once. This is used instead of shutdown(listen_fd): the socket may be shared with systemd
+// (socket activation), and shutting it down would break the next activation of the service.
+//
+// The listening socket is in each set with EPOLLEXCLUSIVE, so a new connection wakes one
+// idle worker, as a blocking accept() would, instead of all of them (with poll(), every
+// connection woke every worker and all but one found nothing to accept).
 //
 // After a stop, each worker drains the listen backlog: connections the kernel already
 // completed were sent by nginx in good faith and would otherwise be reset (a 502 for the
 // visitor). Draining ends when the backlog is empty or after kDrainLimit under load.
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "latchkey/server.h"
@@ -140,9 +145,27 @@ std::string readBody(FCGX_Request& request, size_t length) {
   return body;
 }
 
+// True when a responder's input is at its end: the body has been read and the next thing in
+// the stream is its end (every web server sends it right after the params or the body).
+// Then nothing more will come, and the connection can be closed at once. Otherwise (a
+// refused body left unread, a client still sending) libfcgi's lingering close is kept:
+// shutdown, then poll and read until the peer closes, so unread input cannot turn the close
+// into a reset; that linger holds the worker for a round trip with the web server. An
+// authorizer (mod_authnz_fcgi) gets no input stream at all, so it is not read for.
+bool inputAtEnd(FCGX_Request& request) {
+  if (request.role != FCGI_RESPONDER) {
+    return false;
+  }
+  char next = 0;
+  return FCGX_GetStr(&next, 1, request.in) == 0 && FCGX_HasSeenEOF(request.in) == EOF &&
+         FCGX_GetError(request.in) == 0;
+}
+
 void serveOne(FCGX_Request& request, Shared& shared) {
   const ParamMap params = readParams(request);
   const std::string body = readBody(request, bodyBytesToRead(params));
+  // A detached request is closed by FCGX_Free without the linger.
+  request.detached = inputAtEnd(request) ? 1 : 0;
   const Response response = guardedHandle(shared.handler, params, body, shared.log);
   const std::string out = serializeResponse(response);
   if (FCGX_PutStr(out.data(), static_cast<int>(out.size()), request.out) < 0) {
@@ -175,18 +198,61 @@ void drainBacklog(FcgiRequest& request, Shared& shared) {
   }
 }
 
-void workerLoop(Shared& shared) {
-  FcgiRequest request(shared.listen_fd);
-  while (!shared.stopping.load()) {
-    pollfd fds[2] = {{shared.listen_fd, POLLIN, 0}, {shared.stop_read.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) {
+// One worker's epoll set: the listening socket (exclusive wake-up) and the stop pipe.
+class AcceptWaiter {
+ public:
+  explicit AcceptWaiter(const Shared& shared) : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+    epoll_event listen_event{};
+    listen_event.events = EPOLLIN | EPOLLEXCLUSIVE;
+    listen_event.data.fd = shared.listen_fd;
+    epoll_event stop_event{};
+    stop_event.events = EPOLLIN;
+    stop_event.data.fd = shared.stop_read.get();
+    ok_ = epoll_.valid() &&
+          ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shared.listen_fd, &listen_event) == 0 &&
+          ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shared.stop_read.get(), &stop_event) == 0;
+  }
+  bool ok() const { return ok_; }
+
+  enum class Wake { kConnection, kStop, kError };
+  Wake wait(const Shared& shared) const {
+    epoll_event events[2];
+    for (;;) {
+      const int n = ::epoll_wait(epoll_.get(), events, 2, -1);
+      if (n < 0 && errno == EINTR) {
         continue;
       }
-      shared.log.log(LogLevel::kError, "poll_failed", {{"error", std::strerror(errno)}});
+      if (n < 0) {
+        return Wake::kError;
+      }
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.fd == shared.stop_read.get()) {
+          return Wake::kStop;
+        }
+      }
+      return Wake::kConnection;
+    }
+  }
+
+ private:
+  UniqueFd epoll_;
+  bool ok_ = false;
+};
+
+void workerLoop(Shared& shared) {
+  FcgiRequest request(shared.listen_fd);
+  const AcceptWaiter waiter(shared);
+  if (!waiter.ok()) {
+    shared.log.log(LogLevel::kError, "epoll_failed", {{"error", std::strerror(errno)}});
+    return;
+  }
+  while (!shared.stopping.load()) {
+    const AcceptWaiter::Wake wake = waiter.wait(shared);
+    if (wake == AcceptWaiter::Wake::kStop) {
       break;
     }
-    if (fds[1].revents != 0) {
+    if (wake == AcceptWaiter::Wake::kError) {
+      shared.log.log(LogLevel::kError, "epoll_failed", {{"error", std::strerror(errno)}});
       break;
     }
     const int rc = FCGX_Accept_r(request.get());
