@@ -2,22 +2,31 @@
  * unix socket, answering every request "Status: 204" with no body and reading nothing.
  * latchkey's /auth is compared with this behind the same nginx location shape.
  *
- *   bare_fcgi SOCKET_PATH [THREADS]      (THREADS default 4, like latchkey's 2 x cores here)
+ *   bare_fcgi SOCKET_PATH [THREADS] [no-linger]   (THREADS default 4, like latchkey's 2 x cores)
+ *
+ * With "no-linger" it closes each connection the way latchkey does: once the input stream
+ * has ended, without libfcgi's lingering close (shutdown, then wait for the peer to close).
  */
 #include <fcgiapp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static int listen_fd;
+static int no_linger;
 
 static void *worker(void *unused) {
   (void)unused;
   FCGX_Request request;
   FCGX_InitRequest(&request, listen_fd, 0);
   while (FCGX_Accept_r(&request) == 0) {
+    if (no_linger) {
+      char next;
+      request.detached = FCGX_GetStr(&next, 1, request.in) == 0 && FCGX_HasSeenEOF(request.in) == EOF;
+    }
     FCGX_PutS("Status: 204 No Content\r\n\r\n", request.out);
     FCGX_Finish_r(&request);
   }
@@ -30,6 +39,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   const int threads = argc > 2 ? atoi(argv[2]) : 4;
+  no_linger = argc > 3 && strcmp(argv[3], "no-linger") == 0;
   if (threads < 1 || threads > 256) {
     fprintf(stderr, "bare_fcgi: THREADS must be 1..256\n");
     return 2;

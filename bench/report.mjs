@@ -14,6 +14,7 @@ export function targets(r) {
   const cg = r.callgrind?.auth;
   const t = [
     ['/auth ≥ 0.9 × bare libfcgi', ratio(w('auth'), w('bare_fcgi')), (x) => x >= 0.9, (x) => `${f2(x)} ×`],
+    ['(for reference) /auth ≥ 0.9 × bare libfcgi closing as latchkey does', ratio(w('auth'), w('bare_fcgi_nolinger')), (x) => x >= 0.9, (x) => `${f2(x)} ×`],
     ['protected page ≥ 1.5 × Apache + mod_auth_openidc (better mode)', ratio(w('protected_latchkey'), betterApache), (x) => x >= 1.5, (x) => `${f2(x)} ×`],
     ['sign-ins/s ≥ 1.25 × mod_auth_openidc, one at a time', ratio(s.latchkey?.p1_median, betterMod), (x) => x >= 1.25, (x) => `${f2(x)} ×`],
     ['sign-ins/s ≥ 1.25 × mod_auth_openidc, 4 in parallel', ratio(s.latchkey?.p4_median, betterMod4), (x) => x >= 1.25, (x) => `${f2(x)} ×`],
@@ -30,18 +31,21 @@ export function writeResults(r) {
   L.push('# latchkey benchmark results', '');
   L.push('Written by `make bench` (bench/run.mjs); the raw figures are in bench/results.json.', '');
   L.push(`- Machine: ${r.machine}`);
-  L.push(`- Shared machine: other jobs (compilers, test suites of other developers) were running on the same cores during this run, so absolute figures are low and noisy (±20% or more between runs). Only the same-run ratios count; every target below is one.`);
+  if ((r.load?.[0] ?? 99) > 2) L.push(`- Shared machine: other jobs (compilers, test suites of other developers) were running on the same cores during this run, so absolute figures are low and noisy (±20% or more between runs). Only the same-run ratios count; every target below is one.`);
+  else L.push(`- The machine was otherwise idle at the start (load average ${r.load.map((x) => x.toFixed(1)).join(' ')}), but wrk, nginx, Apache, latchkey and the provider share its 2 cores, so figures still vary ±10–20% between rounds. Only the same-run ratios count; every target below is one.`);
   L.push(`- Method: wrk ${r.wrkShape}, ${r.seconds} s per run, every target once per round, ${r.rounds} rounds interleaved (A B C … A B C …); the figure is the median, with min–max of the rounds. wrk, nginx, Apache, latchkey and the provider all share the same cores.`);
   L.push(`- Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
   L.push('');
   L.push('## Targets', '', '| target | this run | verdict |', '|---|---|---|');
   for (const t of targets(r)) L.push(`| ${t.name} | ${t.shown} | ${verdict(t.met)} |`);
   L.push('');
-  L.push('## Requests per second', '', '| what | median req/s | min–max | p50 / p99 latency (last round) |', '|---|---:|---:|---|');
+  L.push('## Requests per second', '', 'CPU/request is the user+system time of the FastCGI program serving the target (latchkey\'s process, or the bare program) divided by the requests of the run: it excludes nginx and wrk, and is steadier than req/s on a shared machine.', '');
+  L.push('| what | median req/s | min–max | p50 / p99 latency (last round) | FastCGI program CPU/request (median, min–max) |', '|---|---:|---:|---|---:|');
   for (const v of Object.values(r.wrk)) {
     if (!v.runs.length) continue;
     const last = v.runs.at(-1);
-    L.push(`| ${v.label} | ${f0(v.median)} | ${f0(v.min)}–${f0(v.max)} | ${last.p50} / ${last.p99} |`);
+    const cpu = v.cpuUsMedian === undefined ? '' : `${f1(v.cpuUsMedian)} µs (${f1(v.cpuUsMin)}–${f1(v.cpuUsMax)})`;
+    L.push(`| ${v.label} | ${f0(v.median)} | ${f0(v.min)}–${f0(v.max)} | ${last.p50} / ${last.p99} | ${cpu} |`);
   }
   L.push('');
   L.push(`Session cookies used: latchkey ${r.cookieBytes?.latchkey} bytes; mod_auth_openidc client-cookie ${r.cookieBytes?.client_cookie} bytes, server-cache ${r.cookieBytes?.server_cache} bytes (Cookie header).`);
@@ -84,16 +88,27 @@ export function writeResults(r) {
     for (const t of auth.top.slice(0, 8)) L.push(`- ${f0(t.cost)}  \`${t.fn.replace(/std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >/g, 'std::string').slice(0, 140)}\``);
   }
   L.push('', '## Memory', '');
-  if (r.rss) L.push(`latchkey (${r.rss.threads} worker threads) after the throughput runs: VmRSS ${f1(r.rss.afterLoadKiB / 1024)} MiB, peak (VmHWM) ${f1(r.rss.hwmKiB / 1024)} MiB; of the resident set, ${f1(r.rss.anonKiB / 1024)} MiB is the process's own memory (RssAnon: heap, stacks) and ${f1(r.rss.fileKiB / 1024)} MiB mapped files (RssFile: the executable and shared libraries, shared with every other process using them). The bare libfcgi program peaked at ${f1(r.rss.bareKiB / 1024)} MiB.`);
+  if (r.rss) L.push(`latchkey (${r.rss.threads} worker threads) after the throughput runs: VmRSS ${f1(r.rss.afterLoadKiB / 1024)} MiB, peak (VmHWM) ${f1(r.rss.hwmKiB / 1024)} MiB; of the resident set, ${f1(r.rss.anonKiB / 1024)} MiB is the process's own memory (RssAnon: heap, stacks) and ${f1(r.rss.fileKiB / 1024)} MiB mapped files (RssFile: the executable and shared libraries, shared with every other process using them)${r.rss.pssKiB ? `; its proportional share (Pss, shared pages divided among the processes mapping them) is ${f1(r.rss.pssKiB / 1024)} MiB, across ${r.rss.mappedLibraries} mapped shared libraries` : ''}. The bare libfcgi program peaked at ${f1(r.rss.bareKiB / 1024)} MiB.`);
   L.push('', '## CGI mode', '');
   if (r.cgi?.medianMs !== undefined) {
     L.push(`One /auth as plain CGI (process start, configuration, answer, exit), from a shell loop as a web server forks it: median ${f1(r.cgi.medianMs)} ms per request over 5 batches of 20 (batch means ${f1(r.cgi.minMs)}–${f1(r.cgi.maxMs)} ms). Starting /bin/true the same way: ${f2(r.cgi.trueMedianMs)} ms.`);
   }
   if (r.cgiInstructions) {
     const c = r.cgiInstructions;
-    L.push('', `Instructions of one CGI /auth process: ${f0(c.total)}, of which the dynamic loader (loading and relocating the ${r.sharedLibraries ?? ''} shared libraries, most of them pulled in by libcurl) ${f0(c.dynamicLoader)} and latchkey's main ${f0(c.main)} (Pages::load ${f0(c.pagesLoad)}, most of it OpenSSL 3's one-time initialisation at its first digest).`);
+    L.push('', `Instructions of one CGI /auth process: ${f0(c.total)}, of which the dynamic loader (loading and relocating the executable's ${r.sharedLibraries ?? ''} shared libraries; libcurl is not among them, it is loaded only when a request talks to the provider) ${f0(c.dynamicLoader)} and latchkey's main ${f0(c.main)} (Pages::load ${f0(c.pagesLoad)}, most of it OpenSSL 3's one-time initialisation at its first digest).`);
   }
   if (r.analysis) L.push('', '## Analysis', '', r.analysis);
   L.push('');
   return L.join('\n');
+}
+
+// `node bench/report.mjs` rewrites RESULTS.md from results.json and analysis.md (after
+// editing the analysis, without measuring again).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const fs = await import('node:fs');
+  const dir = new URL('.', import.meta.url).pathname;
+  const results = JSON.parse(fs.readFileSync(`${dir}results.json`, 'utf8'));
+  if (fs.existsSync(`${dir}analysis.md`)) results.analysis = fs.readFileSync(`${dir}analysis.md`, 'utf8').trim();
+  fs.writeFileSync(`${dir}RESULTS.md`, writeResults(results));
+  console.log(`wrote ${dir}RESULTS.md`);
 }

@@ -362,7 +362,7 @@ async function main() {
   const started = [];
   const stopAll = async () => { for (const s of started.reverse()) { try { await s.stop(); } catch (e) { console.error(e.message); } } };
   process.on('SIGINT', () => { stopAll().finally(() => process.exit(130)); });
-  const results = { machine: machine(), versions: versions(), seconds: SECONDS, rounds: ROUNDS, signinSeconds: SIGNIN_SECONDS, wrkShape: `-t${WRK_THREADS} -c${WRK_CONNECTIONS}`, sharedLibraries: execFileSync('ldd', [BUILT_BINARY], { encoding: 'utf8' }).trim().split('\n').length, wrk: {}, signins: {}, notes: [] };
+  const results = { load: os.loadavg(), machine: machine(), versions: versions(), seconds: SECONDS, rounds: ROUNDS, signinSeconds: SIGNIN_SECONDS, wrkShape: `-t${WRK_THREADS} -c${WRK_CONNECTIONS}`, sharedLibraries: execFileSync('ldd', [BUILT_BINARY], { encoding: 'utf8' }).trim().split('\n').length, wrk: {}, signins: {}, notes: [] };
   try {
     const [nginxPort, ccPort, scPort] = [await freePort(), await freePort(), await freePort()];
     const nginxUrl = `http://127.0.0.1:${nginxPort}`;
@@ -382,9 +382,16 @@ async function main() {
     const bare = new Managed('bare_fcgi', BARE, [bareSock, String(2 * os.cpus().length)], { logFile: path.join(dir, 'bare.log') });
     started.push({ stop: () => bare.stop('SIGKILL') });
     await waitForConnect({ path: bareSock }, { isAlive: () => bare.alive, what: 'bare_fcgi' });
+    // The same program closing connections as latchkey does (no lingering close): the floor
+    // for latchkey's way of using libfcgi.
+    const bareNlSock = path.join(dir, 'bare-nolinger.sock');
+    const bareNl = new Managed('bare_fcgi', BARE, [bareNlSock, String(2 * os.cpus().length), 'no-linger'], { logFile: path.join(dir, 'bare-nolinger.log') });
+    started.push({ stop: () => bareNl.stop('SIGKILL') });
+    await waitForConnect({ path: bareNlSock }, { isAlive: () => bareNl.alive, what: 'bare_fcgi no-linger' });
     const extraConf = `
     location = /_bench/204 { access_log off; return 204; }
     location = /_bench/bare { fastcgi_pass unix:${bareSock}; include /etc/nginx/fastcgi_params; }
+    location = /_bench/bare-nolinger { fastcgi_pass unix:${bareNlSock}; include /etc/nginx/fastcgi_params; }
     location /_bench/static/ { alias ${dir}/www/app/; }
 ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 break; fastcgi_pass unix:${compare.socket}; include /etc/nginx/fastcgi_params; }` : ''}
 `;
@@ -411,6 +418,7 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     const targets = [
       ['nginx_204', 'nginx `return 204` (ceiling)', `${nginxUrl}/_bench/204`, {}],
       ['bare_fcgi', 'bare libfcgi 204 behind nginx (FastCGI floor)', `${nginxUrl}/_bench/bare`, {}],
+      ['bare_fcgi_nolinger', 'bare libfcgi 204, closing as latchkey does (no linger)', `${nginxUrl}/_bench/bare-nolinger`, {}],
       ['auth', 'latchkey /auth, valid session', `${nginxUrl}/_latchkey/auth`, { Cookie: lkCookie }],
       ...(compare ? [['auth_compare', `BENCH_COMPARE build /auth (${COMPARE})`, `${nginxUrl}/_bench/compare/auth`, { Cookie: lkCookie }]] : []),
       ['home', 'latchkey / signed in (HTML page)', `${nginxUrl}/`, { Cookie: lkCookie }],
@@ -424,7 +432,7 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     // Sanity: every target answers as expected before being measured.
     for (const [key, , url, headers] of targets) {
       const r = await fetch(url, { headers, redirect: 'manual' });
-      const ok = key === 'login' ? r.status === 302 : key.endsWith('204') || key === 'bare_fcgi' ? r.status === 204 : r.status === 200;
+      const ok = key === 'login' ? r.status === 302 : key.endsWith('204') || key.startsWith('bare_fcgi') ? r.status === 204 : r.status === 200;
       if (!ok) throw new Error(`${key}: ${url} answered ${r.status}`);
     }
     let rssPeak = 0;
@@ -432,7 +440,7 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     for (let round = 1; round <= (ONLY.has('wrk') ? ROUNDS : 0); round++) {
       // CPU per request of the FastCGI program serving the target (user+system of its process),
       // steadier than req/s on a shared machine.
-      const cpuPid = { bare_fcgi: bare.child.pid, auth: latchkey.proc.child.pid, healthz: latchkey.proc.child.pid, home: latchkey.proc.child.pid, auth_compare: compare?.proc.child.pid };
+      const cpuPid = { bare_fcgi: bare.child.pid, bare_fcgi_nolinger: bareNl.child.pid, auth: latchkey.proc.child.pid, healthz: latchkey.proc.child.pid, home: latchkey.proc.child.pid, auth_compare: compare?.proc.child.pid };
       for (const [key, , url, headers] of targets) {
         const cpu0 = cpuPid[key] ? cpuMs(cpuPid[key]) : 0;
         const r = wrk(url, headers);
@@ -449,7 +457,10 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
       const cpu = v.runs.map((r) => r.cpuUsPerRequest).filter((x) => x !== undefined);
       if (cpu.length) Object.assign(v, { cpuUsMedian: median(cpu), cpuUsMin: Math.min(...cpu), cpuUsMax: Math.max(...cpu) });
     }
-    results.rss = { afterLoadKiB: status(latchkey.proc.child.pid, 'VmRSS'), peakSampledKiB: rssPeak, hwmKiB: status(latchkey.proc.child.pid, 'VmHWM'), anonKiB: status(latchkey.proc.child.pid, 'RssAnon'), fileKiB: status(latchkey.proc.child.pid, 'RssFile'), bareKiB: status(bare.child.pid, 'VmHWM'), threads: 2 * os.cpus().length };
+    const lkPid = latchkey.proc.child.pid;
+    const pssKiB = Number(fs.readFileSync(`/proc/${lkPid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)?.[1]);
+    const mappedLibraries = new Set(fs.readFileSync(`/proc/${lkPid}/maps`, 'utf8').split('\n').map((l) => l.split(/\s+/)[5]).filter((f) => f && /\.so[.\d]*$/.test(f))).size;
+    results.rss = { pssKiB, mappedLibraries, afterLoadKiB: status(latchkey.proc.child.pid, 'VmRSS'), peakSampledKiB: rssPeak, hwmKiB: status(latchkey.proc.child.pid, 'VmHWM'), anonKiB: status(latchkey.proc.child.pid, 'RssAnon'), fileKiB: status(latchkey.proc.child.pid, 'RssFile'), bareKiB: status(bare.child.pid, 'VmHWM'), threads: 2 * os.cpus().length };
 
     // --- sign-ins --------------------------------------------------------------------------------
     const conn0 = await getJson(`${provider.issuer}/test/connections`);
