@@ -35,8 +35,11 @@ const SIGNIN_SECONDS = Number(process.env.BENCH_SIGNIN_SECONDS || 6);
 // BENCH_ONLY=wrk,signin,cgi,callgrind runs only those parts (for working on one figure).
 const ONLY = new Set((process.env.BENCH_ONLY || 'wrk,signin,cgi,callgrind').split(','));
 // BENCH_COMPARE=/path/to/another/latchkey adds that build's /auth as a target next to this
-// one's, same config, same nginx, interleaved (for deciding a change); results then go to
-// bench/results-compare.json only, RESULTS.md is left alone.
+// one's, same config, same nginx, interleaved (for deciding a change).
+// A partial or modified run (BENCH_ONLY, BENCH_THREADS or BENCH_COMPARE set) writes
+// bench/results-partial.json only and leaves RESULTS.md alone.
+// BENCH_THREADS=N starts the measured latchkey with --threads N (default: its own, 2 x cores).
+const THREADS = Number(process.env.BENCH_THREADS || 0);
 const COMPARE = process.env.BENCH_COMPARE ? path.resolve(process.env.BENCH_COMPARE) : '';
 const WRK_THREADS = 2;
 const WRK_CONNECTIONS = 64;
@@ -44,7 +47,8 @@ const BARE = path.join(REPO, 'build/bench/bare_fcgi');
 // A private copy of build/latchkey, taken at start: the build tree may be relinked meanwhile.
 const RELEASE_BINARY = path.join(REPO, 'build/bench/latchkey');
 const OUT_MD = path.join(REPO, 'bench/RESULTS.md');
-const OUT_JSON = path.join(REPO, COMPARE ? 'bench/results-compare.json' : 'bench/results.json');
+const PARTIAL = Boolean(COMPARE || THREADS || process.env.BENCH_ONLY);
+const OUT_JSON = path.join(REPO, PARTIAL ? 'bench/results-partial.json' : 'bench/results.json');
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const fmt = (x, d = 0) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
@@ -370,7 +374,7 @@ async function main() {
     const provider = await startProvider({ dir, redirectUris: [redirectUri, `http://127.0.0.1:${ccPort}/app/redirect_uri`, `http://127.0.0.1:${scPort}/app/redirect_uri`, 'http://127.0.0.1/alone'] });
     started.push(provider);
     const config = { issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uri: redirectUri, cookie_secret: newCookieSecret(), log_level: 'info' };
-    const latchkey = await startLatchkey({ dir, config, binary: RELEASE_BINARY });
+    const latchkey = await startLatchkey({ dir, config, binary: RELEASE_BINARY, args: THREADS ? ['--threads', String(THREADS)] : [] });
     started.push(latchkey);
     let compare;
     if (COMPARE) {
@@ -460,7 +464,7 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     const lkPid = latchkey.proc.child.pid;
     const pssKiB = Number(fs.readFileSync(`/proc/${lkPid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)?.[1]);
     const mappedLibraries = new Set(fs.readFileSync(`/proc/${lkPid}/maps`, 'utf8').split('\n').map((l) => l.split(/\s+/)[5]).filter((f) => f && /\.so[.\d]*$/.test(f))).size;
-    results.rss = { pssKiB, mappedLibraries, afterLoadKiB: status(latchkey.proc.child.pid, 'VmRSS'), peakSampledKiB: rssPeak, hwmKiB: status(latchkey.proc.child.pid, 'VmHWM'), anonKiB: status(latchkey.proc.child.pid, 'RssAnon'), fileKiB: status(latchkey.proc.child.pid, 'RssFile'), bareKiB: status(bare.child.pid, 'VmHWM'), threads: 2 * os.cpus().length };
+    results.rss = { pssKiB, mappedLibraries, afterLoadKiB: status(latchkey.proc.child.pid, 'VmRSS'), peakSampledKiB: rssPeak, hwmKiB: status(latchkey.proc.child.pid, 'VmHWM'), anonKiB: status(latchkey.proc.child.pid, 'RssAnon'), fileKiB: status(latchkey.proc.child.pid, 'RssFile'), bareKiB: status(bare.child.pid, 'VmHWM'), threads: THREADS || 2 * os.cpus().length };
 
     // --- sign-ins --------------------------------------------------------------------------------
     const conn0 = await getJson(`${provider.issuer}/test/connections`);
@@ -492,7 +496,7 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
         v[`${k}_median`] = median(v[k]); v[`${k}_min`] = Math.min(...v[k]); v[`${k}_max`] = Math.max(...v[k]);
       }
     }
-    results.latchkeyThreads = 2 * os.cpus().length;
+    results.latchkeyThreads = THREADS || 2 * os.cpus().length;
 
     // --- CGI wall time ---------------------------------------------------------------------------
     const cgiEnv = {
@@ -562,7 +566,7 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     await stopAll();
   }
   fs.writeFileSync(OUT_JSON, `${JSON.stringify(results, null, 2)}\n`);
-  if (COMPARE) { log(`wrote ${path.relative(REPO, OUT_JSON)}`); return; }
+  if (PARTIAL) { log(`wrote ${path.relative(REPO, OUT_JSON)}`); return; }
   // A hand-written analysis (what was profiled, what was fixed, why a target is missed) is
   // kept in bench/analysis.md and included in RESULTS.md.
   const analysis = path.join(REPO, 'bench/analysis.md');
