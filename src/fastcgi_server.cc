@@ -152,13 +152,23 @@ std::string readBody(FCGX_Request& request, size_t length) {
 // shutdown, then poll and read until the peer closes, so unread input cannot turn the close
 // into a reset; that linger holds the worker for a round trip with the web server. An
 // authorizer (mod_authnz_fcgi) gets no input stream at all, so it is not read for.
+//
+// The look never waits: the socket is non-blocking for it, so a client that has not sent
+// the end yet (or never will) is answered at once and simply keeps the linger.
 bool inputAtEnd(FCGX_Request& request) {
   if (request.role != FCGI_RESPONDER) {
     return false;
   }
+  const int fd = request.ipcFd;
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    return false;
+  }
   char next = 0;
-  return FCGX_GetStr(&next, 1, request.in) == 0 && FCGX_HasSeenEOF(request.in) == EOF &&
-         FCGX_GetError(request.in) == 0;
+  const bool at_end = FCGX_GetStr(&next, 1, request.in) == 0 &&
+                      FCGX_HasSeenEOF(request.in) == EOF && FCGX_GetError(request.in) == 0;
+  ::fcntl(fd, F_SETFL, flags);  // the answer is written blocking, as before
+  return at_end;
 }
 
 void serveOne(FCGX_Request& request, Shared& shared) {

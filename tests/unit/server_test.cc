@@ -659,6 +659,23 @@ TEST(RunFastCgi, CompleteRequestFreesTheWorkerWithoutWaitingForTheClient) {
   ::close(first);
 }
 
+// A responder request whose input stream has not ended (its empty STDIN record never sent)
+// is still answered at once: looking for the end of the input never waits.
+TEST(RunFastCgi, RequestWithoutTheEndOfItsInputIsAnsweredAtOnce) {
+  FastCgiServer server(1);
+  std::string request = encodeRequest(fcgiParams("/open"), "");
+  request.resize(request.size() - 8);  // drop the empty STDIN record that ends the input
+  const int fd = connectUnix(server.socketPath());
+  ASSERT_GE(fd, 0);
+  const timeval limit{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  ASSERT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(readResponse(fd), "Status: 200 OK\r\nContent-Length: 6\r\n\r\n/open|");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  ::close(fd);
+}
+
 // An idle server whose workers all wait for connections stops promptly on SIGTERM, and
 // the socket is no longer served afterwards.
 TEST(RunFastCgi, IdleServerStopsPromptly) {
