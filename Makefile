@@ -30,7 +30,7 @@ ASAN_OBJS  := $(SRCS:src/%.cc=$(BUILD)/asan/obj/%.o)
 TEST_OBJS  := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/obj/tests/%.o)
 ASAN_TOBJS := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/asan/obj/tests/%.o)
 
-.PHONY: all deps test unit-test asan-test e2e-test demo install clean format tidy bench
+.PHONY: all deps test unit-test asan-test e2e-test fresh-test demo install clean format tidy bench
 all: $(BUILD)/latchkey
 
 $(BUILD)/latchkey: $(OBJS) $(BUILD)/obj/main.o
@@ -80,6 +80,13 @@ asan-test: $(BUILD)/asan/unit_tests
 e2e-test: $(BUILD)/latchkey $(BUILD)/asan/latchkey $(BUILD)/mint_cookie
 	cd tests && node --test --test-concurrency=1 e2e/
 
+# The e2e tests from a clone in a 0700 directory (as root: Apache's children cannot enter it),
+# and the demo's start-up plus an nginx suite as an ordinary user with a login's PATH (as root:
+# a throwaway user, latchkey-fresh). A few seconds each: the clone reuses this tree's binaries.
+fresh-test: $(BUILD)/latchkey $(BUILD)/asan/latchkey $(BUILD)/mint_cookie
+	tests/fresh/clone-0700.sh
+	tests/fresh/unprivileged.sh
+
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 # Everything, in order of cost: unit tests (plain, ASan+UBSan, TSan), end to end through real
@@ -90,6 +97,7 @@ test: deps
 	$(MAKE) unit-test
 	$(MAKE) asan-test
 	$(MAKE) e2e-test
+	$(MAKE) fresh-test
 	$(MAKE) -j$(NPROC) tsan-test
 	$(MAKE) -j$(NPROC) fuzz-smoke
 	$(MAKE) soak-smoke

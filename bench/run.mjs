@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { REPO, workDir, RELEASE_BINARY as BUILT_BINARY } from '../tests/e2e/lib/paths.mjs';
+import { REPO, workDir, findProgram, RELEASE_BINARY as BUILT_BINARY } from '../tests/e2e/lib/paths.mjs';
 import { freePort, waitForConnect } from '../tests/e2e/lib/ports.mjs';
 import { Managed, sleep } from '../tests/e2e/lib/process.mjs';
 import { startProvider, CLIENT_ID, CLIENT_SECRET, DEMO_ACCOUNT } from '../tests/e2e/lib/provider.mjs';
@@ -339,7 +339,7 @@ function versions() {
   return {
     latchkey: v(RELEASE_BINARY, ['--version']).split('\n')[0],
     git: v('git', ['-C', REPO, 'describe', '--always', '--dirty']),
-    nginx: v('nginx', ['-v'], /nginx\/\S+/),
+    nginx: v(findProgram('nginx') ?? 'nginx', ['-v'], /nginx\/\S+/),
     apache2: pkg('apache2'),
     mod_auth_openidc: pkg('libapache2-mod-auth-openidc'),
     libfcgi: pkg('libfcgi0ldbl'),

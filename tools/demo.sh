@@ -8,7 +8,15 @@
 # Everything listens on 127.0.0.1 only. Ctrl-C stops all three and removes the directory.
 # Ports: DEMO_PORT (default 8080) and DEMO_PROVIDER_PORT (9090); a free port is picked when the
 # default is taken. Works as root and as a normal user.
+#
+#   tools/demo.sh --check   start everything, check that / and /login answer, stop (for tests)
 set -euo pipefail
+check=0
+case ${1:-} in
+  --check) check=1 ;;
+  "") ;;
+  *) echo "usage: tools/demo.sh [--check]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
@@ -19,7 +27,9 @@ bin=${LATCHKEY_BIN:-build/latchkey}
 if [[ ! -d tests/node_modules/oidc-provider ]]; then
   (cd tests && npm ci --no-audit --no-fund --loglevel=error)
 fi
-command -v nginx >/dev/null || { echo "demo: nginx is not installed (make deps)" >&2; exit 1; }
+# Debian installs nginx in /usr/sbin, which is not on an ordinary user's PATH.
+nginx_bin=$(PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v nginx) ||
+  { echo "demo: nginx is not installed (make deps)" >&2; exit 1; }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 any_free_port() {
@@ -133,9 +143,18 @@ http {
     include $dir/server.conf;
 }
 EOF
-nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" &
+"$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" &
 pids+=($!)
 wait_until "nginx" "$!" curl -fsS "$site/healthz"
+
+if ((check)); then
+  # The home page names the provider, and /login sends the browser to it.
+  curl -fsS "$site/" | grep -q "the demo provider" || fail "$site/ does not show the sign-in page"
+  login=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$site/login")
+  [[ $login == "302 $issuer/"* ]] || fail "$site/login answered '$login', not a 302 to $issuer"
+  echo "demo: --check passed: $site/ and $site/login answer (nginx $nginx_bin, as $(id -un))"
+  exit 0
+fi
 
 cat <<EOF
 

@@ -7,12 +7,11 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, workDir } from './lib/paths.mjs';
+import { REPO, workDir, latchkeyBinary, binaryForServers } from './lib/paths.mjs';
 import { freePort, waitForConnect } from './lib/ports.mjs';
 import { Managed } from './lib/process.mjs';
 import { startProvider, DEMO_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startLatchkey, newCookieSecret, configText, sanitizerEnv } from './lib/latchkey.mjs';
-import { latchkeyBinary } from './lib/paths.mjs';
 import { Client, followRedirects } from './lib/client.mjs';
 import { signIn } from './lib/signin.mjs';
 import { startApache, apacheAvailable, isRoot, RUN_GROUP, gidOf } from './lib/apache.mjs';
@@ -26,6 +25,7 @@ const PAGE_TEXT = 'quarterly report, staff only';
 
 const started = [];
 let dir, provider, ports, cookieSecret, upstream, tcpLatchkey;
+let serverBinary;  // the copy Apache's children execute (CGI, mod_fcgid)
 const urls = {};
 
 // The apache/ file with only what differs on a test machine; each substitution must apply.
@@ -60,13 +60,13 @@ function sharedHostingSite(root, url) {
   fs.mkdirSync(home, { recursive: true });
   const config = path.join(home, 'latchkey.conf');
   writeForServer(config, configText(latchkeyConfig(url)), 0o640);
-  const paths = [['/home/USER/latchkey/latchkey.conf', config], ['/home/USER/latchkey/latchkey', latchkeyBinary()]];
+  const paths = [['/home/USER/latchkey/latchkey.conf', config], ['/home/USER/latchkey/latchkey', serverBinary]];
   writeForServer(path.join(root, 'latchkey/latchkey.cgi'), adapt('latchkey.cgi', paths), 0o750);
   writeForServer(path.join(root, 'latchkey/latchkey-gate.cgi'),
     adapt('latchkey-gate.cgi', [...paths, ['/home/USER/public_html/private', path.join(root, 'private')]]), 0o750);
   // The program itself straight from .htaccess (no wrapper), for the test of CGI detection.
   writeForServer(path.join(root, 'latchkey/direct.cgi'),
-    `#!/bin/sh\nexec ${latchkeyBinary()} --config ${config}\n`, 0o750);
+    `#!/bin/sh\nexec ${serverBinary} --config ${config}\n`, 0o750);
   fs.writeFileSync(path.join(root, 'latchkey/.htaccess'), 'Options +ExecCGI\nAddHandler cgi-script .cgi\n');
   // Test only, first: /healthz?direct runs the program without the wrapper.
   fs.writeFileSync(path.join(root, '.htaccess'),
@@ -81,7 +81,7 @@ function sharedHostingSite(root, url) {
 before(async () => {
   if (skip) return;
   dir = workDir('apache');
-  fs.chmodSync(dir, 0o755);
+  serverBinary = binaryForServers(dir);
   ports = { proxy: await freePort(), cgi: await freePort(), fcgid: await freePort(), authnz: await freePort() };
   for (const [k, p] of Object.entries(ports)) urls[k] = `http://127.0.0.1:${p}`;
   provider = await startProvider({ dir, redirectUris: Object.values(urls).map((u) => `${u}/login/authorized`) });
@@ -114,7 +114,7 @@ before(async () => {
   fs.writeFileSync(path.join(fcgidDir, 'www/index.html'), '<!doctype html><p>public home</p>\n');
   const fcgidConfig = path.join(fcgidDir, 'latchkey.conf');
   writeForServer(fcgidConfig, configText(latchkeyConfig(urls.fcgid)), 0o640);
-  writeForServer(path.join(fcgidBin, 'latchkey.fcgi'), `#!/bin/sh\nexec ${latchkeyBinary()} --config ${fcgidConfig}\n`, 0o750);
+  writeForServer(path.join(fcgidBin, 'latchkey.fcgi'), `#!/bin/sh\nexec ${serverBinary} --config ${fcgidConfig}\n`, 0o750);
   started.push(await startApache({
     dir: fcgidDir, port: ports.fcgid, modules: ['fcgid'],
     site: `DocumentRoot ${fcgidDir}/www\n<Directory ${fcgidDir}/www>\n    Require all granted\n</Directory>\nFcgidIPCDir ${fcgidDir}/run\nFcgidProcessTableFile ${fcgidDir}/run/fcgid_shm\n${

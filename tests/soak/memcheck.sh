@@ -5,13 +5,21 @@
 # Usage (from the repository root): tests/soak/memcheck.sh [e2e test files...]
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-logs="$root/tests/out/valgrind"
-rm -rf "$logs" && mkdir -p "$logs" && chmod 1777 "$logs"
 command -v valgrind >/dev/null || { echo "memcheck: valgrind is not installed (make deps)"; exit 1; }
+# The run directory, outside the clone (see valgrind-latchkey.sh); tests/out/valgrind points
+# to it. The previous run's directory goes when the next run starts.
+link="$root/tests/out/valgrind"
+old=$(readlink "$link" 2>/dev/null) && case "$old" in /tmp/latchkey-valgrind-*) rm -rf "$old" ;; esac
+rm -rf "$link"
+run=$(mktemp -d /tmp/latchkey-valgrind-XXXXXX) && chmod 0755 "$run" || exit 1
+logs="$run/logs"
+mkdir "$logs" && chmod 1777 "$logs"
+cp "$root/tests/soak/valgrind-latchkey.sh" "$root/build/latchkey" "$run/" || exit 1
+mkdir -p "$root/tests/out" && ln -s "$run" "$link"
 
 cd "$root/tests"
 if [ $# -eq 0 ]; then set -- e2e/; fi
-LATCHKEY_BIN="$root/tests/soak/valgrind-latchkey.sh" LATCHKEY_E2E_SLOW_FACTOR=${LATCHKEY_E2E_SLOW_FACTOR:-8} \
+LATCHKEY_BIN="$run/valgrind-latchkey.sh" LATCHKEY_E2E_SLOW_FACTOR=${LATCHKEY_E2E_SLOW_FACTOR:-8} \
   LATCHKEY_E2E_START_TIMEOUT_MS=${LATCHKEY_E2E_START_TIMEOUT_MS:-90000} \
   node --test --test-concurrency=1 "$@" > "$logs/e2e.tap" 2>&1
 suite=$?

@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Managed } from './process.mjs';
 import { waitForConnect } from './ports.mjs';
+import { findProgram } from './paths.mjs';
 
-export const APACHE_BIN = '/usr/sbin/apache2';
+export const APACHE_BIN = findProgram('apache2') ?? '/usr/sbin/apache2';
 export const MODULES = '/usr/lib/apache2/modules';
 export const isRoot = process.getuid?.() === 0;
 export const RUN_USER = 'nobody';

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Managed } from './process.mjs';
-import { REPO } from './paths.mjs';
+import { REPO, requireProgram } from './paths.mjs';
 import { waitForConnect } from './ports.mjs';
 
 export const SHIPPED_CONF = path.join(REPO, 'nginx/latchkey.conf');
@@ -66,7 +66,7 @@ export function testLocations(socket, root) {
 
 // Starts nginx with serverConf as its only server block, everything else (pid, logs, temp
 // paths) in dir. Returns {proc, port, url, errorTail, stop}.
-export async function runNginx({ dir, serverConf, port, binary = 'nginx' }) {
+export async function runNginx({ dir, serverConf, port, binary = requireProgram('nginx', 'nginx-light') }) {
   if (!fs.existsSync(FASTCGI_PARAMS)) throw new Error(`${FASTCGI_PARAMS} is missing: install nginx (make deps)`);
   for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) fs.mkdirSync(path.join(dir, 'nginx-tmp', t), { recursive: true });
   fs.writeFileSync(path.join(dir, 'server.conf'), serverConf);

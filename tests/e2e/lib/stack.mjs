@@ -1,5 +1,6 @@
 // One test file's servers: the dev provider, latchkey on a unix socket, nginx in front, each on
-// its own free port and in tests/out/<name>/. stop() stops all that started, in reverse order,
+// its own free port and in its run directory (lib/paths.mjs workDir: under /tmp, linked from
+// tests/out/<name>). stop() stops all that started, in reverse order,
 // and fails when latchkey's sanitizers reported anything.
 import { workDir } from './paths.mjs';
 import { freePort } from './ports.mjs';
