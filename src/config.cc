@@ -12,7 +12,11 @@
 //  * An empty value (in the file or in the environment) means "not set": LATCHKEY_ISSUER= can
 //    switch off a file setting, and "client_secret =" plus a client_secret_file is not "both".
 //  * Enumerated values (provider, log_level) are matched case-insensitively; keys are not.
-//  * Relative paths in *_file, ca_file and templates_dir are relative to the working directory.
+//  * Relative paths in the *_file keys (client_secret_file, cookie_secret_file,
+//    allowed_emails_file, ca_file) name systemd credentials when $CREDENTIALS_DIRECTORY is set
+//    (LoadCredential= in the unit, systemd.exec(5)): "client_secret_file = client_secret" reads
+//    $CREDENTIALS_DIRECTORY/client_secret. Otherwise, and for templates_dir, relative paths are
+//    relative to the working directory.
 #include "latchkey/config.h"
 
 #include <sys/stat.h>
@@ -450,6 +454,24 @@ void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems
       continue;
     }
     raw[key] = RawValue{value, 0};
+  }
+}
+
+// systemd passes LoadCredential= files in $CREDENTIALS_DIRECTORY, a directory whose path the
+// configuration cannot know in advance (it contains the unit name and is only readable by the
+// service): a relative *_file value is looked up there.
+void resolveCredentialPaths(const Environment& env, RawConfig& raw) {
+  const auto dir = env.find("CREDENTIALS_DIRECTORY");
+  if (dir == env.end() || dir->second.empty()) {
+    return;
+  }
+  constexpr std::string_view kFileSuffix = "_file";
+  for (auto& [key, raw_value] : raw) {
+    std::string& value = raw_value.value;
+    const bool file_key = key.size() > kFileSuffix.size() && key.ends_with(kFileSuffix);
+    if (file_key && !value.empty() && value.front() != '/') {
+      value = dir->second + (dir->second.ends_with('/') ? "" : "/") + value;
+    }
   }
 }
 
@@ -932,6 +954,7 @@ ConfigLoad parseConfig(std::string_view file_text, const Environment& env) {
   RawConfig raw;
   parseText(file_text, raw, problems);
   applyEnvironment(env, raw, problems);
+  resolveCredentialPaths(env, raw);
   Config config = Validator(raw, problems).run();
   ConfigLoad load;
   load.problems = problems.take();

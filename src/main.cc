@@ -69,6 +69,10 @@ std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit
       for (const std::string& key : configKeys()) {
         std::cout << ' ' << key;
       }
+      std::cout << "\nRoutes (under base_path):";
+      for (const std::string_view path : routePaths()) {
+        std::cout << ' ' << path;
+      }
       std::cout << "\nSee latchkey(8) and README.md.\n";
       exit_code = 0;
       return std::nullopt;
@@ -127,7 +131,8 @@ int runMain(int argc, char** argv) {
       std::cerr << "latchkey: " << problem << '\n';
     }
     std::cerr << "latchkey: configuration refused (" << problems.size()
-              << (problems.size() == 1 ? " problem" : " problems") << "); not starting\n";
+              << (problems.size() == 1 ? " problem" : " problems") << ")"
+              << (options->check ? "\n" : "; not starting\n");
     return 1;
   }
   const Config& config = *loaded.config;
@@ -147,8 +152,13 @@ int runMain(int argc, char** argv) {
   if (options->check) {
     auto report = provider->check();
     if (!report) {
-      std::cerr << "latchkey: check failed: " << errcName(report.error().code) << ": "
-                << report.error().detail << '\n';
+      // The detail holds the steps that passed, the one that failed and the redirect URI to
+      // register, one per line; the verdict goes on a line of its own after them.
+      std::string detail = report.error().detail;
+      if (!detail.empty() && detail.back() != '\n') {
+        detail += '\n';
+      }
+      std::cerr << detail << "latchkey: check failed (" << errcName(report.error().code) << ")\n";
       return 1;
     }
     std::cout << *report << "configuration OK\n";

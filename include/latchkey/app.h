@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "latchkey/clock.h"
 #include "latchkey/config.h"
@@ -31,6 +32,9 @@ struct Deps {
 
 // Exact dispatch on (method, path); HTML 404 / 405 with Allow otherwise.
 Response route(const Request& request, Deps& deps);
+
+// The paths route() answers (before base_path), in table order: for --help.
+std::vector<std::string_view> routePaths();
 
 // Route handlers (src/handlers/*.cc).
 Response handleHome(const Request& request, Deps& deps);

@@ -7,6 +7,7 @@
 
 #include "latchkey/app.h"
 #include "latchkey/crypto.h"
+#include "latchkey/encoding.h"
 #include "latchkey/log.h"
 
 namespace latchkey {
@@ -31,6 +32,21 @@ std::vector<std::pair<int64_t, std::string>> existingFlows(const Request& reques
   return flows;
 }
 
+// When the query string starts with rd=, the return address is all the rest of it, decoded once
+// ('+' kept: it is a literal in a path). The web servers' own redirects cannot percent-encode
+// '&' (nginx's `/login?rd=$request_uri`, Apache's `%{escape:...}` in an ErrorDocument), so
+// this keeps every parameter of the page the visitor asked for.
+std::string requestedReturnPath(const Request& request) {
+  constexpr std::string_view kPrefix = "rd=";
+  const std::string_view query = request.raw_query;
+  if (query.starts_with(kPrefix)) {
+    if (auto rest = percentDecode(query.substr(kPrefix.size()), false)) {
+      return std::move(*rest);
+    }
+  }
+  return std::string(request.queryParam("rd").value_or("/"));
+}
+
 }  // namespace
 
 Response handleLogin(const Request& request, Deps& deps) {
@@ -40,7 +56,7 @@ Response handleLogin(const Request& request, Deps& deps) {
   login.state = randomToken(32);
   login.nonce = randomToken(32);
   login.code_verifier = randomToken(32);
-  login.return_to = safeReturnPath(request.queryParam("rd").value_or("/"));
+  login.return_to = safeReturnPath(requestedReturnPath(request));
   login.expires_at = now + kLoginLifetimeSeconds;
 
   auto url = deps.provider.authorizationUrl(

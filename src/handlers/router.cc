@@ -2,6 +2,7 @@
 // a method it does not answer is a 405 with Allow.
 #include <array>
 #include <string_view>
+#include <vector>
 
 #include "latchkey/app.h"
 
@@ -58,6 +59,14 @@ Response route(const Request& request, Deps& deps) {
     }
   }
   return deps.pages.notFound();
+}
+
+std::vector<std::string_view> routePaths() {
+  std::vector<std::string_view> paths;
+  for (const Route& r : kRoutes) {
+    paths.push_back(r.path);
+  }
+  return paths;
 }
 
 }  // namespace latchkey

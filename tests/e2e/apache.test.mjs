@@ -137,11 +137,15 @@ before(async () => {
   });
   started.push({ stop: () => tcpLatchkey.stop('SIGTERM', 15000) });
   await waitForConnect({ host: '127.0.0.1', port: tcpPort }, { isAlive: () => tcpLatchkey.alive, what: 'latchkey on TCP' });
+  // The provider at server level (a2enconf), the rest inside the site's <VirtualHost>.
   started.push(await startApache({
     dir: authnzDir, port: ports.authnz, modules: ['proxy', 'proxy_fcgi', 'proxy_http', 'authnz_fcgi', 'headers', 'authn_core', 'authz_user'],
-    site: `DocumentRoot ${authnzDir}/www\n<Directory ${authnzDir}/www>\n    Require all granted\n</Directory>\n${
+    site: `${adapt('latchkey-authnz-provider.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`]])}
+<VirtualHost 127.0.0.1:${ports.authnz}>
+DocumentRoot ${authnzDir}/www\n<Directory ${authnzDir}/www>\n    Require all granted\n</Directory>\n${
       adapt('latchkey-authnz-fcgi.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`],
-        ['#ProxyPass "http://127.0.0.1:3000/private/"', `ProxyPass "http://127.0.0.1:${upstream.port}/private/"`]])}`,
+        ['#ProxyPass "http://127.0.0.1:3000/private/"', `ProxyPass "http://127.0.0.1:${upstream.port}/private/"`]])}
+</VirtualHost>`,
   }));
 
   // (c) Plain CGI from .htaccess, mod_cgid (Debian's CGI module for the event MPM).
@@ -290,6 +294,18 @@ describe('Apache mod_authnz_fcgi gate (apache/latchkey-authnz-fcgi.conf)', { ski
     assert.equal(r.status, 302, diag(client, 'authnz'));
     assert.ok(r.location.startsWith(`${provider.issuer}/`), r.location);
     assert.equal(upstream.requests.length, before_);
+  });
+
+  // The return address keeps the whole query string, through the ErrorDocument and the sign-in.
+  test('signed out with a query string: back on the page with every parameter after sign-in', async () => {
+    const client = new Client(urls.authnz);
+    const first = await client.get('/private/whoami?a=1&b=x%26y&c=%C3%A9');
+    assert.equal(first.status, 302, diag(client, 'authnz'));
+    const { authorizeAtProvider } = await import('./lib/signin.mjs');
+    const callback = await authorizeAtProvider(client, first.location, DEMO_ACCOUNT);
+    const back = await client.get(callback);
+    assert.equal(back.status, 302, diag(client, 'authnz'));
+    assert.equal(back.location, `${urls.authnz}/private/whoami?a=1&b=x%26y&c=%C3%A9`);
   });
 
   // Sign-in from the protected page, back on it; the application sees latchkey's identity,

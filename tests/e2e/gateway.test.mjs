@@ -10,7 +10,7 @@ import { freePort } from './lib/ports.mjs';
 import { startProvider, DEMO_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startLatchkey, newCookieSecret } from './lib/latchkey.mjs';
 import { Client, followRedirects } from './lib/client.mjs';
-import { signIn } from './lib/signin.mjs';
+import { signIn, authorizeAtProvider } from './lib/signin.mjs';
 import { startGateNginx, startEchoUpstream } from './lib/gate.mjs';
 
 const started = [];
@@ -65,6 +65,19 @@ test('signed out: 302 to /login?rd=<original URI>, upstream not reached', async 
   assert.equal(a.status, 302, diagnostics(client));
   assert.equal(a.location, `${nginx.url}/login?rd=/app/dashboard?tab=1`);
   assert.equal(upstream.requests.length, before_, 'a forged identity header does not get a signed-out request through');
+});
+
+// nginx cannot encode '&' in `/login?rd=$request_uri`; latchkey takes all the query string
+// after a leading rd= as the return address, so every parameter survives the sign-in.
+test('signed out with several query parameters: back on the page with all of them', async () => {
+  const client = new Client(nginx.url);
+  const first = await client.get(`${PAGE}?a=1&b=2`);
+  assert.equal(first.status, 302, diagnostics(client));
+  const login = await client.get(first.location);
+  assert.equal(login.status, 302, diagnostics(client));
+  const back = await client.get(await authorizeAtProvider(client, login.location, DEMO_ACCOUNT));
+  assert.equal(back.status, 302, diagnostics(client));
+  assert.equal(back.location, `${nginx.url}${PAGE}?a=1&b=2`);
 });
 
 // /auth is internal to nginx: nobody outside can ask it directly.

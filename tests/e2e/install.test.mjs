@@ -44,6 +44,7 @@ test('make install DESTDIR PREFIX=/usr lays out every file', () => {
     'usr/share/latchkey/apache/latchkey-proxy-fcgi.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-fcgid.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-authnz-fcgi.conf': 0o644,
+    'usr/share/latchkey/apache/latchkey-authnz-provider.conf': 0o644,
     'usr/share/latchkey/apache/htaccess-cgi': 0o644,
     'usr/share/latchkey/apache/htaccess-protect-folder': 0o644,
     'usr/share/latchkey/apache/latchkey.cgi': 0o755,
@@ -54,6 +55,10 @@ test('make install DESTDIR PREFIX=/usr lays out every file', () => {
     assert.equal(mode(file).toString(8), m.toString(8), `${file} mode`);
   }
   assert.equal(mode('etc/latchkey').toString(8), '750', '/etc/latchkey is not world-readable');
+  // Stripped when installed, while build/ keeps the debug information.
+  const sections = (file) => spawnSync('readelf', ['-S', '-W', file], { encoding: 'utf8' }).stdout;
+  assert.doesNotMatch(sections(path.join(dest, 'usr/bin/latchkey')), /\.debug_info|\.symtab/, 'installed binary is stripped');
+  assert.match(sections(path.join(REPO, process.env.INSTALL_TEST_BUILD_DIR ?? 'build', 'latchkey')), /\.debug_info/, 'build/latchkey keeps its debug information');
   const unit = fs.readFileSync(path.join(dest, 'usr/lib/systemd/system/latchkey.service'), 'utf8');
   assert.match(unit, /^ExecStart=\/usr\/bin\/latchkey --config %d\/latchkey\.conf$/m);
   assert.match(unit, /^LoadCredential=latchkey\.conf:\/etc\/latchkey\/latchkey\.conf$/m);

@@ -78,6 +78,28 @@ describe('inherited listening socket on fd 0', { skip: has('spawn-fcgi') ? false
   });
 });
 
+describe('spawn-fcgi as the README gives it, logs kept', { skip: has('spawn-fcgi') ? false : 'spawn-fcgi missing (make deps)' }, () => {
+  // In its forking mode spawn-fcgi points the program's stderr at /dev/null; the README's
+  // recipe wraps latchkey in `sh -c 'exec latchkey ... 2>>LOG'` so the JSON lines survive.
+  test('forking spawn-fcgi with the sh wrapper: latchkey serves and its log lines reach the file', async () => {
+    const socket = path.join(dir, 'forked.sock');
+    const pidFile = path.join(dir, 'forked.pid');
+    const log = path.join(dir, 'forked-latchkey.log');
+    const r = spawnSync('spawn-fcgi', ['-s', socket, '-M', '0660', '-P', pidFile, '--', '/bin/sh', '-c',
+      `exec ${latchkeyBinary()} --config ${configFile} 2>>${log}`], { encoding: 'utf8', env: { ...process.env, ...sanitizerEnv() } });
+    assert.equal(r.status, 0, r.stderr);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    try {
+      const alive = { name: 'forked latchkey', get alive() { try { process.kill(pid, 0); return true; } catch { return false; } }, tail: () => fs.readFileSync(log, 'utf8') };
+      await servesOn(socket, alive);
+      const events = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).event);
+      assert.ok(events.includes('listening'), `latchkey's start-up line is in the log file: ${events}`);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+    }
+  });
+});
+
 describe('no socket to serve on', () => {
   // LISTEN_FDS meant for another process (LISTEN_PID not ours) is ignored, and with nothing on
   // fd 0 either, latchkey stops with exit code 1 and says how to give it a socket.

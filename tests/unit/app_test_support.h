@@ -99,7 +99,8 @@ struct TestEnv {
     const size_t q = path.find('?');
     request.path = path.substr(0, q);
     if (q != std::string::npos) {
-      auto parsed = parseUrlEncoded(path.substr(q + 1));
+      request.raw_query = path.substr(q + 1);
+      auto parsed = parseUrlEncoded(request.raw_query);
       if (parsed) {
         request.query = *parsed;
       }

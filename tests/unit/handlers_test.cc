@@ -26,6 +26,32 @@ Request callbackFor(TestEnv& env, std::string rd = "/") {
   return callback;
 }
 
+// rd first in the query string takes all the rest, so an unencoded return address from a web
+// server's redirect (nginx's $request_uri, Apache's ErrorDocument) keeps every parameter;
+// elsewhere in the query, rd is an ordinary parameter.
+TEST(Login, ReturnAddressKeepsTheWholeQueryString) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/x?a=1&b=2", "/x?a=1&b=2"},
+      {"/private/x%3Fa=1&b=2%2B3", "/private/x?a=1&b=2+3"},
+      {"/x?q=a+b", "/x?q=a+b"},
+      {"//evil.example/?a=1&b=2", "/"},
+  };
+  for (const auto& [rd, expected] : cases) {
+    TestEnv env;
+    Deps deps = env.deps();
+    Response r = handleCallback(callbackFor(env, rd), deps);
+    EXPECT_EQ(r.header("Location").value_or(""), expected) << "rd=" << rd;
+  }
+  TestEnv env;
+  Deps deps = env.deps();
+  Response login = handleLogin(env.get("/login?x=1&rd=%2Fy%3Fa%3D1&b=2"), deps);
+  auto [name, value] = cookiePair(headerValues(login, "Set-Cookie").back());
+  Request callback =
+      env.get("/login/authorized?code=the-code&state=" + env.provider.last_authorization.state);
+  callback.cookies.emplace_back(name, value);
+  EXPECT_EQ(handleCallback(callback, deps).header("Location").value_or(""), "/y?a=1");
+}
+
 // An unknown path is an HTML 404 with the security headers.
 TEST(Router, UnknownPathIsHtml404) {
   TestEnv env;

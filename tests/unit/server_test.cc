@@ -26,29 +26,14 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_dir.h"
+
 namespace latchkey {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under /tmp, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/latchkey_server_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 int connectUnix(const std::string& path) {
   sockaddr_un address{};
