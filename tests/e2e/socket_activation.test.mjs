@@ -11,7 +11,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { workDir, latchkeyBinary } from './lib/paths.mjs';
 import { waitForConnect } from './lib/ports.mjs';
-import { Managed } from './lib/process.mjs';
+import { Managed, sleep } from './lib/process.mjs';
 import { configText, newCookieSecret, sanitizerEnv } from './lib/latchkey.mjs';
 import { fastcgiRequest, cgiParams } from './lib/fastcgi.mjs';
 
@@ -92,8 +92,11 @@ describe('spawn-fcgi as the README gives it, logs kept', { skip: has('spawn-fcgi
     try {
       const alive = { name: 'forked latchkey', get alive() { try { process.kill(pid, 0); return true; } catch { return false; } }, tail: () => fs.readFileSync(log, 'utf8') };
       await servesOn(socket, alive);
-      const events = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).event);
-      assert.ok(events.includes('listening'), `latchkey's start-up line is in the log file: ${events}`);
+      // The workers may answer before the main thread has logged (valgrind runs threads one at
+      // a time): wait for the line rather than read once.
+      const events = () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).event);
+      for (let i = 0; i < 100 && !events().includes('listening'); i++) await sleep(100);
+      assert.ok(events().includes('listening'), `latchkey's start-up line is in the log file: ${events()}`);
     } finally {
       process.kill(pid, 'SIGTERM');
     }
