@@ -11,7 +11,7 @@ fresh_clone() {
   git clone -q --no-hardlinks "$root" "$dest"
   git -C "$dest" checkout -q --detach "$(git -C "$root" rev-parse HEAD)"
   git -C "$root" diff --binary HEAD | git -C "$dest" apply --allow-empty
-  git -C "$root" ls-files -z --others --exclude-standard | (cd "$root" && xargs -0r tar cf - --) | tar xf - -C "$dest"
+  git -C "$root" ls-files -z --others --exclude-standard | tar cf - -C "$root" --null -T - | tar xf - -C "$dest"
   local f
   for f in build/latchkey build/asan/latchkey build/mint_cookie; do
     [[ -x $root/$f ]] || { echo "fresh: $root/$f is missing: make all build/asan/latchkey build/mint_cookie" >&2; return 1; }
