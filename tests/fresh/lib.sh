@@ -6,12 +6,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # new files on top (so the test checks the code being tested). A clone has no build/ and no
 # tests/node_modules: building them again here would cost minutes that `make test` has just
 # spent, so the binaries the e2e tests run and the npm packages of this tree are copied in.
+# The checkout may belong to another user than the one running the tests (a CI container as
+# root on a mounted tree): git would refuse it as "dubious ownership" without safe.directory.
+source_git() { git -c safe.directory='*' -C "$root" "$@"; }
+
 fresh_clone() {
   local dest=$1
-  git clone -q --no-hardlinks "$root" "$dest"
-  git -C "$dest" checkout -q --detach "$(git -C "$root" rev-parse HEAD)"
-  git -C "$root" diff --binary HEAD | git -C "$dest" apply --allow-empty
-  git -C "$root" ls-files -z --others --exclude-standard | tar cf - -C "$root" --null -T - | tar xf - -C "$dest"
+  git -c safe.directory='*' clone -q --no-hardlinks "$root" "$dest"
+  git -C "$dest" checkout -q --detach "$(source_git rev-parse HEAD)"
+  source_git diff --binary HEAD | git -C "$dest" apply --allow-empty
+  source_git ls-files -z --others --exclude-standard | tar cf - -C "$root" --null -T - | tar xf - -C "$dest"
   local f
   for f in build/latchkey build/asan/latchkey build/mint_cookie; do
     [[ -x $root/$f ]] || { echo "fresh: $root/$f is missing: make all build/asan/latchkey build/mint_cookie" >&2; return 1; }
