@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "latchkey/app.h"
@@ -42,6 +43,58 @@ constexpr std::string_view kUsage =
     "request.\n"
     "Configuration keys:";
 
+// Each key's default, worded as in the README's configuration table (tests/e2e/docs.test.mjs
+// holds them to it).
+constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
+    {"provider", "oidc when issuer is set, else google"},
+    {"issuer", "google: https://accounts.google.com"},
+    {"client_id", "required"},
+    {"client_secret", "one required"},
+    {"client_secret_file", "one required"},
+    {"redirect_uri", "required"},
+    {"scopes", "openid email profile (github: read:user user:email)"},
+    {"cookie_secret", "one required"},
+    {"cookie_secret_file", "one required"},
+    {"cookie_secret_previous", "none"},
+    {"cookie_name", "latchkey (__Host-latchkey over https)"},
+    {"session_lifetime", "28800"},
+    {"allowed_domains", "empty"},
+    {"allowed_emails", "empty"},
+    {"allowed_emails_file", "empty"},
+    {"base_path", "empty"},
+    {"ca_file", "system store"},
+    {"http_timeout", "10"},
+    {"log_level", "info"},
+    {"templates_dir", "built-in"},
+    {"provider_name", "Google, GitHub, or the issuer's host"},
+};
+
+std::string_view keyDefault(std::string_view key) {
+  for (const auto& [name, value] : kKeyDefaults) {
+    if (name == key) {
+      return value;
+    }
+  }
+  return "see latchkey(8)";
+}
+
+void printHelp() {
+  std::cout << kUsage;
+  for (const std::string& key : configKeys()) {
+    std::cout << ' ' << key;
+  }
+  std::cout << "\nDefaults:\n";
+  for (const std::string& key : configKeys()) {
+    std::cout << "  " << key << std::string(key.size() < 24 ? 24 - key.size() : 1, ' ')
+              << keyDefault(key) << '\n';
+  }
+  std::cout << "Routes (under base_path):";
+  for (const std::string_view path : routePaths()) {
+    std::cout << ' ' << path;
+  }
+  std::cout << "\nSee latchkey(8) and README.md.\n";
+}
+
 struct Options {
   std::optional<std::string> config_path;
   ServerOptions server;
@@ -65,15 +118,7 @@ std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit
     const std::string value = takes_value ? std::string(args[++i]) : std::string();
     char* end = nullptr;
     if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      for (const std::string& key : configKeys()) {
-        std::cout << ' ' << key;
-      }
-      std::cout << "\nRoutes (under base_path):";
-      for (const std::string_view path : routePaths()) {
-        std::cout << ' ' << path;
-      }
-      std::cout << "\nSee latchkey(8) and README.md.\n";
+      printHelp();
       exit_code = 0;
       return std::nullopt;
     } else if (arg == "--version") {

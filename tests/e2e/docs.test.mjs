@@ -1,7 +1,8 @@
 // The docs match the code: every configuration key of the key table in src/config.cc and every
 // route of the route table in src/handlers/router.cc is in the README, the man page and
-// `latchkey --help`, and nothing else is; numeric defaults agree between README and man page;
-// the man page renders without warnings from man and groff.
+// `latchkey --help`, and nothing else is; --help words each default as the README does, and the
+// numeric defaults agree with the man page; the man page renders without warnings from man and
+// groff. A key or route added without its docs fails here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -62,7 +63,16 @@ function help() {
     assert.ok(found, `--help has a "${label}" line\n${r.stdout}`);
     return found.slice(label.length).trim().split(/\s+/);
   };
-  return { keys: line('Configuration keys:'), routes: line('Routes (under base_path):') };
+  const lines = r.stdout.split('\n');
+  const start = lines.indexOf('Defaults:');
+  assert.ok(start >= 0, `--help has a "Defaults:" block\n${r.stdout}`);
+  const defaults = {};
+  for (const l of lines.slice(start + 1)) {
+    const m = l.match(/^ {2}([a-z0-9_]+) +(.+)$/);
+    if (!m) break;
+    defaults[m[1]] = m[2];
+  }
+  return { keys: line('Configuration keys:'), routes: line('Routes (under base_path):'), defaults };
 }
 
 const readme = read('README.md');
@@ -87,6 +97,16 @@ test('README, man page and --help list every route of src/handlers/router.cc, an
   const manRoutes = manTags(man, 'ROUTES').flatMap(({ tag }) => routesIn(tag));
   assert.deepEqual(sorted(manRoutes), sorted(ROUTES), 'man page ROUTES tags');
   assert.deepEqual(sorted(help().routes), sorted(ROUTES), 'latchkey --help');
+});
+
+test('--help gives each key the default of the README table, in the same words', () => {
+  const { defaults } = help();
+  assert.deepEqual(sorted(Object.keys(defaults)), sorted(KEYS), '--help Defaults: block');
+  const rows = markdownSection(readme, 'Configuration').split('\n').filter((l) => l.startsWith('| `'));
+  for (const row of rows) {
+    const [, keyCell, , defaultCell] = row.split('|').map((c) => c.trim());
+    for (const key of keysIn(keyCell)) assert.equal(defaults[key], defaultCell.replace(/`/g, ''), `default of ${key}`);
+  }
 });
 
 test('numeric defaults agree between the README table and the man page', () => {
