@@ -30,6 +30,7 @@
 #include <memory>
 #include <string_view>
 
+#include "client_assertion.h"
 #include "latchkey/encoding.h"
 
 extern char** environ;  // POSIX: the process environment
@@ -44,6 +45,10 @@ const std::vector<std::string> kKeys = {
     "client_id",
     "client_secret",
     "client_secret_file",
+    "token_endpoint_auth_method",
+    "client_private_key_file",
+    "client_key_id",
+    "allowed_tenants",
     "redirect_uri",
     "scopes",
     "cookie_secret",
@@ -485,7 +490,10 @@ class Validator {
     Config config;
     provider(config);
     clientId(config);
+    tokenAuthMethod(config);
     clientSecret(config);
+    clientKey(config);
+    allowedTenants(config);
     base_path_ok_ = basePath(config);
     redirectUri(config);
     scopes(config);
@@ -638,7 +646,115 @@ class Validator {
     return std::make_pair(std::move(*content), file_key);
   }
 
+  void tokenAuthMethod(Config& config) {
+    const auto value = get("token_endpoint_auth_method");
+    if (!value) {
+      return;
+    }
+    const std::string method = toLower(*value);
+    if (method == "client_secret_basic") {
+      config.token_auth_method = TokenAuthMethod::kClientSecretBasic;
+    } else if (method == "client_secret_post") {
+      config.token_auth_method = TokenAuthMethod::kClientSecretPost;
+    } else if (method == "private_key_jwt") {
+      config.token_auth_method = TokenAuthMethod::kPrivateKeyJwt;
+    } else {
+      problems_.add("token_endpoint_auth_method", "'" + method + "' is not supported",
+                    "use client_secret_basic, client_secret_post or private_key_jwt, or leave "
+                    "it unset to follow the provider's discovery document");
+      return;
+    }
+    if (config.provider == ProviderKind::kGithub) {
+      problems_.add("token_endpoint_auth_method",
+                    "GitHub takes the client secret in the request body only",
+                    "remove token_endpoint_auth_method (provider is github)");
+    }
+  }
+
+  void clientKey(Config& config) {
+    const auto file = get("client_private_key_file");
+    const bool jwt = config.token_auth_method == TokenAuthMethod::kPrivateKeyJwt;
+    if (!jwt) {
+      for (const char* key : {"client_private_key_file", "client_key_id"}) {
+        if (get(key)) {
+          problems_.add(key, "is only used with token_endpoint_auth_method = private_key_jwt",
+                        "set token_endpoint_auth_method = private_key_jwt, or remove " +
+                            std::string(key));
+        }
+      }
+      return;
+    }
+    if (const auto kid = get("client_key_id")) {
+      if (hasControlChar(*kid) || kid->size() > 200) {
+        problems_.add("client_key_id", "must be at most 200 printable characters",
+                      "copy the key id registered at the provider");
+      } else {
+        config.client_key_id = std::string(*kid);
+      }
+    }
+    if (!file) {
+      problems_.add("client_private_key_file", "missing (token_endpoint_auth_method is "
+                    "private_key_jwt)",
+                    "set it to a PEM file with the client's RSA (2048+ bits) or EC P-256 "
+                    "private key, whose public key is registered at the provider");
+      return;
+    }
+    std::string reason;
+    auto pem = readFile(std::string(*file), reason);
+    if (!pem) {
+      problems_.add("client_private_key_file", "cannot read " + std::string(*file) + " (" +
+                    reason + ")", "check the path and that latchkey's user may read it");
+      return;
+    }
+    if (auto signer = ClientAssertionSigner::fromPem(*pem, config.client_key_id); !signer) {
+      problems_.add("client_private_key_file", std::string(*file) + " " + signer.error().detail,
+                    "create one with: openssl genpkey -algorithm EC -pkeyopt "
+                    "ec_paramgen_curve:P-256 -out client-key.pem");
+      return;
+    }
+    config.client_private_key_pem = std::move(*pem);
+  }
+
+  void allowedTenants(Config& config) {
+    const auto value = get("allowed_tenants");
+    if (!value) {
+      return;
+    }
+    if (config.provider != ProviderKind::kOidc) {
+      problems_.add("allowed_tenants", "is only used with provider = oidc",
+                    "remove allowed_tenants");
+      return;
+    }
+    for (const auto tenant : split(*value, " \t,")) {
+      // Substituted into the issuer URL: one path segment, nothing that could end it.
+      const bool plain = std::all_of(tenant.begin(), tenant.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+      });
+      if (!plain || tenant.size() > 64 || tenant == "." || tenant == "..") {
+        problems_.add("allowed_tenants", "'" + std::string(tenant) + "' is not a tenant id",
+                      "list tenant ids (GUIDs such as 9188040d-6c67-4c5b-b112-36a304b66dad), "
+                      "separated by spaces");
+        return;
+      }
+      config.allowed_tenants.emplace_back(tenant);
+    }
+    if (config.allowed_tenants.empty()) {
+      problems_.add("allowed_tenants", "lists no tenant", "list the tenant ids to let in");
+    }
+  }
+
   void clientSecret(Config& config) {
+    if (config.token_auth_method == TokenAuthMethod::kPrivateKeyJwt) {
+      // No shared secret exists with private_key_jwt; one left in the file would be a
+      // secret lying around for nothing.
+      for (const char* key : {"client_secret", "client_secret_file"}) {
+        if (get(key)) {
+          problems_.add(key, "is not used with token_endpoint_auth_method = private_key_jwt",
+                        "remove " + std::string(key));
+        }
+      }
+      return;
+    }
     if (auto secret = secretPair("client_secret",
                                  "set client_secret, or client_secret_file to a file holding it")) {
       config.client_secret = std::move(secret->first);

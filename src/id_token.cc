@@ -2,6 +2,7 @@
 // order of the spec; each failure names its claim (never the token or the nonce value).
 #include "latchkey/id_token.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include <rapidjson/document.h>
 
+#include "email_verified.h"
 #include "jose_internal.h"
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
@@ -195,16 +197,6 @@ Status checkNonce(const rapidjson::Value& claims, const IdTokenExpectations& exp
   return {};
 }
 
-// email_verified is a boolean (OIDC Core §5.1), but some providers send "true"/"false".
-// Anything else counts as not verified.
-bool emailVerified(const rapidjson::Value& claims) {
-  if (auto b = json::getBool(claims, "email_verified")) {
-    return *b;
-  }
-  auto s = json::getString(claims, "email_verified");
-  return s && *s == "true";
-}
-
 Result<IdTokenClaims> identity(const rapidjson::Value& claims, IdTokenClaims out) {
   auto sub = requiredString(claims, "sub");
   if (!sub) {
@@ -224,7 +216,9 @@ Result<IdTokenClaims> identity(const rapidjson::Value& claims, IdTokenClaims out
     }
     out.email = std::string(*email);
   }
-  out.email_verified = emailVerified(claims);
+  EmailVerifiedReading verified = readEmailVerified(claims, "the ID token");
+  out.email_verified = verified.verified;
+  out.email_verified_problem = std::move(verified.problem);
   out.name = displaySafe(json::getString(claims, "name").value_or(""));
   auto picture = json::getString(claims, "picture").value_or("");
   out.picture = hasControlChar(picture) ? std::string() : std::string(picture);
@@ -253,10 +247,14 @@ Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& key
   if (!iss) {
     return iss.error();
   }
-  if (*iss != expect.issuer) {
-    return makeError(Errc::kIdTokenIssuerMismatch, "iss \"" + logSafe(*iss, 100) +
-                                                       "\" is not the issuer \"" +
-                                                       logSafe(expect.issuer, 100) + "\"");
+  if (expect.issuers.empty() ? *iss != expect.issuer
+                             : std::find(expect.issuers.begin(), expect.issuers.end(), *iss) ==
+                                   expect.issuers.end()) {
+    return makeError(Errc::kIdTokenIssuerMismatch,
+                     "iss \"" + logSafe(*iss, 100) + "\" is not " +
+                         (expect.issuers.empty()
+                              ? "the issuer \"" + logSafe(expect.issuer, 100) + "\""
+                              : "the issuer template with one of allowed_tenants"));
   }
   // Steps 3-5: aud and azp.
   if (Status aud = checkAudience(claims, expect); !aud) {

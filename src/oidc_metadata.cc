@@ -71,7 +71,36 @@ class InFlightGuard {
   std::condition_variable& done_;
 };
 
+// doc_issuer is configured with one whole path segment replaced by {tenantid}.
+bool isTenantTemplateOf(std::string_view doc_issuer, std::string_view configured) {
+  const size_t at = doc_issuer.find(kTenantPlaceholder);
+  if (at == std::string_view::npos ||
+      doc_issuer.find(kTenantPlaceholder, at + 1) != std::string_view::npos) {
+    return false;
+  }
+  const std::string_view prefix = doc_issuer.substr(0, at);
+  const std::string_view suffix = doc_issuer.substr(at + kTenantPlaceholder.size());
+  if (prefix.empty() || prefix.back() != '/' || (!suffix.empty() && suffix.front() != '/') ||
+      configured.size() <= prefix.size() + suffix.size() ||
+      configured.substr(0, prefix.size()) != prefix ||
+      configured.substr(configured.size() - suffix.size()) != suffix) {
+    return false;
+  }
+  const std::string_view segment =
+      configured.substr(prefix.size(), configured.size() - prefix.size() - suffix.size());
+  return segment.find('/') == std::string_view::npos;
+}
+
 }  // namespace
+
+std::string issuerForTenant(std::string_view issuer_template, std::string_view tenant) {
+  std::string out(issuer_template);
+  const size_t at = out.find(kTenantPlaceholder);
+  if (at != std::string::npos) {
+    out.replace(at, kTenantPlaceholder.size(), tenant);
+  }
+  return out;
+}
 
 std::string discoveryUrl(std::string_view issuer) {
   if (!issuer.empty() && issuer.back() == '/') {
@@ -80,7 +109,8 @@ std::string discoveryUrl(std::string_view issuer) {
   return std::string(issuer) + "/.well-known/openid-configuration";
 }
 
-Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_view issuer) {
+Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_view issuer,
+                                     bool allow_tenant_template) {
   if (response.status != 200) {
     return makeError(Errc::kDiscoveryFailed,
                      "discovery answered " + std::to_string(response.status) + " (expected 200)");
@@ -97,9 +127,17 @@ Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_v
   // Discovery §4.3: exactly equal, not normalised, or ID tokens would be checked against
   // an issuer the operator never configured.
   if (*doc_issuer != issuer) {
-    return makeError(Errc::kDiscoveryIssuerMismatch,
-                     "discovery issuer \"" + sanitizeForLog(*doc_issuer) +
-                         "\" is not the configured issuer \"" + sanitizeForLog(issuer) + "\"");
+    const bool is_template = isTenantTemplateOf(*doc_issuer, issuer);
+    if (!is_template || !allow_tenant_template) {
+      return makeError(Errc::kDiscoveryIssuerMismatch,
+                       "discovery issuer \"" + sanitizeForLog(*doc_issuer) +
+                           "\" is not the configured issuer \"" + sanitizeForLog(issuer) +
+                           "\"" +
+                           (is_template ? "; it is a multi-tenant template: list the tenants "
+                                          "to let in with allowed_tenants"
+                                        : ""));
+    }
+    out.issuer_is_tenant_template = true;
   }
   out.issuer = *doc_issuer;
   std::string problem;
@@ -111,17 +149,22 @@ Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_v
     return makeError(Errc::kDiscoveryFailed, std::move(problem));
   }
   // Discovery §3: absent means client_secret_basic. Use post only when basic is not offered.
-  const auto methods = stringArray(doc, "token_endpoint_auth_methods_supported");
-  if (!methods.empty() && !contains(methods, "client_secret_basic") &&
-      contains(methods, "client_secret_post")) {
+  out.auth_methods = stringArray(doc, "token_endpoint_auth_methods_supported");
+  if (!out.auth_methods.empty() && !contains(out.auth_methods, "client_secret_basic") &&
+      contains(out.auth_methods, "client_secret_post")) {
     out.token_auth = ClientAuthMethod::kClientSecretPost;
   }
   out.signing_algs = stringArray(doc, "id_token_signing_alg_values_supported");
+  out.claims_supported = stringArray(doc, "claims_supported");
   return out;
 }
 
-OidcMetadataCache::OidcMetadataCache(std::string issuer, HttpClient& http, const Clock& clock)
-    : issuer_(std::move(issuer)), http_(http), clock_(clock) {}
+OidcMetadataCache::OidcMetadataCache(std::string issuer, HttpClient& http, const Clock& clock,
+                                     bool allow_tenant_template)
+    : issuer_(std::move(issuer)),
+      allow_tenant_template_(allow_tenant_template),
+      http_(http),
+      clock_(clock) {}
 
 Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::discovery() {
   {
@@ -137,7 +180,7 @@ Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::discovery() {
   if (!response) {
     return response.error();
   }
-  auto parsed = parseDiscovery(*response, issuer_);
+  auto parsed = parseDiscovery(*response, issuer_, allow_tenant_template_);
   if (!parsed) {
     return parsed.error();
   }

@@ -26,8 +26,18 @@ struct OidcDiscovery {
   std::string userinfo_endpoint;    // empty when not advertised
   std::string revocation_endpoint;  // empty when not advertised
   ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretBasic;
-  std::vector<std::string> signing_algs;  // may be empty
+  std::vector<std::string> auth_methods;      // token_endpoint_auth_methods_supported; may be empty
+  std::vector<std::string> signing_algs;      // may be empty
+  std::vector<std::string> claims_supported;  // may be empty
+  // The issuer is a multi-tenant template (Entra ID: https://login.microsoftonline.com/
+  // {tenantid}/v2.0): ID tokens carry it with a real tenant id in place of {tenantid}.
+  bool issuer_is_tenant_template = false;
 };
+
+inline constexpr std::string_view kTenantPlaceholder = "{tenantid}";
+
+// The template with tenant substituted for {tenantid}.
+std::string issuerForTenant(std::string_view issuer_template, std::string_view tenant);
 
 // ISSUER/.well-known/openid-configuration, with one trailing '/' of the issuer dropped
 // (Discovery §4.1).
@@ -35,8 +45,11 @@ std::string discoveryUrl(std::string_view issuer);
 
 // Discovery §4.3: the document's issuer must equal the configured one exactly
 // (kDiscoveryIssuerMismatch); endpoints must be https or loopback http; anything else
-// wrong is kDiscoveryFailed.
-Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_view issuer);
+// wrong is kDiscoveryFailed. Only when allow_tenant_template is set (allowed_tenants is
+// configured) may the document's issuer instead be the configured one with exactly one path
+// segment replaced by {tenantid} (Entra ID's /common/v2.0 and /organizations/v2.0).
+Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_view issuer,
+                                     bool allow_tenant_template = false);
 
 // Thread-safe cache of discovery and JWKS. Readers get immutable shared_ptr snapshots, so
 // nothing is locked while a snapshot is in use. Entries live kMetadataLifetimeSeconds.
@@ -48,7 +61,8 @@ class OidcMetadataCache {
   static constexpr int64_t kMetadataLifetimeSeconds = 3600;
   static constexpr int64_t kJwksRefetchIntervalSeconds = 10;
 
-  OidcMetadataCache(std::string issuer, HttpClient& http, const Clock& clock);
+  OidcMetadataCache(std::string issuer, HttpClient& http, const Clock& clock,
+                    bool allow_tenant_template = false);
 
   // Failures are not cached: the next call tries again.
   Result<std::shared_ptr<const OidcDiscovery>> discovery();
@@ -62,6 +76,7 @@ class OidcMetadataCache {
   Result<std::shared_ptr<const JwkSet>> downloadJwks();
 
   const std::string issuer_;
+  const bool allow_tenant_template_;
   HttpClient& http_;
   const Clock& clock_;
 

@@ -1,10 +1,13 @@
 // OpenID Connect relying party (OIDC Core 1.0 §3.1, authorization code flow with PKCE).
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include <rapidjson/document.h>
 
+#include "client_assertion.h"
+#include "email_verified.h"
 #include "latchkey/encoding.h"
 #include "latchkey/id_token.h"
 #include "latchkey/json.h"
@@ -25,11 +28,24 @@ class OidcProvider final : public IdentityProvider {
       : issuer_(config.issuer),
         client_id_(config.client_id),
         client_secret_(config.client_secret),
+        auth_method_(config.token_auth_method),
+        allowed_tenants_(config.allowed_tenants),
         redirect_uri_(config.redirect_uri),
         scope_(joinScopes(config.scopes)),
+        asks_email_(std::find(config.scopes.begin(), config.scopes.end(), "email") !=
+                    config.scopes.end()),
         http_(http),
         clock_(clock),
-        metadata_(config.issuer, http, clock) {}
+        metadata_(config.issuer, http, clock, !config.allowed_tenants.empty()) {
+    if (auth_method_ == TokenAuthMethod::kPrivateKeyJwt) {
+      // Validated when the configuration was loaded; an error here leaves signer_ empty
+      // and every token request reports it.
+      if (auto signer = ClientAssertionSigner::fromPem(config.client_private_key_pem,
+                                                       config.client_key_id)) {
+        signer_ = *signer;
+      }
+    }
+  }
 
   Result<std::string> authorizationUrl(const AuthorizationRequest& request) override;
   Result<SignIn> redeemCode(const CodeRedemption& redemption) override;
@@ -38,10 +54,14 @@ class OidcProvider final : public IdentityProvider {
   Result<std::string> check() override;
 
  private:
-  HttpRequest tokenRequest(const OidcDiscovery& meta, FormFields fields) const {
-    return tokenEndpointRequest(meta.token_endpoint, std::move(fields), meta.token_auth,
-                                client_id_, client_secret_);
+  ClientAuthMethod authMethod(const OidcDiscovery& meta) const;
+  // A POST to url (token or revocation endpoint) with the client authenticated.
+  Result<HttpRequest> clientRequest(const OidcDiscovery& meta, const std::string& url,
+                                    FormFields fields) const;
+  Result<HttpRequest> tokenRequest(const OidcDiscovery& meta, FormFields fields) const {
+    return clientRequest(meta, meta.token_endpoint, std::move(fields));
   }
+  std::string checkNotes(const OidcDiscovery& meta) const;
   Result<IdTokenClaims> verify(const std::string& id_token, const std::string& nonce);
   Status addUserinfo(const OidcDiscovery& meta, const std::string& access_token,
                      Identity& identity);
@@ -49,12 +69,60 @@ class OidcProvider final : public IdentityProvider {
   const std::string issuer_;
   const std::string client_id_;
   const std::string client_secret_;
+  const TokenAuthMethod auth_method_;
+  const std::vector<std::string> allowed_tenants_;
   const std::string redirect_uri_;
   const std::string scope_;
+  const bool asks_email_;
+  std::shared_ptr<const ClientAssertionSigner> signer_;
   HttpClient& http_;
   const Clock& clock_;
   OidcMetadataCache metadata_;
 };
+
+const char* authMethodName(ClientAuthMethod method) {
+  switch (method) {
+    case ClientAuthMethod::kClientSecretBasic:
+      return "client_secret_basic";
+    case ClientAuthMethod::kClientSecretPost:
+      return "client_secret_post";
+    case ClientAuthMethod::kPrivateKeyJwt:
+      return "private_key_jwt";
+  }
+  return "?";
+}
+
+ClientAuthMethod OidcProvider::authMethod(const OidcDiscovery& meta) const {
+  switch (auth_method_) {
+    case TokenAuthMethod::kAuto:
+      return meta.token_auth;
+    case TokenAuthMethod::kClientSecretBasic:
+      return ClientAuthMethod::kClientSecretBasic;
+    case TokenAuthMethod::kClientSecretPost:
+      return ClientAuthMethod::kClientSecretPost;
+    case TokenAuthMethod::kPrivateKeyJwt:
+      return ClientAuthMethod::kPrivateKeyJwt;
+  }
+  return meta.token_auth;
+}
+
+Result<HttpRequest> OidcProvider::clientRequest(const OidcDiscovery& meta, const std::string& url,
+                                                FormFields fields) const {
+  const ClientAuthMethod method = authMethod(meta);
+  if (method != ClientAuthMethod::kPrivateKeyJwt) {
+    return tokenEndpointRequest(url, std::move(fields), method, client_id_, client_secret_);
+  }
+  if (!signer_) {
+    return makeError(Errc::kInternal, "client_private_key_file did not load");
+  }
+  // RFC 7523 §3: the audience is the authorization server; its token endpoint URL is the
+  // value every provider accepts, also for assertions sent to the revocation endpoint.
+  auto assertion = signer_->sign(client_id_, meta.token_endpoint, clock_.now());
+  if (!assertion) {
+    return assertion.error();
+  }
+  return tokenEndpointRequest(url, std::move(fields), method, client_id_, *assertion);
+}
 
 TokenSet tokenSet(const TokenResponse& response, int64_t now) {
   TokenSet tokens;
@@ -90,8 +158,17 @@ Result<IdTokenClaims> OidcProvider::verify(const std::string& id_token, const st
   if (!keys) {
     return keys.error();
   }
+  auto meta = metadata_.discovery();
+  if (!meta) {
+    return meta.error();
+  }
   IdTokenExpectations expect;
   expect.issuer = issuer_;
+  if ((*meta)->issuer_is_tenant_template) {
+    for (const std::string& tenant : allowed_tenants_) {
+      expect.issuers.push_back(issuerForTenant((*meta)->issuer, tenant));
+    }
+  }
   expect.client_id = client_id_;
   expect.nonce = nonce;
   expect.now = clock_.now();
@@ -138,7 +215,9 @@ Status OidcProvider::addUserinfo(const OidcDiscovery& meta, const std::string& a
   if (identity.email.empty()) {
     if (auto email = json::getString(doc, "email")) {
       identity.email = *email;
-      identity.email_verified = json::getBool(doc, "email_verified").value_or(false);
+      EmailVerifiedReading verified = readEmailVerified(doc, "the userinfo answer");
+      identity.email_verified = verified.verified;
+      identity.email_verified_problem = std::move(verified.problem);
     }
   }
   if (identity.name.empty()) {
@@ -157,10 +236,14 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
   }
   // RFC 6749 §4.1.3 with RFC 7636 §4.5: redirect_uri exactly as sent in the authorization
   // request, and the PKCE verifier.
-  auto response = http_.send(tokenRequest(**meta, {{"grant_type", "authorization_code"},
-                                                   {"code", redemption.code},
-                                                   {"redirect_uri", redirect_uri_},
-                                                   {"code_verifier", redemption.code_verifier}}));
+  auto request = tokenRequest(**meta, {{"grant_type", "authorization_code"},
+                                      {"code", redemption.code},
+                                      {"redirect_uri", redirect_uri_},
+                                      {"code_verifier", redemption.code_verifier}});
+  if (!request) {
+    return request.error();
+  }
+  auto response = http_.send(*request);
   if (!response) {
     return response.error();
   }
@@ -178,6 +261,7 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
   sign_in.identity.sub = claims->sub;
   sign_in.identity.email = claims->email;
   sign_in.identity.email_verified = claims->email_verified;
+  sign_in.identity.email_verified_problem = claims->email_verified_problem;
   sign_in.identity.name = claims->name;
   sign_in.identity.picture = claims->picture;
   if ((sign_in.identity.email.empty() || sign_in.identity.name.empty()) &&
@@ -202,8 +286,12 @@ Result<TokenSet> OidcProvider::refresh(const std::string& refresh_token) {
     return meta.error();
   }
   // RFC 6749 §6. An ID token in the answer (OIDC Core §12.2) is not needed and not used.
-  auto response = http_.send(
-      tokenRequest(**meta, {{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}}));
+  auto request =
+      tokenRequest(**meta, {{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}});
+  if (!request) {
+    return request.error();
+  }
+  auto response = http_.send(*request);
   if (!response) {
     return response.error();
   }
@@ -232,12 +320,13 @@ void OidcProvider::revoke(const TokenSet& tokens) {
   if (token.empty()) {
     return;
   }
-  HttpRequest request = tokenEndpointRequest(
-      (*meta)->revocation_endpoint,
-      {{"token", token}, {"token_type_hint", use_refresh ? "refresh_token" : "access_token"}},
-      (*meta)->token_auth, client_id_, client_secret_);
+  auto request = clientRequest(
+      **meta, (*meta)->revocation_endpoint,
+      {{"token", token}, {"token_type_hint", use_refresh ? "refresh_token" : "access_token"}});
   // Best effort (RFC 7009 §2.2): sign-out goes on whatever the provider answers.
-  (void)http_.send(request);
+  if (request) {
+    (void)http_.send(*request);
+  }
 }
 
 Result<std::string> OidcProvider::check() {
@@ -260,27 +349,75 @@ Result<std::string> OidcProvider::check() {
            (*meta)->jwks_uri + "\n";
   // A code that cannot exist: a provider that accepts our credentials says invalid_grant,
   // one that does not says invalid_client, before it ever looks at the code.
-  auto response = http_.send(tokenRequest(**meta, {{"grant_type", "authorization_code"},
-                                                   {"code", "latchkey-check-invalid-code"},
-                                                   {"redirect_uri", redirect_uri_},
-                                                   {"code_verifier", kCheckVerifier}}));
+  const std::string method = authMethodName(authMethod(**meta));
+  auto request = tokenRequest(**meta, {{"grant_type", "authorization_code"},
+                                       {"code", "latchkey-check-invalid-code"},
+                                       {"redirect_uri", redirect_uri_},
+                                       {"code_verifier", kCheckVerifier}});
+  if (!request) {
+    return fail(request.error(), "cannot authenticate with " + method);
+  }
+  auto response = http_.send(*request);
   if (!response) {
     return fail(response.error(), "token endpoint " + (*meta)->token_endpoint + " unreachable");
   }
-  const std::string code = tokenErrorCode(*response).value_or("");
-  if (code == "invalid_client" || code == "unauthorized_client") {
-    return fail(makeError(Errc::kTokenEndpointRefusedClient, "error=" + code),
-                "the token endpoint refused the client: wrong client_id or client_secret");
+  const CheckVerdict verdict = judgeCheckAnswer(*response);
+  switch (verdict.kind) {
+    case CheckVerdict::kClientRefused:
+      return fail(makeError(Errc::kTokenEndpointRefusedClient, verdict.detail),
+                  "the token endpoint refused the client (" + method + "): " +
+                      (method == "private_key_jwt"
+                           ? "wrong client_id, or the provider does not know the public key of "
+                             "client_private_key_file (or client_key_id)"
+                           : "wrong client_id or client_secret"));
+    case CheckVerdict::kUnexpected:
+      return fail(makeError(Errc::kProviderBadResponse, verdict.detail),
+                  "unexpected answer from the token endpoint " + (*meta)->token_endpoint);
+    case CheckVerdict::kClientAccepted:
+    case CheckVerdict::kClientAcceptedOffStandard:
+      break;
   }
-  if (code != "invalid_grant" && code != "invalid_request") {
-    return fail(makeError(Errc::kProviderBadResponse,
-                          "answered " + std::to_string(response->status) +
-                              (code.empty() ? "" : " error=" + sanitizeForLog(code, 64))),
-                "unexpected answer from the token endpoint " + (*meta)->token_endpoint);
+  lines += "token endpoint: " + (*meta)->token_endpoint + " accepted the client credentials (" +
+           method + ")\n";
+  if (verdict.kind == CheckVerdict::kClientAcceptedOffStandard) {
+    lines += "note: for a code that cannot exist the token endpoint " + verdict.detail +
+             ", not RFC 6749 section 5.2's 400 invalid_grant; the provider answers off-standard, "
+             "which latchkey tolerates\n";
   }
-  lines += "token endpoint: " + (*meta)->token_endpoint + " accepted the client credentials\n";
+  lines += checkNotes(**meta);
   lines += register_line;
   return lines;
+}
+
+// What --check can see of problems that only show up at sign-in.
+std::string OidcProvider::checkNotes(const OidcDiscovery& meta) const {
+  std::string notes;
+  const std::string method = authMethodName(authMethod(meta));
+  if (auth_method_ != TokenAuthMethod::kAuto && !meta.auth_methods.empty() &&
+      std::find(meta.auth_methods.begin(), meta.auth_methods.end(), method) ==
+          meta.auth_methods.end()) {
+    notes += "note: token_endpoint_auth_method is " + method +
+             ", which the discovery document does not list in "
+             "token_endpoint_auth_methods_supported\n";
+  }
+  if (meta.issuer_is_tenant_template) {
+    notes += "issuer: multi-tenant template " + meta.issuer + "; ID tokens accepted only from " +
+             std::to_string(allowed_tenants_.size()) + " tenant(s) of allowed_tenants\n";
+  }
+  // OIDC Core §5.4: the email scope asks for email and email_verified.
+  if (!asks_email_) {
+    notes += "note: scopes lack email, so the provider may send neither email nor "
+             "email_verified; add email to scopes\n";
+  }
+  if (!meta.claims_supported.empty() &&
+      std::find(meta.claims_supported.begin(), meta.claims_supported.end(), "email_verified") ==
+          meta.claims_supported.end()) {
+    notes += "note: the discovery document's claims_supported lacks the email_verified claim, "
+             "so sign-ins may be refused as having no verified e-mail; make the provider "
+             "release email_verified as a JSON boolean for this client (see the README's "
+             "Provider notes)\n";
+  }
+  return notes;
 }
 
 }  // namespace

@@ -82,17 +82,52 @@ Error errorFromCode(std::string_view code, const rapidjson::Value& object,
   if (auto description = json::getString(object, "error_description")) {
     detail += " (" + sanitizeForLog(*description) + ")";
   }
-  if (code == "invalid_client" || code == "unauthorized_client" ||
-      code == "incorrect_client_credentials") {
+  if (isClientRefusal(code)) {
     return makeError(Errc::kTokenEndpointRefusedClient, std::move(detail));
   }
-  if (code == "invalid_grant" || code == "bad_verification_code") {
+  if (isGrantRefusal(code)) {
     return makeError(options.invalid_grant, std::move(detail));
   }
   return makeError(Errc::kProviderBadResponse, std::move(detail));
 }
 
 }  // namespace
+
+bool isClientRefusal(std::string_view code) {
+  return code == "invalid_client" || code == "unauthorized_client" ||
+         code == "incorrect_client_credentials";
+}
+
+bool isGrantRefusal(std::string_view code) {
+  // RFC 6749 §5.2 says invalid_grant; GitHub says bad_verification_code and Glewlwyd
+  // (with status 403) invalid_code for the same thing: a code that is used, expired or unknown.
+  return code == "invalid_grant" || code == "bad_verification_code" || code == "invalid_code";
+}
+
+CheckVerdict judgeCheckAnswer(const HttpResponse& response) {
+  CheckVerdict verdict;
+  const std::string code = tokenErrorCode(response).value_or("");
+  const std::string answer = "answered " + std::to_string(response.status) +
+                             (code.empty() ? "" : " error=" + sanitizeForLog(code, 64));
+  verdict.detail = answer;
+  if (isClientRefusal(code) || (code.empty() && response.status == 401)) {
+    // RFC 6749 §5.2: invalid_client may come as 401 with only WWW-Authenticate.
+    verdict.kind = CheckVerdict::kClientRefused;
+    return verdict;
+  }
+  // What a provider says about the code cannot be said before it authenticated the client
+  // (RFC 6749 §3.2.1), so any error about the code proves the credentials.
+  // Errors that say something other than "bad code" prove nothing about the client.
+  const bool not_about_code = code.empty() || code == "unsupported_grant_type" ||
+                              code == "invalid_scope" || code == "server_error" ||
+                              code == "temporarily_unavailable";
+  if (response.status == 400 && (code == "invalid_grant" || code == "invalid_request")) {
+    verdict.kind = CheckVerdict::kClientAccepted;
+  } else if (!not_about_code && response.status >= 400 && response.status < 500) {
+    verdict.kind = CheckVerdict::kClientAcceptedOffStandard;
+  }
+  return verdict;
+}
 
 std::string formBody(const FormFields& fields) {
   std::string body;
@@ -109,19 +144,32 @@ std::string formBody(const FormFields& fields) {
 
 HttpRequest tokenEndpointRequest(const std::string& url, FormFields fields,
                                  ClientAuthMethod method, const std::string& client_id,
-                                 const std::string& client_secret) {
+                                 const std::string& credential) {
   HttpRequest request;
   request.method = "POST";
   request.url = url;
   request.headers.emplace_back("Accept", "application/json");
   request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-  if (method == ClientAuthMethod::kClientSecretBasic) {
-    // RFC 6749 §2.3.1: both parts are form-encoded before joining, so a ':' in the id survives.
-    request.headers.emplace_back(
-        "Authorization", "Basic " + base64Encode(urlEncode(client_id) + ":" + urlEncode(client_secret)));
-  } else {
-    fields.emplace_back("client_id", client_id);
-    fields.emplace_back("client_secret", client_secret);
+  switch (method) {
+    case ClientAuthMethod::kClientSecretBasic:
+      // RFC 6749 §2.3.1: both parts are form-encoded before joining, so a ':' in the id
+      // survives and '+', '/', '=' in the secret arrive as sent.
+      request.headers.emplace_back(
+          "Authorization",
+          "Basic " + base64Encode(urlEncode(client_id) + ":" + urlEncode(credential)));
+      break;
+    case ClientAuthMethod::kClientSecretPost:
+      fields.emplace_back("client_id", client_id);
+      fields.emplace_back("client_secret", credential);
+      break;
+    case ClientAuthMethod::kPrivateKeyJwt:
+      // RFC 7523 §2.2 / OIDC Core §9: client_id is optional next to the assertion, but some
+      // providers (Entra ID, Okta) want it.
+      fields.emplace_back("client_id", client_id);
+      fields.emplace_back("client_assertion_type",
+                          "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+      fields.emplace_back("client_assertion", credential);
+      break;
   }
   request.body = formBody(fields);
   return request;

@@ -12,6 +12,9 @@ namespace latchkey {
 
 enum class ProviderKind { kGoogle, kGithub, kOidc };
 enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
+// How the client proves itself at the token endpoint (OIDC Core §9). kAuto: what discovery's
+// token_endpoint_auth_methods_supported allows, basic first.
+enum class TokenAuthMethod { kAuto, kClientSecretBasic, kClientSecretPost, kPrivateKeyJwt };
 
 struct Config {
   ProviderKind provider = ProviderKind::kGoogle;
@@ -19,7 +22,13 @@ struct Config {
   // Enterprise Server (https://github.example.com), whose API lives under /api/v3.
   std::string issuer;
   std::string client_id;
-  std::string client_secret;
+  std::string client_secret;  // empty with private_key_jwt
+  TokenAuthMethod token_auth_method = TokenAuthMethod::kAuto;
+  std::string client_private_key_pem;  // private_key_jwt: the key file's content (validated)
+  std::string client_key_id;           // private_key_jwt: "kid" of the assertion; may be empty
+  // Multi-tenant issuers (Entra ID): tenant ids whose ID tokens are accepted when discovery
+  // gives an issuer template with {tenantid}. Empty: the issuer must match exactly.
+  std::vector<std::string> allowed_tenants;
   std::string redirect_uri;
   std::string redirect_path;  // path part of redirect_uri, e.g. "/oauth2/login/authorized"
   bool https = false;         // redirect_uri is https: Secure cookies and __Host- names

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "latchkey/jose.h"
 #include "latchkey/result.h"
@@ -12,6 +13,9 @@ namespace latchkey {
 
 struct IdTokenExpectations {
   std::string issuer;
+  // When not empty, replaces issuer: iss must equal one of these (a multi-tenant issuer
+  // template with each allowed tenant substituted).
+  std::vector<std::string> issuers;
   std::string client_id;
   std::string nonce;
   int64_t now = 0;
@@ -23,6 +27,7 @@ struct IdTokenClaims {
   std::string sub;
   std::string email;  // may be empty
   bool email_verified = false;
+  std::string email_verified_problem;  // why email_verified could not be read; may be empty
   std::string name;
   std::string picture;
   int64_t exp = 0;

@@ -9,6 +9,7 @@
 #include "latchkey/crypto.h"
 #include "latchkey/log.h"
 #include "latchkey/replay_guard.h"
+#include "../email_verified.h"
 
 namespace latchkey {
 namespace {
@@ -135,7 +136,11 @@ Response handleCallback(const Request& request, Deps& deps) {
                   {"reason", errcName(policy.error().code)},
                   {"sub", who.sub},
                   {"email", who.email}});
-    Response response = deps.pages.error(errorPageFor(policy.error(), deps.config));
+    ErrorPage page = errorPageFor(policy.error(), deps.config);
+    if (policy.error().code == Errc::kEmailNotVerified && !who.email_verified_problem.empty()) {
+      page.hint += " " + emailVerifiedFix(who.email_verified_problem);
+    }
+    Response response = deps.pages.error(page);
     response.addHeader("Set-Cookie", loginClearCookie(deps.config, cookie_name));
     return response;
   }
