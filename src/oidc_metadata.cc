@@ -154,6 +154,7 @@ Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_v
       contains(out.auth_methods, "client_secret_post")) {
     out.token_auth = ClientAuthMethod::kClientSecretPost;
   }
+  out.revocation_auth_methods = stringArray(doc, "revocation_endpoint_auth_methods_supported");
   out.signing_algs = stringArray(doc, "id_token_signing_alg_values_supported");
   out.claims_supported = stringArray(doc, "claims_supported");
   return out;

@@ -27,6 +27,7 @@ struct OidcDiscovery {
   std::string revocation_endpoint;  // empty when not advertised
   ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretBasic;
   std::vector<std::string> auth_methods;      // token_endpoint_auth_methods_supported; may be empty
+  std::vector<std::string> revocation_auth_methods;  // revocation_endpoint_auth_methods_supported
   std::vector<std::string> signing_algs;      // may be empty
   std::vector<std::string> claims_supported;  // may be empty
   // The issuer is a multi-tenant template (Entra ID: https://login.microsoftonline.com/

@@ -55,11 +55,12 @@ class OidcProvider final : public IdentityProvider {
 
  private:
   ClientAuthMethod authMethod(const OidcDiscovery& meta) const;
-  // A POST to url (token or revocation endpoint) with the client authenticated.
+  ClientAuthMethod revocationAuthMethod(const OidcDiscovery& meta) const;
+  // A POST to url (token or revocation endpoint) with the client authenticated by method.
   Result<HttpRequest> clientRequest(const OidcDiscovery& meta, const std::string& url,
-                                    FormFields fields) const;
+                                    ClientAuthMethod method, FormFields fields) const;
   Result<HttpRequest> tokenRequest(const OidcDiscovery& meta, FormFields fields) const {
-    return clientRequest(meta, meta.token_endpoint, std::move(fields));
+    return clientRequest(meta, meta.token_endpoint, authMethod(meta), std::move(fields));
   }
   std::string checkNotes(const OidcDiscovery& meta) const;
   Result<IdTokenClaims> verify(const std::string& id_token, const std::string& nonce);
@@ -106,9 +107,27 @@ ClientAuthMethod OidcProvider::authMethod(const OidcDiscovery& meta) const {
   return meta.token_auth;
 }
 
-Result<HttpRequest> OidcProvider::clientRequest(const OidcDiscovery& meta, const std::string& url,
-                                                FormFields fields) const {
+// The revocation endpoint may accept fewer methods than the token endpoint (Glewlwyd:
+// client_secret_basic only); with a shared secret, use one it lists.
+ClientAuthMethod OidcProvider::revocationAuthMethod(const OidcDiscovery& meta) const {
   const ClientAuthMethod method = authMethod(meta);
+  const auto& listed = meta.revocation_auth_methods;
+  auto lists = [&](const char* name) {
+    return std::find(listed.begin(), listed.end(), name) != listed.end();
+  };
+  if (method == ClientAuthMethod::kPrivateKeyJwt || listed.empty() ||
+      lists(authMethodName(method))) {
+    return method;
+  }
+  if (lists("client_secret_basic")) {
+    return ClientAuthMethod::kClientSecretBasic;
+  }
+  return lists("client_secret_post") ? ClientAuthMethod::kClientSecretPost : method;
+}
+
+Result<HttpRequest> OidcProvider::clientRequest(const OidcDiscovery& meta, const std::string& url,
+                                                ClientAuthMethod method,
+                                                FormFields fields) const {
   if (method != ClientAuthMethod::kPrivateKeyJwt) {
     return tokenEndpointRequest(url, std::move(fields), method, client_id_, client_secret_);
   }
@@ -321,7 +340,7 @@ void OidcProvider::revoke(const TokenSet& tokens) {
     return;
   }
   auto request = clientRequest(
-      **meta, (*meta)->revocation_endpoint,
+      **meta, (*meta)->revocation_endpoint, revocationAuthMethod(**meta),
       {{"token", token}, {"token_type_hint", use_refresh ? "refresh_token" : "access_token"}});
   // Best effort (RFC 7009 §2.2): sign-out goes on whatever the provider answers.
   if (request) {

@@ -13,6 +13,7 @@ packages=(
   chromium
   wrk valgrind
   clang libclang-rt-14-dev
+  glewlwyd sqlite3
 )
 
 missing=()
@@ -39,7 +40,7 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts the packaged servers; the tests run their own on free ports.
-  for svc in nginx apache2; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
+  for svc in nginx apache2 glewlwyd; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
 fi
 
 if [[ -f tests/package-lock.json ]]; then

@@ -117,3 +117,15 @@ export function mintCookie({ secretB64, sub, email, name }) {
   if (r.status !== 0) throw new Error(`mint_cookie failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim();
 }
+
+// latchkey --config FILE --check with config written to dir/check.conf: {code, stdout, stderr}.
+export function runCheck({ dir, config, binary = latchkeyBinary(), timeoutMs = 30000 }) {
+  const configFile = path.join(dir, 'check.conf');
+  fs.writeFileSync(configFile, configText(config), { mode: 0o600 });
+  const r = spawnSync(binary, ['--config', configFile, '--check'], {
+    env: { PATH: process.env.PATH, ...sanitizerEnv() },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
