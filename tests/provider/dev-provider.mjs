@@ -21,6 +21,8 @@
 //   DEV_PROVIDER_ISSUER          http://HOST:PORT
 //   DEV_PROVIDER_CLIENT_ID       latchkey-demo
 //   DEV_PROVIDER_CLIENT_SECRET   demo-secret
+//   DEV_PROVIDER_CLIENT_JWKS     a JSON JWKS of the client's public keys: the client then
+//                                authenticates with private_key_jwt (RFC 7523) and has no secret
 //   DEV_PROVIDER_REDIRECT_URIS   space-separated; http://127.0.0.1:8080/login/authorized
 //   DEV_PROVIDER_ACCESS_TOKEN_TTL  seconds an access token lives; 3600 (tests use 2)
 //   DEV_PROVIDER_ID_TOKEN_CLAIMS   "all" (default): e-mail and name inside the ID token, as Google
@@ -41,6 +43,7 @@ const port = Number(env.DEV_PROVIDER_PORT || 9090);
 const issuer = env.DEV_PROVIDER_ISSUER || `http://${host}:${port}`;
 const clientId = env.DEV_PROVIDER_CLIENT_ID || 'latchkey-demo';
 const clientSecret = env.DEV_PROVIDER_CLIENT_SECRET || 'demo-secret';
+const clientJwks = env.DEV_PROVIDER_CLIENT_JWKS ? JSON.parse(env.DEV_PROVIDER_CLIENT_JWKS) : null;
 const redirectUris = (env.DEV_PROVIDER_REDIRECT_URIS || 'http://127.0.0.1:8080/login/authorized')
   .split(/\s+/).filter(Boolean);
 const accessTokenTtl = Number(env.DEV_PROVIDER_ACCESS_TOKEN_TTL || 3600);
@@ -70,11 +73,12 @@ let tokenRequests = 0;  // token requests received (counted before the delay)
 const provider = new Provider(issuer, {
   clients: [{
     client_id: clientId,
-    client_secret: clientSecret,
+    ...(clientJwks
+      ? { jwks: clientJwks, token_endpoint_auth_method: 'private_key_jwt' }
+      : { client_secret: clientSecret, token_endpoint_auth_method: 'client_secret_basic' }),
     redirect_uris: redirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'RS256',
   }],
   jwks: { keys: [signingJwk] },

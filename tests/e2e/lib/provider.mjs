@@ -9,7 +9,8 @@ export const OTHER_ACCOUNT = { login: 'bob@example.org', password: 'builder', su
 export const CLIENT_ID = 'latchkey-demo';
 export const CLIENT_SECRET = 'demo-secret';
 
-export async function startProvider({ dir, port, redirectUris = [], accessTokenTTL = 3600, idTokenClaims = 'all', clientId = CLIENT_ID, clientSecret = CLIENT_SECRET } = {}) {
+// clientJwks: the client's public JWKS; it then authenticates with private_key_jwt.
+export async function startProvider({ dir, port, redirectUris = [], accessTokenTTL = 3600, idTokenClaims = 'all', clientId = CLIENT_ID, clientSecret = CLIENT_SECRET, clientJwks } = {}) {
   port ??= await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const proc = new Managed('dev-provider', process.execPath, [path.join(TESTS, 'provider/dev-provider.mjs')], {
@@ -23,6 +24,7 @@ export async function startProvider({ dir, port, redirectUris = [], accessTokenT
       DEV_PROVIDER_REDIRECT_URIS: redirectUris.join(' '),
       DEV_PROVIDER_ACCESS_TOKEN_TTL: String(accessTokenTTL),
       DEV_PROVIDER_ID_TOKEN_CLAIMS: idTokenClaims,
+      ...(clientJwks ? { DEV_PROVIDER_CLIENT_JWKS: JSON.stringify(clientJwks) } : {}),
     },
   });
   const discovery = `${issuer}/.well-known/openid-configuration`;
