@@ -87,8 +87,8 @@ async function signedIn() {
 
 // --check proves the credentials although Glewlwyd answers the impossible code with
 // 403 invalid_code instead of 400 invalid_grant, and says so.
-t('--check accepts the client at Glewlwyd and notes its off-standard answer', () => {
-  const r = runCheck({ dir, config });
+t('--check accepts the client at Glewlwyd and notes its off-standard answer', async () => {
+  const r = await runCheck({ dir, config });
   assert.equal(r.code, 0, r.output);
   assert.match(r.stdout, /accepted the client credentials \(client_secret_basic\)/);
   assert.match(r.stdout, /answered 403 error=invalid_code/);
@@ -97,12 +97,12 @@ t('--check accepts the client at Glewlwyd and notes its off-standard answer', ()
 
 // A secret with + / = : is refused in form-encoded Basic credentials (Glewlwyd does not
 // decode them) and accepted with token_endpoint_auth_method = client_secret_post.
-t('--check: a secret with + / = : needs client_secret_post at Glewlwyd', () => {
+t('--check: a secret with + / = : needs client_secret_post at Glewlwyd', async () => {
   const symbols = { ...config, client_id: SYMBOLS.id, client_secret: SYMBOLS.secret };
-  const basic = runCheck({ dir, config: symbols });
+  const basic = await runCheck({ dir, config: symbols });
   assert.equal(basic.code, 1, basic.output);
   assert.match(basic.output, /refused the client \(client_secret_basic\)/);
-  const post = runCheck({ dir, config: { ...symbols, token_endpoint_auth_method: 'client_secret_post' } });
+  const post = await runCheck({ dir, config: { ...symbols, token_endpoint_auth_method: 'client_secret_post' } });
   assert.equal(post.code, 0, post.output);
   assert.match(post.stdout, /accepted the client credentials \(client_secret_post\)/);
 });

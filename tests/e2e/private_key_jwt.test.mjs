@@ -74,24 +74,24 @@ t('sign-in, refresh and revocation with an EC client key and no secret', async (
 
 // --check proves the key: accepted with either registered key (RS256 without a kid too),
 // refused with a key the provider has never seen.
-t('--check proves private_key_jwt', () => {
+t('--check proves private_key_jwt', async () => {
   for (const config of [stack.config, { ...stack.config, client_private_key_file: rsa.file, client_key_id: undefined }]) {
-    const r = runCheck({ dir: stack.dir, config });
+    const r = await runCheck({ dir: stack.dir, config });
     assert.equal(r.code, 0, r.output);
     assert.match(r.stdout, /accepted the client credentials \(private_key_jwt\)/);
   }
   const stranger = clientKey(stack.dir, 'stranger', 'ec', 'stranger-1');
-  const r = runCheck({ dir: stack.dir, config: { ...stack.config, client_private_key_file: stranger.file, client_key_id: stranger.kid } });
+  const r = await runCheck({ dir: stack.dir, config: { ...stack.config, client_private_key_file: stranger.file, client_key_id: stranger.kid } });
   assert.equal(r.code, 1, r.output);
   assert.match(r.output, /refused the client \(private_key_jwt\)/);
   assert.match(r.output, /public key of client_private_key_file/);
 });
 
 // A key file that is not a usable key stops start-up with a line naming the key.
-t('a bad client_private_key_file is a configuration error', () => {
+t('a bad client_private_key_file is a configuration error', async () => {
   const bad = path.join(stack.dir, 'not-a-key.pem');
   fs.writeFileSync(bad, 'hello\n');
-  const r = runCheck({ dir: stack.dir, config: { ...stack.config, client_private_key_file: bad } });
+  const r = await runCheck({ dir: stack.dir, config: { ...stack.config, client_private_key_file: bad } });
   assert.equal(r.code, 1, r.output);
   assert.match(r.stderr, /client_private_key_file: .*not-a-key\.pem is not an unencrypted PEM private key/);
 });

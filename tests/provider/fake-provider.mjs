@@ -261,7 +261,11 @@ export async function startFakeProvider({ port = 0, host = '127.0.0.1', clientId
 
   async function handle(req, res) {
     const url = new URL(req.url, issuer);
-    const route = `${req.method} ${url.pathname}`;
+    // Discovery under any path, so a configured issuer may carry one (Entra ID's
+    // https://login.microsoftonline.com/organizations/v2.0).
+    const route = url.pathname.endsWith('/.well-known/openid-configuration')
+      ? `${req.method} /.well-known/openid-configuration`
+      : `${req.method} ${url.pathname}`;
     switch (route) {
       case 'GET /.well-known/openid-configuration':
         counts.discovery++;

@@ -18,6 +18,7 @@ export const SESSION_COOKIE = 'latchkey';
 
 // kind: 'oidc' (fake OpenID provider) or 'github' (fake GitHub Enterprise layout).
 // binary: the latchkey to run (default: the harness's choice, see tests/e2e/lib/paths.mjs).
+// config: overrides, or a function of the started fake that returns them.
 export async function startFakeStack(name, { kind = 'oidc', config = {}, latchkeyArgs = [], binary } = {}) {
   const dir = workDir(name);
   const stack = { dir, started: [] };
@@ -43,7 +44,7 @@ export async function startFakeStack(name, { kind = 'oidc', config = {}, latchke
       redirect_uri: stack.redirectUri,
       cookie_secret: newCookieSecret(),
       log_level: 'debug',
-      ...config,
+      ...(typeof config === 'function' ? config(stack.fake) : config),
     };
     stack.latchkey = await startLatchkey({ dir, config: stack.config, args: latchkeyArgs, binary });
     stack.started.push(stack.latchkey);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Managed } from './process.mjs';
 import { latchkeyBinary, MINT_COOKIE } from './paths.mjs';
 import { waitForConnect } from './ports.mjs';
@@ -119,13 +119,24 @@ export function mintCookie({ secretB64, sub, email, name }) {
 }
 
 // latchkey --config FILE --check with config written to dir/check.conf: {code, stdout, stderr}.
+// Asynchronous, so a provider running in the test process can answer it.
 export function runCheck({ dir, config, binary = latchkeyBinary(), timeoutMs = 30000 }) {
   const configFile = path.join(dir, 'check.conf');
   fs.writeFileSync(configFile, configText(config), { mode: 0o600 });
-  const r = spawnSync(binary, ['--config', configFile, '--check'], {
-    env: { PATH: process.env.PATH, ...sanitizerEnv() },
-    encoding: 'utf8',
-    timeout: timeoutMs,
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, ['--config', configFile, '--check'], {
+      env: { PATH: process.env.PATH, ...sanitizerEnv() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, output: `${stdout}${stderr}` });
+    });
   });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
