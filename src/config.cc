@@ -45,10 +45,6 @@ const std::vector<std::string> kKeys = {
     "client_id",
     "client_secret",
     "client_secret_file",
-    "token_endpoint_auth_method",
-    "client_private_key_file",
-    "client_key_id",
-    "allowed_tenants",
     "redirect_uri",
     "scopes",
     "cookie_secret",
@@ -65,6 +61,11 @@ const std::vector<std::string> kKeys = {
     "log_level",
     "templates_dir",
     "provider_name",
+    // Client authentication and multi-tenant issuers (OIDC Core §9, Entra ID).
+    "token_endpoint_auth_method",
+    "client_private_key_file",
+    "client_key_id",
+    "allowed_tenants",
 };
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";

@@ -36,11 +36,11 @@ struct Identity {
   std::string sub;
   std::string email;
   bool email_verified = false;
-  // When email_verified was absent or not a boolean: which claim and where, for the site
-  // owner's part of a refusal (empty otherwise).
-  std::string email_verified_problem;
   std::string name;
   std::string picture;
+  // When email_verified was absent or not a boolean: which claim and where, for the site
+  // owner's part of a refusal (empty otherwise).
+  std::string email_verified_problem = {};
 };
 
 struct SignIn {

@@ -619,15 +619,17 @@ TEST(Config, LoadConfigFromFile) {
   EXPECT_NE(missing.problems[0].find("/nonexistent/latchkey.conf"), std::string::npos);
 }
 
-// configKeys lists SPEC's table in order, plus templates_dir.
+// configKeys lists SPEC's table in order, then templates_dir, provider_name and the client
+// authentication keys.
 TEST(Config, ConfigKeysInSpecOrder) {
   const auto& keys = configKeys();
-  ASSERT_EQ(keys.size(), 21u);
+  ASSERT_EQ(keys.size(), 25u);
   EXPECT_EQ(keys.front(), "provider");
   EXPECT_EQ(keys[5], "redirect_uri");
   EXPECT_EQ(keys[18], "log_level");
   EXPECT_EQ(keys[19], "templates_dir");
-  EXPECT_EQ(keys.back(), "provider_name");
+  EXPECT_EQ(keys[20], "provider_name");
+  EXPECT_EQ(keys.back(), "allowed_tenants");
 }
 
 // processEnvironment sees the real environment.
@@ -675,6 +677,62 @@ TEST(ConfigProviderName, NamesTheButtonAndRefusesControlCharacters) {
   ConfigLoad bad = parseConfig(base, {{"LATCHKEY_PROVIDER_NAME", "a\x01" "b"}});
   ASSERT_FALSE(bad.problems.empty());
   EXPECT_EQ(bad.problems[0].rfind("provider_name", 0), 0u);
+}
+
+}  // namespace
+}  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+// token_endpoint_auth_method: the three methods, unset = follow discovery, anything else is
+// an error naming the choices.
+TEST(Config, TokenEndpointAuthMethod) {
+  EXPECT_EQ(parse(minimal()).config->token_auth_method, TokenAuthMethod::kAuto);
+  EXPECT_EQ(parse(minimalWith("token_endpoint_auth_method = client_secret_post\n"))
+                .config->token_auth_method,
+            TokenAuthMethod::kClientSecretPost);
+  EXPECT_EQ(parse(minimalWith("token_endpoint_auth_method = Client_Secret_Basic\n"))
+                .config->token_auth_method,
+            TokenAuthMethod::kClientSecretBasic);
+  const auto bad = parse(minimalWith("token_endpoint_auth_method = tls_client_auth\n"));
+  EXPECT_EQ(problemsFor(bad, "token_endpoint_auth_method"), 1) << allProblems(bad);
+  EXPECT_TRUE(anyProblemContains(bad, "use client_secret_basic, client_secret_post or private_key_jwt"));
+}
+
+// private_key_jwt: a key file instead of a secret; a secret left in is an error.
+TEST(Config, PrivateKeyJwtNeedsKeyFileAndNoSecret) {
+  const std::string jwt = "token_endpoint_auth_method = private_key_jwt\n";
+  const auto no_key = parse(withoutKey(minimal(), "client_secret") + jwt);
+  EXPECT_EQ(problemsFor(no_key, "client_private_key_file"), 1) << allProblems(no_key);
+  EXPECT_EQ(problemsFor(no_key, "client_secret"), 0) << "no secret needed";
+  const auto with_secret = parse(minimal() + jwt);
+  EXPECT_EQ(problemsFor(with_secret, "client_secret"), 1) << allProblems(with_secret);
+  TempFile garbage("not a key\n");
+  const auto bad_key = parse(withoutKey(minimal(), "client_secret") + jwt +
+                             "client_private_key_file = " + garbage.path() + "\n");
+  EXPECT_TRUE(anyProblemContains(bad_key, "is not an unencrypted PEM private key"))
+      << allProblems(bad_key);
+}
+
+// A key file or key id without private_key_jwt is a mistake worth reporting.
+TEST(Config, ClientKeyWithoutPrivateKeyJwtIsAnError) {
+  const auto load = parse(minimalWith("client_key_id = k1\n"));
+  EXPECT_EQ(problemsFor(load, "client_key_id"), 1) << allProblems(load);
+}
+
+// allowed_tenants: plain tenant ids only (substituted into a URL), oidc only.
+TEST(Config, AllowedTenants) {
+  const std::string oidc = "issuer = https://login.microsoftonline.com/organizations/v2.0\n";
+  const auto ok = parse(minimal() + oidc + "allowed_tenants = 9188040d-6c67-4c5b-b112-36a304b66dad contoso.example\n");
+  ASSERT_TRUE(ok.config) << allProblems(ok);
+  EXPECT_EQ(ok.config->allowed_tenants.size(), 2u);
+  for (const char* bad : {"a/b", "x?y", "..", "a%2Fb"}) {
+    const auto load = parse(minimal() + oidc + "allowed_tenants = " + bad + "\n");
+    EXPECT_EQ(problemsFor(load, "allowed_tenants"), 1) << bad;
+  }
+  const auto google = parse(minimalWith("allowed_tenants = t1\n"));
+  EXPECT_EQ(problemsFor(google, "allowed_tenants"), 1) << "only with provider = oidc";
 }
 
 }  // namespace

@@ -170,6 +170,18 @@ inline std::string publicPem(const TestKey& key) {
   return std::string(data, static_cast<size_t>(len));
 }
 
+// Unencrypted PKCS#8 PEM of the private key (for private_key_jwt key files).
+inline std::string privatePem(const TestKey& key) {
+  std::unique_ptr<BIO, OpensslDeleter<BIO_free>> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.pkey.get(), nullptr, nullptr, 0, nullptr,
+                                       nullptr) != 1) {
+    throw std::runtime_error("PEM_write_bio_PrivateKey");
+  }
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
 // Raw modulus bytes of an RSA test key.
 inline std::string rsaModulus(const TestKey& key) {
   return bnToBytes(bnParam(key.pkey.get(), OSSL_PKEY_PARAM_RSA_N).get());

@@ -10,6 +10,7 @@
 #include "fake_http_client.h"
 #include "jwt_test_support.h"
 #include "latchkey/encoding.h"
+#include "latchkey/jose.h"
 #include "latchkey/identity_provider.h"
 
 namespace latchkey {
@@ -446,6 +447,178 @@ TEST(OidcProvider, GoogleUsesGoogleIssuer) {
   auto provider = makeIdentityProvider(config, http, clock);
   EXPECT_FALSE(provider->authorizationUrl({"s", "n", "c"}));
   EXPECT_EQ(http.count("https://accounts.google.com/.well-known/openid-configuration"), 1u);
+}
+
+}  // namespace
+}  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+using testing::KeyKind;
+
+std::unique_ptr<IdentityProvider> rebuild(OidcEnv& env) {
+  return makeIdentityProvider(env.config, env.http, env.clock);
+}
+
+// An ID token for issuer iss with the given claims after sub (signed with key 1).
+std::string idTokenFor(const ManualClock& clock, const std::string& iss, const std::string& extra) {
+  const std::string payload = R"({"iss":")" + iss + R"(","sub":"user-123","aud":"client-1","exp":)" +
+                              std::to_string(clock.now() + 600) + R"(,"iat":)" +
+                              std::to_string(clock.now()) + R"(,"nonce":")" + kNonce + "\"" +
+                              extra + "}";
+  return testing::signCompact(key(1), "RS256", "k1", payload);
+}
+
+// private_key_jwt: the code is redeemed with a client assertion for the token endpoint and
+// no secret anywhere; --check names the method.
+TEST(OidcProvider, PrivateKeyJwtSendsAssertion) {
+  OidcEnv env;
+  env.config.client_secret.clear();
+  env.config.token_auth_method = TokenAuthMethod::kPrivateKeyJwt;
+  env.config.client_private_key_pem = testing::privatePem(testing::testKey(KeyKind::kP256));
+  env.config.client_key_id = "ck-1";
+  env.provider = rebuild(env);
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  ASSERT_TRUE(env.redeem());
+  const HttpRequest sent = env.http.last(kToken);
+  EXPECT_EQ(headerValue(sent, "Authorization"), "");
+  auto form = parseForm(sent.body);
+  EXPECT_EQ(form.count("client_secret"), 0u);
+  auto jws = parseCompactJws(form["client_assertion"]);
+  ASSERT_TRUE(jws);
+  EXPECT_EQ(jws->alg, "ES256");
+  EXPECT_EQ(jws->kid, "ck-1");
+  EXPECT_NE(jws->payload_json.find(std::string("\"aud\":\"") + kToken + "\""), std::string::npos);
+  env.http.onJson(kToken, 400, R"({"error":"invalid_grant"})");
+  auto lines = env.provider->check();
+  ASSERT_TRUE(lines) << lines.error().detail;
+  EXPECT_NE(lines->find("accepted the client credentials (private_key_jwt)"), std::string::npos);
+}
+
+// A configured method wins over discovery's; discovery without basic picks post.
+TEST(OidcProvider, ConfiguredAuthMethodWins) {
+  OidcEnv env(discoveryJson(kIssuer, R"(,"token_endpoint_auth_methods_supported":["client_secret_post"])"));
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  ASSERT_TRUE(env.redeem());
+  EXPECT_EQ(parseForm(env.http.last(kToken).body)["client_secret"], "secret-1");
+  env.config.token_auth_method = TokenAuthMethod::kClientSecretBasic;
+  env.provider = rebuild(env);
+  ASSERT_TRUE(env.redeem());
+  EXPECT_EQ(headerValue(env.http.last(kToken), "Authorization").rfind("Basic ", 0), 0u);
+  env.http.onJson(kToken, 400, R"({"error":"invalid_grant"})");
+  auto lines = env.provider->check();
+  ASSERT_TRUE(lines);
+  EXPECT_NE(lines->find("does not list in token_endpoint_auth_methods_supported"),
+            std::string::npos);
+}
+
+// A revocation endpoint that lists only client_secret_basic gets Basic even when the token
+// endpoint is used with post (Glewlwyd).
+TEST(OidcProvider, RevocationUsesAMethodItLists) {
+  OidcEnv env(discoveryJson(kIssuer, R"(,"revocation_endpoint_auth_methods_supported":["client_secret_basic"])"));
+  env.config.token_auth_method = TokenAuthMethod::kClientSecretPost;
+  env.provider = rebuild(env);
+  env.http.onJson(kRevoke, 200, "{}");
+  env.provider->revoke({"at-1", "rt-1", 0});
+  const HttpRequest sent = env.http.last(kRevoke);
+  EXPECT_EQ(headerValue(sent, "Authorization").rfind("Basic ", 0), 0u);
+  EXPECT_EQ(parseForm(sent.body).count("client_secret"), 0u);
+}
+
+// --check: an error about the code at another status proves the client, with a note.
+TEST(OidcProvider, CheckAcceptsOffStandardCodeError) {
+  OidcEnv env;
+  env.http.onJson(kToken, 403, R"({"error":"invalid_code"})");
+  auto lines = env.provider->check();
+  ASSERT_TRUE(lines) << lines.error().detail;
+  EXPECT_NE(lines->find("answered 403 error=invalid_code, not RFC 6749 section 5.2's 400 "
+                        "invalid_grant; the provider answers off-standard"),
+            std::string::npos)
+      << *lines;
+}
+
+// --check: a discovery document whose claims_supported lacks email_verified is pointed out.
+TEST(OidcProvider, CheckNotesMissingEmailVerifiedClaim) {
+  OidcEnv env(discoveryJson(kIssuer, R"(,"claims_supported":["sub","email","name"])"));
+  env.http.onJson(kToken, 400, R"({"error":"invalid_grant"})");
+  auto lines = env.provider->check();
+  ASSERT_TRUE(lines);
+  EXPECT_NE(lines->find("claims_supported lacks the email_verified claim"), std::string::npos);
+}
+
+// An ID token without email_verified, or with a non-boolean one, says which claim was wrong.
+TEST(OidcProvider, EmailVerifiedProblemIsReported) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, kIssuer, R"(,"email":"a@b.example","name":"A")")));
+  auto missing = env.redeem();
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->identity.email_verified);
+  EXPECT_EQ(missing->identity.email_verified_problem, "the ID token has no email_verified claim");
+  env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, kIssuer, R"(,"email":"a@b.example","email_verified":1,"name":"A")")));
+  auto number = env.redeem();
+  ASSERT_TRUE(number);
+  EXPECT_EQ(number->identity.email_verified_problem,
+            "the ID token's email_verified is not a JSON boolean");
+  env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, kIssuer, R"(,"email":"a@b.example","email_verified":"true","name":"A")")));
+  auto text = env.redeem();
+  ASSERT_TRUE(text);
+  EXPECT_TRUE(text->identity.email_verified) << "\"true\" is tolerated";
+  EXPECT_EQ(text->identity.email_verified_problem, "");
+}
+
+constexpr const char* kOrganizations = "https://idp.example/organizations/v2.0";
+constexpr const char* kTemplate = "https://idp.example/{tenantid}/v2.0";
+
+OidcEnv& tenantEnv(OidcEnv& env, std::vector<std::string> tenants) {
+  env.config.issuer = kOrganizations;
+  env.config.allowed_tenants = std::move(tenants);
+  env.http.onJson(std::string(kOrganizations) + "/.well-known/openid-configuration", 200,
+                  discoveryJson(kTemplate));
+  env.provider = rebuild(env);
+  return env;
+}
+
+// Entra ID multi-tenant: ID tokens from an allowed tenant only.
+TEST(OidcProvider, TenantTemplateAcceptsOnlyAllowedTenants) {
+  OidcEnv env;
+  tenantEnv(env, {"tenant-a", "tenant-b"});
+  env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, "https://idp.example/tenant-b/v2.0", R"(,"email":"a@b.example","email_verified":true)")));
+  ASSERT_TRUE(env.redeem());
+  for (const char* iss : {"https://idp.example/tenant-c/v2.0", kTemplate, kOrganizations,
+                          "https://idp.example/tenant-a/v2.0/x"}) {
+    env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, iss, "")));
+    auto r = env.redeem();
+    ASSERT_FALSE(r) << iss;
+    EXPECT_EQ(r.error().code, Errc::kIdTokenIssuerMismatch) << iss;
+  }
+}
+
+// Without allowed_tenants a template issuer is a mismatch that says what to set.
+TEST(OidcProvider, TenantTemplateNeedsAllowList) {
+  OidcEnv env;
+  tenantEnv(env, {});
+  auto url = env.provider->authorizationUrl({"s", "n", "c"});
+  ASSERT_FALSE(url);
+  EXPECT_EQ(url.error().code, Errc::kDiscoveryIssuerMismatch);
+  EXPECT_NE(url.error().detail.find("allowed_tenants"), std::string::npos);
+}
+
+// A template that differs in more than one path segment is never accepted.
+TEST(OidcProvider, TenantTemplateMustDifferInOneSegment) {
+  for (const char* doc_issuer : {"https://other.example/{tenantid}/v2.0",
+                                 "https://idp.example/{tenantid}/v1.0",
+                                 "https://idp.example/{tenantid}{tenantid}/v2.0"}) {
+    OidcEnv env;
+    env.config.issuer = kOrganizations;
+    env.config.allowed_tenants = {"tenant-a"};
+    env.http.onJson(std::string(kOrganizations) + "/.well-known/openid-configuration", 200,
+                    discoveryJson(doc_issuer));
+    env.provider = rebuild(env);
+    auto url = env.provider->authorizationUrl({"s", "n", "c"});
+    ASSERT_FALSE(url) << doc_issuer;
+    EXPECT_EQ(url.error().code, Errc::kDiscoveryIssuerMismatch) << doc_issuer;
+  }
 }
 
 }  // namespace

@@ -154,3 +154,79 @@ TEST(TokenResponse, ProviderUrlPolicy) {
 
 }  // namespace
 }  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+HttpResponse answer(long status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+// --check verdicts: what the answer says about the client decides, whatever the status.
+TEST(TokenResponse, JudgeCheckAnswer) {
+  struct Case {
+    long status;
+    const char* body;
+    CheckVerdict::Kind kind;
+  };
+  const Case cases[] = {
+      {400, R"({"error":"invalid_grant"})", CheckVerdict::kClientAccepted},
+      {400, R"({"error":"invalid_request"})", CheckVerdict::kClientAccepted},
+      {403, R"({"error":"invalid_code"})", CheckVerdict::kClientAcceptedOffStandard},
+      {401, R"({"error":"invalid_grant"})", CheckVerdict::kClientAcceptedOffStandard},
+      {400, R"({"error":"bad_verification_code"})", CheckVerdict::kClientAcceptedOffStandard},
+      {400, R"({"error":"invalid_client"})", CheckVerdict::kClientRefused},
+      {403, R"({"error":"unauthorized_client"})", CheckVerdict::kClientRefused},
+      {200, R"({"error":"incorrect_client_credentials"})", CheckVerdict::kClientRefused},
+      {401, "", CheckVerdict::kClientRefused},
+      {500, R"({"error":"server_error"})", CheckVerdict::kUnexpected},
+      {400, R"({"error":"unsupported_grant_type"})", CheckVerdict::kUnexpected},
+      {403, "<html>forbidden</html>", CheckVerdict::kUnexpected},
+      {200, R"({"access_token":"x"})", CheckVerdict::kUnexpected},
+  };
+  for (const Case& c : cases) {
+    const CheckVerdict verdict = judgeCheckAnswer(answer(c.status, c.body));
+    EXPECT_EQ(verdict.kind, c.kind) << c.status << " " << c.body;
+  }
+  EXPECT_EQ(judgeCheckAnswer(answer(403, R"({"error":"invalid_code"})")).detail,
+            "answered 403 error=invalid_code");
+}
+
+// Glewlwyd's 403 invalid_code for a used code is a refused grant like 400 invalid_grant.
+TEST(TokenResponse, InvalidCodeIsARefusedGrant) {
+  TokenParseOptions options;
+  auto r = parseTokenResponse(answer(403, R"({"error":"invalid_code"})"), options);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kTokenEndpointRefusedGrant);
+  options.invalid_grant = Errc::kRefreshFailed;
+  r = parseTokenResponse(answer(403, R"({"error":"invalid_code"})"), options);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kRefreshFailed);
+}
+
+// private_key_jwt: the assertion and its type in the body, no secret, no Authorization.
+TEST(TokenResponse, PrivateKeyJwtPutsAssertionInBody) {
+  HttpRequest request = tokenEndpointRequest("https://idp/token", {{"grant_type", "x"}},
+                                             ClientAuthMethod::kPrivateKeyJwt, "id", "a.b.c");
+  EXPECT_EQ(testing::headerValue(request, "Authorization"), "");
+  auto form = testing::parseForm(request.body);
+  EXPECT_EQ(form["client_id"], "id");
+  EXPECT_EQ(form["client_assertion_type"],
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+  EXPECT_EQ(form["client_assertion"], "a.b.c");
+  EXPECT_EQ(form.count("client_secret"), 0u);
+}
+
+// RFC 6749 §2.3.1: + / = : in a secret are form-encoded inside Basic.
+TEST(TokenResponse, BasicAuthEncodesSecretSymbols) {
+  HttpRequest request = tokenEndpointRequest("https://idp/token", {}, ClientAuthMethod::kClientSecretBasic,
+                                             "id", "a+b/c=d:e");
+  EXPECT_EQ(testing::headerValue(request, "Authorization"),
+            "Basic " + base64Encode("id:a%2Bb%2Fc%3Dd%3Ae"));
+}
+
+}  // namespace
+}  // namespace latchkey
