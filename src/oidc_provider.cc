@@ -134,8 +134,9 @@ Result<HttpRequest> OidcProvider::clientRequest(const OidcDiscovery& meta, const
   if (!signer_) {
     return makeError(Errc::kInternal, "client_private_key_file did not load");
   }
-  // RFC 7523 §3: the audience is the authorization server; its token endpoint URL is the
-  // value every provider accepts, also for assertions sent to the revocation endpoint.
+  // RFC 7523 §3: the audience identifies the authorization server; its token endpoint URL
+  // is the value RFC 7523 names, and the one Okta, Keycloak, Entra ID and oidc-provider take
+  // (oidc-provider also for its revocation endpoint).
   auto assertion = signer_->sign(client_id_, meta.token_endpoint, clock_.now());
   if (!assertion) {
     return assertion.error();
