@@ -2,6 +2,7 @@
 // interop tests: started on 127.0.0.1 with a fresh SQLite database in a mkdtemp directory, then
 // configured through its admin REST API: an OpenID Connect plugin instance, the scopes, a user
 // and a confidential client. A user signs in through its REST auth API (no JavaScript app).
+// LATCHKEY_E2E_GLEWLWYD_LOG=DEBUG makes Glewlwyd log more (its lines appear on failures).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
