@@ -13,8 +13,9 @@
 //    switch off a file setting, and "client_secret =" plus a client_secret_file is not "both".
 //  * Enumerated values (provider, log_level) are matched case-insensitively; keys are not.
 //  * Relative paths in the *_file keys (client_secret_file, cookie_secret_file,
-//    allowed_emails_file, ca_file) name systemd credentials when $CREDENTIALS_DIRECTORY is set
-//    (LoadCredential= in the unit, systemd.exec(5)): "client_secret_file = client_secret" reads
+//    allowed_emails_file, client_private_key_file, ca_file) name systemd credentials when
+//    $CREDENTIALS_DIRECTORY is set (LoadCredential= in the unit, systemd.exec(5)):
+//    "client_secret_file = client_secret" reads
 //    $CREDENTIALS_DIRECTORY/client_secret. Otherwise, and for templates_dir, relative paths are
 //    relative to the working directory.
 #include "latchkey/config.h"

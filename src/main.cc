@@ -67,6 +67,12 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"log_level", "info"},
     {"templates_dir", "built-in"},
     {"provider_name", "Google, GitHub, or the issuer's host"},
+    {"token_endpoint_auth_method",
+     "basic, or post when discovery's token_endpoint_auth_methods_supported lists post but not "
+     "basic"},
+    {"client_private_key_file", "required with private_key_jwt"},
+    {"client_key_id", "none (no kid)"},
+    {"allowed_tenants", "empty: the issuer must match exactly"},
 };
 
 std::string_view keyDefault(std::string_view key) {

@@ -384,9 +384,10 @@ Result<std::string> OidcProvider::check() {
   const CheckVerdict verdict = judgeCheckAnswer(*response);
   switch (verdict.kind) {
     case CheckVerdict::kClientRefused:
-      return fail(makeError(Errc::kTokenEndpointRefusedClient, verdict.detail),
-                  "the token endpoint refused the client (" + method + "): " +
-                      (method == "private_key_jwt"
+      return fail(makeError(Errc::kTokenEndpointRefusedClient,
+                            verdict.detail + ", using " + method),
+                  "the token endpoint refused the client: " +
+                      std::string(method == "private_key_jwt"
                            ? "wrong client_id, or the provider does not know the public key of "
                              "client_private_key_file (or client_key_id)"
                            : "wrong client_id or client_secret"));
@@ -397,8 +398,8 @@ Result<std::string> OidcProvider::check() {
     case CheckVerdict::kClientAcceptedOffStandard:
       break;
   }
-  lines += "token endpoint: " + (*meta)->token_endpoint + " accepted the client credentials (" +
-           method + ")\n";
+  lines += "token endpoint: " + (*meta)->token_endpoint + ", using " + method +
+           ", accepted the client credentials\n";
   if (verdict.kind == CheckVerdict::kClientAcceptedOffStandard) {
     lines += "note: for a code that cannot exist the token endpoint " + verdict.detail +
              ", not RFC 6749 section 5.2's 400 invalid_grant; the provider answers off-standard, "

@@ -71,7 +71,7 @@ t('--check judges the client by the token endpoint\'s error', () => main, async 
   for (const answer of [{ status: 400, body: '{"error":"invalid_client"}' }, { status: 403, body: '{"error":"unauthorized_client"}' }, { status: 401, body: '' }]) {
     const r = await check(answer);
     assert.equal(r.code, 1, r.output);
-    assert.match(r.output, /refused the client \(client_secret_basic\): wrong client_id or client_secret/);
+    assert.match(r.output, /refused the client: wrong client_id or client_secret: .*using client_secret_basic/);
   }
   for (const answer of [{ status: 500, body: '{"error":"server_error"}' }, { status: 403, body: '<html>forbidden</html>' }]) {
     const r = await check(answer);

@@ -493,7 +493,7 @@ TEST(OidcProvider, PrivateKeyJwtSendsAssertion) {
   env.http.onJson(kToken, 400, R"({"error":"invalid_grant"})");
   auto lines = env.provider->check();
   ASSERT_TRUE(lines) << lines.error().detail;
-  EXPECT_NE(lines->find("accepted the client credentials (private_key_jwt)"), std::string::npos);
+  EXPECT_NE(lines->find("using private_key_jwt, accepted the client credentials"), std::string::npos);
 }
 
 // A configured method wins over discovery's; discovery without basic picks post.
