@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "latchkey/access_rules.h"
 #include "latchkey/app.h"
 #include "latchkey/http_client.h"
 #include "latchkey/identity_provider.h"
@@ -194,7 +195,14 @@ int runMain(int argc, char** argv) {
   SystemClock clock;
   auto provider = makeIdentityProvider(config, http, clock);
 
+  // No rule at all: any account at the provider gets in. Say so, so it is a choice.
+  const char* kOpenDoor =
+      "no rule restricts who may sign in: any account at the provider gets in (set "
+      "allowed_emails, allowed_domains, allowed_groups, allowed_github_orgs or require_claim)";
   if (options->check) {
+    if (!restrictsSignIn(config)) {
+      std::cout << "warning: " << kOpenDoor << "\n";
+    }
     auto report = provider->check();
     if (!report) {
       // The detail holds the steps that passed, the one that failed and the redirect URI to
@@ -227,6 +235,9 @@ int runMain(int argc, char** argv) {
     return route(*request, deps);
   };
 
+  if (!cgi && !restrictsSignIn(config)) {
+    log.log(LogLevel::kWarn, "open_door", {{"detail", kOpenDoor}});
+  }
   if (cgi) {
     return runCgi(handler, log);
   }
