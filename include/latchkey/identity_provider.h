@@ -41,7 +41,7 @@ struct Identity {
   bool email_verified = false;
   std::string name;
   std::string picture;
-  Facts facts;  // groups and other claims, for access rules
+  Facts facts{};  // groups and other claims, for access rules
 };
 
 struct SignIn {

@@ -30,6 +30,12 @@
 //   alice@example.com / wonderland   name "Alice Liddell"
 //   bob@example.org   / builder      name "Bob Builder"       (another domain: allow-list tests)
 //   mallory@example.com / mallory    name with HTML in it     (escaping tests)
+//   crowd@example.com / crowd        in 500 groups of 40 characters (cookie size tests)
+// With the "groups" scope the ID token and userinfo also carry groups, department and
+// preferred_username (alice: staff + admins, engineering; bob: staff, sales).
+//
+// POST /test/sign (JSON {header, payload}) signs a JWT with the provider's own key (RS256,
+// its kid unless header.kid is given): bearer-token tests craft valid and broken tokens.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
@@ -56,6 +62,17 @@ export const ACCOUNTS = {
   'mallory@example.com': {
     password: 'mallory', sub: 'mallory-0003', name: '<script>alert("x")</script> & Mallory',
   },
+  'crowd@example.com': {
+    password: 'crowd', sub: 'crowd-0004', name: 'Many Groups',
+  },
+};
+// 40 characters each, hard to compress (hex of a hash), like directory group ids.
+export const CROWD_GROUPS = Array.from({ length: 500 }, (_, i) =>
+  `g${String(i).padStart(3, '0')}-${crypto.createHash('sha256').update(`group ${i}`).digest('hex').slice(0, 35)}`);
+const GROUP_CLAIMS = {
+  'alice@example.com': { groups: ['staff', 'admins'], department: 'engineering', preferred_username: 'alice' },
+  'bob@example.org': { groups: ['staff'], department: 'sales', preferred_username: 'bob' },
+  'crowd@example.com': { groups: CROWD_GROUPS, department: 'engineering', preferred_username: 'crowd' },
 };
 const accountsBySub = new Map(Object.entries(ACCOUNTS).map(([email, a]) => [a.sub, { email, ...a }]));
 
@@ -79,11 +96,12 @@ const provider = new Provider(issuer, {
   }],
   jwks: { keys: [signingJwk] },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
-  scopes: ['openid', 'email', 'profile', 'offline_access'],
+  scopes: ['openid', 'email', 'profile', 'offline_access', 'groups'],
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
     profile: ['name'],
+    groups: ['groups', 'department', 'preferred_username'],
   },
   // false: scope claims go into the ID token too (Google's behaviour), not only to userinfo.
   conformIdTokenClaims: idTokenClaims !== 'all',
@@ -93,7 +111,7 @@ const provider = new Provider(issuer, {
     return {
       accountId: sub,
       async claims() {
-        return { sub, email: account.email, email_verified: true, name: account.name };
+        return { sub, email: account.email, email_verified: true, name: account.name, ...(GROUP_CLAIMS[account.email] ?? {}) };
       },
     };
   },
@@ -243,6 +261,15 @@ const server = http.createServer(async (req, res) => {
     }
     if (url.pathname === '/test/connections' && req.method === 'GET') {
       return send(res, 200, 'application/json', JSON.stringify({ connections, byAgent: connectionsByAgent }));
+    }
+    if (url.pathname === '/test/sign' && req.method === 'POST') {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const { header = {}, payload } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: signingJwk.kid, ...header })}.${b64(payload)}`;
+      const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
+      return send(res, 200, 'application/jwt', `${input}.${signature}`);
     }
     if (url.pathname === '/test/grants' && req.method === 'GET') {
       return send(res, 200, 'application/json', JSON.stringify(counters.grants));

@@ -619,15 +619,16 @@ TEST(Config, LoadConfigFromFile) {
   EXPECT_NE(missing.problems[0].find("/nonexistent/latchkey.conf"), std::string::npos);
 }
 
-// configKeys lists SPEC's table in order, plus templates_dir.
+// configKeys lists SPEC's table in order, plus templates_dir and the authorization keys.
 TEST(Config, ConfigKeysInSpecOrder) {
   const auto& keys = configKeys();
-  ASSERT_EQ(keys.size(), 21u);
+  ASSERT_EQ(keys.size(), 28u);
   EXPECT_EQ(keys.front(), "provider");
   EXPECT_EQ(keys[5], "redirect_uri");
   EXPECT_EQ(keys[18], "log_level");
   EXPECT_EQ(keys[19], "templates_dir");
-  EXPECT_EQ(keys.back(), "provider_name");
+  EXPECT_EQ(keys[20], "provider_name");
+  EXPECT_EQ(keys.back(), "bearer_audiences");
 }
 
 // processEnvironment sees the real environment.
