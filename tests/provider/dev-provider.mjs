@@ -40,6 +40,7 @@ import http from 'node:http';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import Provider from 'oidc-provider';
+import { GROUP_CLAIMS } from './dev-provider-groups.mjs';
 
 const env = process.env;
 const host = env.DEV_PROVIDER_HOST || '127.0.0.1';
@@ -65,14 +66,6 @@ export const ACCOUNTS = {
   'crowd@example.com': {
     password: 'crowd', sub: 'crowd-0004', name: 'Many Groups',
   },
-};
-// 40 characters each, hard to compress (hex of a hash), like directory group ids.
-export const CROWD_GROUPS = Array.from({ length: 500 }, (_, i) =>
-  `g${String(i).padStart(3, '0')}-${crypto.createHash('sha256').update(`group ${i}`).digest('hex').slice(0, 35)}`);
-const GROUP_CLAIMS = {
-  'alice@example.com': { groups: ['staff', 'admins'], department: 'engineering', preferred_username: 'alice' },
-  'bob@example.org': { groups: ['staff'], department: 'sales', preferred_username: 'bob' },
-  'crowd@example.com': { groups: CROWD_GROUPS, department: 'engineering', preferred_username: 'crowd' },
 };
 const accountsBySub = new Map(Object.entries(ACCOUNTS).map(([email, a]) => [a.sub, { email, ...a }]));
 
