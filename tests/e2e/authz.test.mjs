@@ -7,10 +7,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { workDir } from './lib/paths.mjs';
 import { freePort } from './lib/ports.mjs';
 import { startProvider, DEMO_ACCOUNT, OTHER_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
-import { startLatchkey, newCookieSecret } from './lib/latchkey.mjs';
+import { startLatchkey, newCookieSecret, configText, sanitizerEnv } from './lib/latchkey.mjs';
+import { workDir, latchkeyBinary } from './lib/paths.mjs';
+import { spawnSync } from 'node:child_process';
 import { Client } from './lib/client.mjs';
 import { signIn, beginSignIn, authorizeAtProvider, finishSignIn } from './lib/signin.mjs';
 import { adaptProtectConf, PROTECT_CONF, startEchoUpstream } from './lib/gate.mjs';
@@ -181,6 +182,10 @@ test('a user in 500 groups of 40 characters signs in and passes', async () => {
   assert.equal(groups.length, 500);
   assert.ok(groups.includes(crowdLastGroup));
   assert.equal((await client.get('/admin/')).status, 403);
+  // Signing out clears the group cookies too.
+  const out = await client.post('/logout');
+  assert.equal(out.status, 302);
+  assert.equal(out.setCookies.filter((c) => /^latchkey\.\d=;/.test(c)).length, parts.length, JSON.stringify(out.setCookies));
 });
 
 // --- Bearer tokens ------------------------------------------------------------------------
@@ -251,4 +256,26 @@ test('api: wrong aud, wrong iss, expired, alg none, HS256 with the public key, u
   assert.equal(outsider.status, 403);
   assert.equal(JSON.parse(outsider.body).error, 'forbidden');
   assert.match(JSON.parse(outsider.body).error_description, /allowed_groups/);
+});
+
+// No rule at all: --check and the start-up log say that any account at the provider gets in;
+// with a rule (this file's latchkey) nothing is said.
+test('no silent open door: --check and start-up warn when no rule restricts sign-in', async () => {
+  const dir = workDir('authz-open-door');
+  const config = path.join(dir, 'open.conf');
+  fs.writeFileSync(config, configText({
+    issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET,
+    redirect_uri: 'http://127.0.0.1:9/login/authorized', cookie_secret: newCookieSecret(),
+  }), { mode: 0o600 });
+  const check = spawnSync(latchkeyBinary(), ['--config', config, '--check'], { encoding: 'utf8', env: { ...process.env, ...sanitizerEnv() } });
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /warning: no rule restricts who may sign in: any account at the provider gets in/);
+  const open = await startLatchkey({ dir, config: { issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uri: 'http://127.0.0.1:9/login/authorized', cookie_secret: newCookieSecret() } });
+  try {
+    const line = await open.waitForLog('open_door');
+    assert.equal(line.level, 'warn');
+  } finally {
+    await open.stop();
+  }
+  assert.ok(!latchkey.logs().some((o) => o.event === 'open_door'));
 });
