@@ -140,7 +140,11 @@ Response deniedAnswer(const Request& request, Deps& deps, const Denial& denial,
   Response response;
   response.status = 403;
   response.addHeader("Cache-Control", "no-store");
-  response.addHeader("X-Auth-Request-Denied", denial.rule + ": " + denial.what + "; " + denial.ask);
+  // Shown by the web server's error page (inside a JSON string for /api/): no quotes or
+  // backslashes, whatever a group or address contains.
+  std::string text = denial.rule + ": " + denial.what + "; " + denial.ask;
+  std::replace_if(text.begin(), text.end(), [](char c) { return c == '"' || c == '\\'; }, '\'');
+  response.addHeader("X-Auth-Request-Denied", std::move(text));
   return response;
 }
 
@@ -206,17 +210,13 @@ std::optional<Response> answerBearer(const Request& request, Deps& deps,
     denial = findDenial(location, subject);
   }
   if (denial) {
+    // RFC 6750 §3.1: a valid token without the rights asked for.
     Response response = deniedAnswer(request, deps, *denial, who->sub);
-    response.headers.erase(
-        std::remove_if(response.headers.begin(), response.headers.end(),
-                       [](const auto& h) { return h.first == "Cache-Control"; }),
-        response.headers.end());
-    Response json = jsonAnswer(403, "insufficient_scope", denial->rule);
-    json.addHeader("WWW-Authenticate", challenge("insufficient_scope", denial->rule));
-    for (auto& h : response.headers) {
-      json.addHeader(h.first, h.second);
-    }
-    return json;
+    response.addHeader("Content-Type", "application/json");
+    response.addHeader("WWW-Authenticate", challenge("insufficient_scope", denial->rule));
+    response.body = "{\"error\":\"insufficient_scope\",\"error_description\":\"" +
+                    jsonEscape(denial->rule) + "\"}";
+    return response;
   }
   Response response;
   response.status = 200;
