@@ -68,6 +68,13 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"log_level", "info"},
     {"templates_dir", "built-in"},
     {"provider_name", "Google, GitHub, or the issuer's host"},
+    {"groups_claim", "groups"},
+    {"allowed_groups", "empty"},
+    {"allowed_github_orgs", "empty"},
+    {"require_claim", "none"},
+    {"pass_access_token", "false"},
+    {"bearer_tokens", "false"},
+    {"bearer_audiences", "none"},
 };
 
 std::string_view keyDefault(std::string_view key) {
