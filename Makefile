@@ -11,7 +11,7 @@ VERSION   := 0.1.0
 
 # libcurl is not linked: src/curl_http_client.cc dlopens it on first use (only its headers are
 # needed to build), so a CGI process that never calls the provider does not load its ~30 deps.
-PKGS      := libcrypto
+PKGS      := libcrypto zlib
 WARN      := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual \
              -Wformat=2 -Wimplicit-fallthrough
 CPPFLAGS  += -Iinclude -MMD -MP -DLATCHKEY_VERSION='"$(VERSION)"'
@@ -20,7 +20,7 @@ CXXFLAGS  += -std=c++20 $(WARN) -pthread
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDHARDEN  := -pie -Wl,-z,relro,-z,now
 SAN       := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto) -lfcgi -pthread
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -lz) -lfcgi -pthread
 
 SRCS      := $(shell find src -name '*.cc' ! -name main.cc | sort)
 TEST_SRCS := $(sort $(wildcard tests/unit/*_test.cc))

@@ -373,7 +373,10 @@ async function main() {
     const redirectUri = `${nginxUrl}/login/authorized`;
     const provider = await startProvider({ dir, redirectUris: [redirectUri, `http://127.0.0.1:${ccPort}/app/redirect_uri`, `http://127.0.0.1:${scPort}/app/redirect_uri`, 'http://127.0.0.1/alone'] });
     started.push(provider);
-    const config = { issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uri: redirectUri, cookie_secret: newCookieSecret(), log_level: 'info' };
+    // The groups scope gives the session two groups (a group cookie beside the session one),
+    // so /auth with and without a per-location group rule read the same cookies; bearer
+    // tokens on for the JWT target.
+    const config = { issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uri: redirectUri, cookie_secret: newCookieSecret(), log_level: 'info', scopes: 'openid email profile groups', bearer_tokens: 'true' };
     const latchkey = await startLatchkey({ dir, config, binary: RELEASE_BINARY, args: THREADS ? ['--threads', String(THREADS)] : [] });
     started.push(latchkey);
     let compare;
@@ -417,6 +420,9 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     const scCookie = scClient.jar.header(`${sc.url}/app/index.html`);
     log(`sessions: latchkey cookie ${lkCookie.length} B, mod_auth_openidc client-cookie ${ccCookie.length} B, server-cache ${scCookie.length} B`);
     results.cookieBytes = { latchkey: lkCookie.length, client_cookie: ccCookie.length, server_cache: scCookie.length };
+    // A JWT signed by the provider's own key, as an API client would send (an hour to live).
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await (await fetch(`${provider.issuer}/test/sign`, { method: 'POST', body: JSON.stringify({ payload: { iss: provider.issuer, aud: CLIENT_ID, sub: 'bench-api', iat: now, exp: now + 3600, groups: ['staff'] } }) })).text();
 
     // --- throughput ------------------------------------------------------------------------------
     const targets = [
@@ -424,6 +430,8 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
       ['bare_fcgi', 'bare libfcgi 204 behind nginx (FastCGI floor)', `${nginxUrl}/_bench/bare`, {}],
       ['bare_fcgi_nolinger', 'bare libfcgi 204, closing as latchkey does (no linger)', `${nginxUrl}/_bench/bare-nolinger`, {}],
       ['auth', 'latchkey /auth, valid session', `${nginxUrl}/_latchkey/auth`, { Cookie: lkCookie }],
+      ['auth_group_rule', 'latchkey /auth, valid session, per-location group rule', `${nginxUrl}/_latchkey/auth?allowed_groups=ops,staff`, { Cookie: lkCookie }],
+      ['auth_bearer', 'latchkey /auth, Authorization: Bearer JWT', `${nginxUrl}/_latchkey/auth`, { Authorization: `Bearer ${jwt}` }],
       ...(compare ? [['auth_compare', `BENCH_COMPARE build /auth (${COMPARE})`, `${nginxUrl}/_bench/compare/auth`, { Cookie: lkCookie }]] : []),
       ['home', 'latchkey / signed in (HTML page)', `${nginxUrl}/`, { Cookie: lkCookie }],
       ['login', 'latchkey /login (302 + login cookie)', `${nginxUrl}/login`, {}],
@@ -444,7 +452,7 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     for (let round = 1; round <= (ONLY.has('wrk') ? ROUNDS : 0); round++) {
       // CPU per request of the FastCGI program serving the target (user+system of its process),
       // steadier than req/s on a shared machine.
-      const cpuPid = { bare_fcgi: bare.child.pid, bare_fcgi_nolinger: bareNl.child.pid, auth: latchkey.proc.child.pid, healthz: latchkey.proc.child.pid, home: latchkey.proc.child.pid, auth_compare: compare?.proc.child.pid };
+      const cpuPid = { bare_fcgi: bare.child.pid, bare_fcgi_nolinger: bareNl.child.pid, auth: latchkey.proc.child.pid, auth_group_rule: latchkey.proc.child.pid, auth_bearer: latchkey.proc.child.pid, healthz: latchkey.proc.child.pid, home: latchkey.proc.child.pid, auth_compare: compare?.proc.child.pid };
       for (const [key, , url, headers] of targets) {
         const cpu0 = cpuPid[key] ? cpuMs(cpuPid[key]) : 0;
         const r = wrk(url, headers);

@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "client_assertion.h"
+#include "latchkey/access_rules.h"
 #include "latchkey/encoding.h"
 
 extern char** environ;  // POSIX: the process environment
@@ -67,7 +68,17 @@ const std::vector<std::string> kKeys = {
     "client_private_key_file",
     "client_key_id",
     "allowed_tenants",
+    "groups_claim",
+    "allowed_groups",
+    "allowed_github_orgs",
+    "require_claim",
+    "pass_access_token",
+    "bearer_tokens",
+    "bearer_audiences",
 };
+
+// Keys that may be repeated in the file: each line adds one more item.
+bool isRepeatableKey(std::string_view key) { return key == "require_claim"; }
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
 constexpr std::string_view kGoogleIssuer = "https://accounts.google.com";
@@ -423,6 +434,10 @@ void parseText(std::string_view text, RawConfig& raw, Problems& problems) {
       continue;
     }
     const std::string key_string(key);
+    if (const auto it = raw.find(key_string); it != raw.end() && isRepeatableKey(key)) {
+      it->second.value.append(";").append(value);
+      continue;
+    }
     if (const auto it = raw.find(key_string); it != raw.end()) {
       problems.addLine(where + ": key '" + key_string + "' is already set on line " +
                        std::to_string(it->second.line) + "; keep only one of them");
@@ -506,6 +521,7 @@ class Validator {
     files(config);
     logLevel(config);
     providerName(config);
+    accessRules(config);
     return config;
   }
 
@@ -855,7 +871,9 @@ class Validator {
   void scopes(Config& config) {
     const bool github = config.provider == ProviderKind::kGithub;
     const std::string text(
-        get("scopes").value_or(github ? "read:user user:email" : "openid email profile"));
+        get("scopes").value_or(!github ? "openid email profile"
+                               : get("allowed_github_orgs") ? "read:user user:email read:org"
+                                                            : "read:user user:email"));
     for (const auto scope : split(text, " \t")) {
       if (!isScopeToken(scope)) {
         problems_.add("scopes", "'" + std::string(scope) + "' is not a valid scope (RFC 6749 3.3)",
@@ -1027,6 +1045,99 @@ class Validator {
     config.provider_name = std::string(*name);
   }
 
+  std::optional<bool> boolean(const std::string& key) {
+    const auto value = get(key);
+    if (!value) {
+      return std::nullopt;
+    }
+    const std::string text = toLower(*value);
+    if (text == "true" || text == "yes" || text == "on" || text == "1") {
+      return true;
+    }
+    if (text == "false" || text == "no" || text == "off" || text == "0") {
+      return false;
+    }
+    problems_.add(key, "'" + std::string(*value) + "' is not true or false", "write true or false");
+    return std::nullopt;
+  }
+
+  // A space- or comma-separated list of printable names.
+  std::vector<std::string> nameList(const std::string& key, bool lower) {
+    std::vector<std::string> out;
+    const auto value = get(key);
+    if (!value) {
+      return out;
+    }
+    for (const auto item : split(*value, " \t,")) {
+      if (hasControlChar(item)) {
+        problems_.add(key, "contains a control character", "list plain names");
+        continue;
+      }
+      out.emplace_back(lower ? toLower(item) : std::string(item));
+    }
+    if (out.empty()) {
+      problems_.add(key, "lists nothing", "list at least one name, or remove the key");
+    }
+    return out;
+  }
+
+  // Groups, GitHub organisations, claims and bearer tokens (access_rules.h).
+  void accessRules(Config& config) {
+    if (const auto claim = get("groups_claim")) {
+      if (hasControlChar(*claim) || claim->find_first_of(" \t,") != std::string_view::npos) {
+        problems_.add("groups_claim", "must be one claim name", "e.g. groups_claim = roles");
+      } else {
+        config.groups_claim = std::string(*claim);
+        config.groups_claim_set = true;
+      }
+    }
+    config.allowed_groups = nameList("allowed_groups", false);
+    config.allowed_github_orgs = nameList("allowed_github_orgs", true);
+    for (const std::string& org : config.allowed_github_orgs) {
+      const size_t slash = org.find('/');
+      if (org.front() == '/' || org.back() == '/' ||
+          (slash != std::string::npos && org.find('/', slash + 1) != std::string::npos)) {
+        problems_.add("allowed_github_orgs", "'" + org + "' is not an org or org/team",
+                      "write my-org or my-org/team-slug");
+      }
+    }
+    if (!config.allowed_github_orgs.empty() && config.provider != ProviderKind::kGithub) {
+      problems_.add("allowed_github_orgs", "is only for provider = github",
+                    "use allowed_groups with other providers");
+    }
+    if (!config.allowed_github_orgs.empty() &&
+        std::find(config.scopes.begin(), config.scopes.end(), "read:org") ==
+            config.scopes.end()) {
+      problems_.add("allowed_github_orgs", "needs the read:org scope to see memberships",
+                    "add read:org to scopes (or leave scopes unset)");
+    }
+    if (const auto claims = get("require_claim")) {
+      for (const auto line : split(*claims, ";")) {
+        if (trim(line).empty()) {
+          continue;
+        }
+        auto requirement = parseClaimRequirement(trim(line));
+        if (!requirement) {
+          problems_.add("require_claim", requirement.error().detail,
+                        "write require_claim = NAME VALUE [VALUE...], one per line");
+          continue;
+        }
+        config.require_claims.push_back(std::move(*requirement));
+      }
+    }
+    config.pass_access_token = boolean("pass_access_token").value_or(false);
+    config.bearer_tokens = boolean("bearer_tokens").value_or(false);
+    config.bearer_audiences = nameList("bearer_audiences", false);
+    if (config.bearer_tokens && config.provider == ProviderKind::kGithub) {
+      problems_.add("bearer_tokens", "GitHub issues no signed JWTs to verify",
+                    "use an OpenID Connect provider, or remove bearer_tokens");
+    }
+    if (!config.bearer_audiences.empty() && !config.bearer_tokens) {
+      problems_.add("bearer_audiences", "is set but bearer_tokens is not true",
+                    "set bearer_tokens = true, or remove bearer_audiences");
+    }
+  }
+
   void logLevel(Config& config) {
     const auto value = get("log_level");
     if (!value) {
@@ -1114,6 +1225,9 @@ std::string providerDisplayName(const Config& config) {
   }
   return config.issuer;
 }
+
+bool looksLikeEmailAddress(std::string_view text) { return isEmailAddress(text); }
+bool looksLikeDomainName(std::string_view text) { return isDomainName(text); }
 
 const std::vector<std::string>& configKeys() {
   return kKeys;

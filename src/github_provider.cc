@@ -1,5 +1,7 @@
 // GitHub (and GitHub Enterprise Server) sign-in: plain OAuth 2.0 with PKCE, no ID token.
 // The identity comes from the REST API: GET /user and GET /user/emails.
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <string>
 #include <utility>
@@ -34,6 +36,8 @@ class GithubProvider final : public IdentityProvider {
         client_secret_(config.client_secret),
         redirect_uri_(config.redirect_uri),
         scope_(joinScopes(config.scopes)),
+        read_org_(std::find(config.scopes.begin(), config.scopes.end(), "read:org") !=
+                  config.scopes.end()),
         http_(http),
         clock_(clock) {}
 
@@ -49,6 +53,9 @@ class GithubProvider final : public IdentityProvider {
   Result<HttpResponse> apiGet(const std::string& path, const std::string& access_token);
   Status addUser(const std::string& access_token, Identity& identity);
   Status addPrimaryEmail(const std::string& access_token, Identity& identity);
+  Status addMemberships(const std::string& access_token, Identity& identity);
+  template <typename Each>
+  Status eachListed(const std::string& path, const std::string& access_token, Each each);
 
   const std::string base_;
   const std::string api_;
@@ -56,6 +63,7 @@ class GithubProvider final : public IdentityProvider {
   const std::string client_secret_;
   const std::string redirect_uri_;
   const std::string scope_;
+  const bool read_org_;  // may list the user's organisations and teams
   HttpClient& http_;
   const Clock& clock_;
 };
@@ -154,6 +162,67 @@ Status GithubProvider::addPrimaryEmail(const std::string& access_token, Identity
   return makeError(Errc::kNoVerifiedEmail, "GitHub lists no primary e-mail address");
 }
 
+// GitHub's list endpoints are paged (per_page at most 100); a page shorter than that is the
+// last. Ten pages (1000 entries) is the most we read.
+template <typename Each>
+Status GithubProvider::eachListed(const std::string& path, const std::string& access_token,
+                                  Each each) {
+  constexpr int kPerPage = 100;
+  constexpr int kMaxPages = 10;
+  for (int page = 1; page <= kMaxPages; ++page) {
+    auto response = apiGet(path + "?per_page=" + std::to_string(kPerPage) +
+                               "&page=" + std::to_string(page),
+                           access_token);
+    if (!response) {
+      return makeError(response.error().code,
+                       response.error().detail + " (the read:org scope is needed)");
+    }
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseIterativeFlag>(response->body.data(), response->body.size());
+    if (doc.HasParseError() || !doc.IsArray()) {
+      return makeError(Errc::kUserinfoFailed, "GitHub " + path + " answer is not a JSON array");
+    }
+    for (const auto& item : doc.GetArray()) {
+      each(item);
+    }
+    if (doc.GetArray().Size() < kPerPage) {
+      break;
+    }
+  }
+  return {};
+}
+
+// Organisations as "org" and teams as "org/team-slug", lower case (GitHub logins and slugs
+// are case-insensitive), as groups for allowed_github_orgs and allowed_groups.
+Status GithubProvider::addMemberships(const std::string& access_token, Identity& identity) {
+  auto lower = [](std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+  };
+  std::vector<std::string>& groups = identity.facts.groups;
+  Status orgs = eachListed("/user/orgs", access_token, [&](const rapidjson::Value& item) {
+    if (auto login = json::getString(item, "login")) {
+      groups.push_back(lower(*login));
+    }
+  });
+  if (!orgs) {
+    return orgs;
+  }
+  Status teams = eachListed("/user/teams", access_token, [&](const rapidjson::Value& item) {
+    const rapidjson::Value* org = json::getObject(item, "organization");
+    auto slug = json::getString(item, "slug");
+    auto org_login = org != nullptr ? json::getString(*org, "login") : std::nullopt;
+    if (slug && org_login) {
+      groups.push_back(lower(*org_login) + "/" + lower(*slug));
+    }
+  });
+  normalizeFacts(identity.facts);
+  return teams;
+}
+
 Result<SignIn> GithubProvider::redeemCode(const CodeRedemption& redemption) {
   auto response = http_.send(tokenRequest(redemption.code, redemption.code_verifier));
   if (!response) {
@@ -169,6 +238,12 @@ Result<SignIn> GithubProvider::redeemCode(const CodeRedemption& redemption) {
   }
   if (Status email = addPrimaryEmail(tokens->access_token, sign_in.identity); !email) {
     return email.error();
+  }
+  if (read_org_) {
+    if (Status memberships = addMemberships(tokens->access_token, sign_in.identity);
+        !memberships) {
+      return memberships.error();
+    }
   }
   sign_in.tokens.access_token = tokens->access_token;
   sign_in.tokens.refresh_token = tokens->refresh_token;

@@ -259,6 +259,11 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
 
   request.client_address = std::string(param(params, "REMOTE_ADDR").value_or(""));
   request.user_agent = std::string(param(params, "HTTP_USER_AGENT").value_or(""));
+  request.authorization = std::string(param(params, "HTTP_AUTHORIZATION").value_or(""));
+  request.original_uri = std::string(param(params, "REQUEST_URI").value_or(""));
+  if (auto rules = param(params, "LATCHKEY_RULES")) {
+    request.location_rules = std::string(*rules);
+  }
   const std::string_view https = param(params, "HTTPS").value_or("");
   request.https = equalsIgnoreCase(https, "on") || https == "1" ||
                   equalsIgnoreCase(param(params, "REQUEST_SCHEME").value_or(""), "https");

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "latchkey/access_rules.h"
 #include "latchkey/app.h"
 #include "latchkey/http_client.h"
 #include "latchkey/identity_provider.h"
@@ -73,6 +74,13 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"client_private_key_file", "required with private_key_jwt"},
     {"client_key_id", "none (no kid)"},
     {"allowed_tenants", "empty: the issuer must match exactly"},
+    {"groups_claim", "groups"},
+    {"allowed_groups", "empty"},
+    {"allowed_github_orgs", "empty"},
+    {"require_claim", "none"},
+    {"pass_access_token", "false"},
+    {"bearer_tokens", "false"},
+    {"bearer_audiences", "none"},
 };
 
 std::string_view keyDefault(std::string_view key) {
@@ -200,7 +208,14 @@ int runMain(int argc, char** argv) {
   SystemClock clock;
   auto provider = makeIdentityProvider(config, http, clock);
 
+  // No rule at all: any account at the provider gets in. Say so, so it is a choice.
+  const char* kOpenDoor =
+      "no rule restricts who may sign in: any account at the provider gets in (set "
+      "allowed_emails, allowed_domains, allowed_groups, allowed_github_orgs or require_claim)";
   if (options->check) {
+    if (!restrictsSignIn(config)) {
+      std::cout << "warning: " << kOpenDoor << "\n";
+    }
     auto report = provider->check();
     if (!report) {
       // The detail holds the steps that passed, the one that failed and the redirect URI to
@@ -233,6 +248,9 @@ int runMain(int argc, char** argv) {
     return route(*request, deps);
   };
 
+  if (!cgi && !restrictsSignIn(config)) {
+    log.log(LogLevel::kWarn, "open_door", {{"detail", kOpenDoor}});
+  }
   if (cgi) {
     return runCgi(handler, log);
   }

@@ -34,6 +34,8 @@ class OidcProvider final : public IdentityProvider {
         scope_(joinScopes(config.scopes)),
         asks_email_(std::find(config.scopes.begin(), config.scopes.end(), "email") !=
                     config.scopes.end()),
+        groups_claim_(config.groups_claim),
+        userinfo_for_groups_(config.groups_claim_set || !config.allowed_groups.empty()),
         http_(http),
         clock_(clock),
         metadata_(config.issuer, http, clock, !config.allowed_tenants.empty()) {
@@ -52,6 +54,8 @@ class OidcProvider final : public IdentityProvider {
   Result<TokenSet> refresh(const std::string& refresh_token) override;
   void revoke(const TokenSet& tokens) override;
   Result<std::string> check() override;
+  Result<Identity> verifyBearer(std::string_view token, const std::vector<std::string>& audiences,
+                                int64_t& expires_at) override;
 
  private:
   ClientAuthMethod authMethod(const OidcDiscovery& meta) const;
@@ -63,9 +67,12 @@ class OidcProvider final : public IdentityProvider {
     return clientRequest(meta, meta.token_endpoint, authMethod(meta), std::move(fields));
   }
   std::string checkNotes(const OidcDiscovery& meta) const;
-  Result<IdTokenClaims> verify(const std::string& id_token, const std::string& nonce);
+  // expect as built by expectations(); verify adds a multi-tenant issuer's allowed tenants.
+  Result<IdTokenClaims> verify(std::string_view id_token, const IdTokenExpectations& expect);
   Status addUserinfo(const OidcDiscovery& meta, const std::string& access_token,
                      Identity& identity);
+  IdTokenExpectations expectations(std::string nonce) const;
+  bool addTokenFacts(const std::string& payload_json, Facts& facts) const;
 
   const std::string issuer_;
   const std::string client_id_;
@@ -76,6 +83,8 @@ class OidcProvider final : public IdentityProvider {
   const std::string scope_;
   const bool asks_email_;
   std::shared_ptr<const ClientAssertionSigner> signer_;
+  const std::string groups_claim_;
+  const bool userinfo_for_groups_;
   HttpClient& http_;
   const Clock& clock_;
   OidcMetadataCache metadata_;
@@ -173,7 +182,8 @@ Result<std::string> OidcProvider::authorizationUrl(const AuthorizationRequest& r
   return url;
 }
 
-Result<IdTokenClaims> OidcProvider::verify(const std::string& id_token, const std::string& nonce) {
+Result<IdTokenClaims> OidcProvider::verify(std::string_view id_token,
+                                           const IdTokenExpectations& base) {
   auto keys = metadata_.jwks();
   if (!keys) {
     return keys.error();
@@ -182,16 +192,12 @@ Result<IdTokenClaims> OidcProvider::verify(const std::string& id_token, const st
   if (!meta) {
     return meta.error();
   }
-  IdTokenExpectations expect;
-  expect.issuer = issuer_;
+  IdTokenExpectations expect = base;
   if ((*meta)->issuer_is_tenant_template) {
     for (const std::string& tenant : allowed_tenants_) {
       expect.issuers.push_back(issuerForTenant((*meta)->issuer, tenant));
     }
   }
-  expect.client_id = client_id_;
-  expect.nonce = nonce;
-  expect.now = clock_.now();
   auto claims = verifyIdToken(id_token, **keys, expect);
   if (claims || claims.error().code != Errc::kIdTokenUnknownKid) {
     return claims;
@@ -246,7 +252,49 @@ Status OidcProvider::addUserinfo(const OidcDiscovery& meta, const std::string& a
   if (identity.picture.empty()) {
     identity.picture = json::getString(doc, "picture").value_or("");
   }
+  addClaimFacts(doc, groups_claim_, identity.facts);
+  normalizeFacts(identity.facts);
   return {};
+}
+
+IdTokenExpectations OidcProvider::expectations(std::string nonce) const {
+  IdTokenExpectations expect;
+  expect.issuer = issuer_;
+  expect.client_id = client_id_;
+  expect.nonce = std::move(nonce);
+  expect.now = clock_.now();
+  return expect;
+}
+
+// The groups and claims of a verified ID token; true when it carried groups_claim.
+bool OidcProvider::addTokenFacts(const std::string& payload_json, Facts& facts) const {
+  rapidjson::Document doc;
+  if (!json::parseObject(payload_json, doc)) {
+    return false;
+  }
+  addClaimFacts(doc, groups_claim_, facts);
+  normalizeFacts(facts);
+  return doc.HasMember(groups_claim_.c_str());
+}
+
+Result<Identity> OidcProvider::verifyBearer(std::string_view token,
+                                            const std::vector<std::string>& audiences,
+                                            int64_t& expires_at) {
+  IdTokenExpectations expect = expectations({});
+  expect.bearer = true;
+  expect.extra_audiences = audiences;
+  auto claims = verify(token, expect);
+  if (!claims) {
+    return claims.error();
+  }
+  Identity identity;
+  identity.sub = claims->sub;
+  identity.email = claims->email;
+  identity.email_verified = claims->email_verified;
+  identity.name = claims->name;
+  addTokenFacts(claims->payload_json, identity.facts);
+  expires_at = claims->exp;
+  return identity;
 }
 
 Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
@@ -273,7 +321,7 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
   if (!tokens) {
     return tokens.error();
   }
-  auto claims = verify(tokens->id_token, redemption.nonce);
+  auto claims = verify(tokens->id_token, expectations(redemption.nonce));
   if (!claims) {
     return claims.error();
   }
@@ -284,7 +332,9 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
   sign_in.identity.email_verified_problem = claims->email_verified_problem;
   sign_in.identity.name = claims->name;
   sign_in.identity.picture = claims->picture;
-  if ((sign_in.identity.email.empty() || sign_in.identity.name.empty()) &&
+  const bool has_groups = addTokenFacts(claims->payload_json, sign_in.identity.facts);
+  if ((sign_in.identity.email.empty() || sign_in.identity.name.empty() ||
+       (!has_groups && userinfo_for_groups_)) &&
       !(*meta)->userinfo_endpoint.empty()) {
     Status added = addUserinfo(**meta, tokens->access_token, sign_in.identity);
     // Without an e-mail the sign-in cannot go on; a missing name alone is not worth failing.

@@ -81,6 +81,14 @@ std::string_view errcName(Errc code) {
       return "email_not_verified";
     case Errc::kEmailNotAllowed:
       return "email_not_allowed";
+    case Errc::kAccessDenied:
+      return "access_denied";
+    case Errc::kFactsTooLarge:
+      return "facts_too_large";
+    case Errc::kRuleSyntax:
+      return "rule_syntax";
+    case Errc::kBearerInvalid:
+      return "bearer_invalid";
     case Errc::kRefreshFailed:
       return "refresh_failed";
     case Errc::kCryptoFailure:

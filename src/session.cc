@@ -255,7 +255,7 @@ CookieCodec::~CookieCodec() {
 
 // ---------------------------------------------------------------------------------------
 // Session cookie. Payload keys are short because the whole value must stay under 4 KB:
-//   sub em ev nm pic iat exp aex; sealed segment = {"a": access_token, "r": refresh_token},
+//   sub em ev nm pic iat exp aex [fd]; sealed segment = {"a": access_token, "r": refresh_token},
 //   empty when there are no tokens.
 
 std::string CookieCodec::sealSession(const Session& session) const {
@@ -271,6 +271,9 @@ std::string CookieCodec::sealSession(const Session& session) const {
   putInt(w, "iat", session.issued_at);
   putInt(w, "exp", session.expires_at);
   putInt(w, "aex", session.access_expires_at);
+  if (!session.facts_digest.empty()) {
+    putString(w, "fd", session.facts_digest);
+  }
   w.EndObject();
   std::string sealed64;
   if (!session.access_token.empty() || !session.refresh_token.empty()) {
@@ -302,6 +305,7 @@ Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
     if (name == "iat") return has_iat = readInt(v, s.issued_at);
     if (name == "exp") return has_exp = readInt(v, s.expires_at);
     if (name == "aex") return readInt(v, s.access_expires_at);
+    if (name == "fd") return readString(v, s.facts_digest);
     return false;
   });
   if (!fields_ok || !has_sub || !has_iat || !has_exp) {
@@ -433,6 +437,11 @@ std::string sessionSetCookie(const Config& config, std::string_view value, int64
 
 std::string sessionClearCookie(const Config& config) {
   return setCookie(config, cookieNames(config).session, "", "/", 0);
+}
+
+std::string sessionPartSetCookie(const Config& config, std::string_view name,
+                                 std::string_view value, int64_t max_age) {
+  return setCookie(config, name, value, "/", max_age);
 }
 
 std::string loginSetCookie(const Config& config, std::string_view name, std::string_view value,

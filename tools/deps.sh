@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   g++ make pkg-config
-  libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev libgtest-dev
+  libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev libgtest-dev zlib1g-dev
   curl ca-certificates openssl man-db
   nodejs npm
   apache2 libapache2-mod-fcgid spawn-fcgi systemd

@@ -16,6 +16,12 @@ enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 // token_endpoint_auth_methods_supported allows, basic first.
 enum class TokenAuthMethod { kAuto, kClientSecretBasic, kClientSecretPost, kPrivateKeyJwt };
 
+// require_claim: the claim `name` must have one of `values` (as text).
+struct ClaimRequirement {
+  std::string name;
+  std::vector<std::string> values;
+};
+
 struct Config {
   ProviderKind provider = ProviderKind::kGoogle;
   // oidc/google: the issuer. github: empty for github.com, or the base URL of a GitHub
@@ -45,6 +51,15 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;
   std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
   std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default
+  // Authorization (access_rules.h).
+  std::string groups_claim = "groups";
+  bool groups_claim_set = false;  // configured: also asked of userinfo when the ID token lacks it
+  std::vector<std::string> allowed_groups;
+  std::vector<std::string> allowed_github_orgs;  // "org" or "org/team", lower case
+  std::vector<ClaimRequirement> require_claims;
+  bool pass_access_token = false;  // X-Auth-Request-Access-Token from /auth
+  bool bearer_tokens = false;      // Authorization: Bearer <JWT> at /auth
+  std::vector<std::string> bearer_audiences;  // accepted besides client_id
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.
@@ -69,6 +84,10 @@ ConfigLoad parseConfig(std::string_view file_text, const Environment& env);
 
 // provider_name when set, else "Google", "GitHub", or the issuer's host name for oidc.
 std::string providerDisplayName(const Config& config);
+
+// The checks allowed_emails / allowed_domains use, for the same lists given elsewhere.
+bool looksLikeEmailAddress(std::string_view text);
+bool looksLikeDomainName(std::string_view text);
 
 // Every key SPEC defines, in the order of the table (for --help and the man page).
 const std::vector<std::string>& configKeys();

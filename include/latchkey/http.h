@@ -28,6 +28,11 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> form;     // decoded url-encoded body
   std::string client_address;
   std::string user_agent;
+  std::string authorization;  // the Authorization header (bearer tokens at /auth)
+  std::string original_uri;   // REQUEST_URI: in an nginx subrequest, the visitor's own URI
+  // LATCHKEY_RULES set by the web server's configuration (Apache: the visitor's own query
+  // reaches an authorizer, so rules cannot travel there); when set, it replaces the query.
+  std::optional<std::string> location_rules;
   bool https = false;
 
   // First value of a query parameter / cookie / form field, if any.

@@ -20,6 +20,10 @@ struct IdTokenExpectations {
   std::string nonce;
   int64_t now = 0;
   int64_t skew_seconds = 60;
+  // Bearer tokens (RFC 6750) sent by API clients: no nonce (there was no login attempt),
+  // aud may also be one of these, and azp is not ours to check (another client obtained it).
+  bool bearer = false;
+  std::vector<std::string> extra_audiences;
 };
 
 // Claims that exist only after every check passed.
@@ -32,6 +36,7 @@ struct IdTokenClaims {
   std::string picture;
   int64_t exp = 0;
   int64_t iat = 0;
+  std::string payload_json;  // the verified claim set, for groups and other claims
 };
 
 // Checks in order: JWS form, alg allow-list, signature with the key of that kid, iss equal,

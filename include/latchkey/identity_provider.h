@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "latchkey/clock.h"
 #include "latchkey/config.h"
+#include "latchkey/facts.h"
 #include "latchkey/http_client.h"
 #include "latchkey/result.h"
 
@@ -41,6 +44,7 @@ struct Identity {
   // When email_verified was absent or not a boolean: which claim and where, for the site
   // owner's part of a refusal (empty otherwise).
   std::string email_verified_problem = {};
+  Facts facts{};  // groups and other claims, for access rules
 };
 
 struct SignIn {
@@ -71,6 +75,13 @@ class IdentityProvider {
   // whether the client credentials are accepted. Returns human-readable lines; error when
   // something is wrong.
   virtual Result<std::string> check() = 0;
+
+  // An API client's Authorization: Bearer JWT, verified like an ID token against the
+  // provider's keys (no nonce; aud is client_id or one of `audiences`). The identity and
+  // facts of its claims, or kBearerInvalid / the ID token error naming what failed.
+  virtual Result<Identity> verifyBearer(std::string_view token,
+                                        const std::vector<std::string>& audiences,
+                                        int64_t& expires_at);
 };
 
 std::unique_ptr<IdentityProvider> makeIdentityProvider(const Config& config, HttpClient& http,

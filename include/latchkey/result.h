@@ -54,6 +54,10 @@ enum class Errc {
   kNoVerifiedEmail,
   kEmailNotVerified,
   kEmailNotAllowed,
+  kAccessDenied,     // a group / organisation / claim rule failed (detail: the rule)
+  kFactsTooLarge,    // too many groups and claims to keep in cookies
+  kRuleSyntax,       // a per-location rule in /auth's query is malformed
+  kBearerInvalid,    // an Authorization: Bearer token failed verification
   // sessions
   kRefreshFailed,
   // internal

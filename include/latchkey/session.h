@@ -35,6 +35,8 @@ struct Session {
   std::string access_token;
   std::string refresh_token;
   int64_t access_expires_at = 0;  // 0 = unknown / never refreshed
+  // SHA-256 of the facts cookies (session_facts.h); empty when the session has no facts.
+  std::string facts_digest;
 };
 
 struct LoginState {
@@ -87,6 +89,9 @@ std::string loginCookieName(const Config& config, std::string_view state);
 // "name=value; Path=/; Max-Age=N; HttpOnly; SameSite=Lax[; Secure]" (Max-Age < 0 → 0)
 std::string sessionSetCookie(const Config& config, std::string_view value, int64_t max_age);
 std::string sessionClearCookie(const Config& config);
+// Another cookie beside the session one (same Path, flags and lifetime rules).
+std::string sessionPartSetCookie(const Config& config, std::string_view name,
+                                 std::string_view value, int64_t max_age);
 // Login cookies live under <base_path>/login so they reach /login and /login/authorized only.
 std::string loginSetCookie(const Config& config, std::string_view name, std::string_view value,
                            int64_t max_age);

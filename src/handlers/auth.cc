@@ -1,28 +1,51 @@
 // GET /auth: the nginx auth_request target. nginx treats any answer but 2xx/401/403 as a
 // 500, so this never redirects: 200 with the identity headers, 401, or 403. A refreshed
-// session comes back as exactly one Set-Cookie for auth_request_set to pass on.
+// session comes back as exactly one Set-Cookie for auth_request_set to pass on. A malformed
+// per-location rule is the one 500: a typo in a rule must not open the location.
+#include "access_answer.h"
 #include "latchkey/app.h"
 #include "session_access.h"
 
 namespace latchkey {
 
 Response handleAuth(const Request& request, Deps& deps) {
-  SessionLookup lookup = lookupSession(request, deps, /*with_tokens=*/false);
+  auto rules = locationRules(request);
+  if (!rules) {
+    return ruleSyntaxAnswer(request, deps, rules.error());
+  }
+  if (auto bearer = answerBearer(request, deps, *rules)) {
+    return std::move(*bearer);
+  }
+  SessionLookup lookup = lookupSession(request, deps, deps.config.pass_access_token);
   Response response;
-  response.addHeader("Cache-Control", "no-store");
   switch (lookup.outcome) {
     case SessionLookup::Outcome::kNone:
       response.status = 401;
+      response.addHeader("Cache-Control", "no-store");
       break;
     case SessionLookup::Outcome::kForbidden:
       response.status = 403;
+      response.addHeader("Cache-Control", "no-store");
+      if (lookup.refusal) {
+        const Error& why = *lookup.refusal;
+        response.addHeader("X-Auth-Request-Denied",
+                           why.code == Errc::kAccessDenied
+                               ? why.detail
+                               : std::string(errcName(why.code)) + ": " + why.detail);
+      }
       break;
-    case SessionLookup::Outcome::kValid:
+    case SessionLookup::Outcome::kValid: {
+      const Session& s = lookup.session;
+      if (auto denial = findDenial(*rules, Subject{s.email, s.email_verified, lookup.facts})) {
+        response = deniedAnswer(request, deps, *denial, s.sub);
+        break;
+      }
       response.status = 200;
-      response.addHeader("X-Auth-Request-User", lookup.session.sub);
-      response.addHeader("X-Auth-Request-Email", lookup.session.email);
-      response.addHeader("X-Auth-Request-Name", lookup.session.name);
+      response.addHeader("Cache-Control", "no-store");
+      addIdentityHeaders(response, deps.config, s.sub, s.email, s.name, lookup.facts,
+                         s.access_token);
       break;
+    }
   }
   if (lookup.set_cookie) {
     response.addHeader("Set-Cookie", std::move(*lookup.set_cookie));

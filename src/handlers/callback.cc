@@ -10,6 +10,8 @@
 #include "latchkey/log.h"
 #include "latchkey/replay_guard.h"
 #include "../email_verified.h"
+#include "latchkey/session_facts.h"
+#include "session_access.h"
 
 namespace latchkey {
 namespace {
@@ -130,10 +132,14 @@ Response handleCallback(const Request& request, Deps& deps) {
     return refuse(request, deps, {sign_in.error(), cookie_name});
   }
   const Identity& who = sign_in->identity;
-  if (Status policy = checkEmailPolicy(deps.config, who.email, who.email_verified); !policy) {
+  auto facts = sealFacts(who.facts);
+  Status policy = facts ? checkSitePolicy(deps.config, who.email, who.email_verified, who.facts)
+                        : Status(facts.error());
+  if (!policy) {
     deps.log.log(LogLevel::kWarn, "sign_in_refused",
                  {{"client", request.client_address},
                   {"reason", errcName(policy.error().code)},
+                  {"detail", policy.error().detail},
                   {"sub", who.sub},
                   {"email", who.email}});
     ErrorPage page = errorPageFor(policy.error(), deps.config);
@@ -151,6 +157,7 @@ Response handleCallback(const Request& request, Deps& deps) {
   session.email_verified = who.email_verified;
   session.name = who.name;
   session.picture = who.picture;
+  session.facts_digest = facts->digest;
   session.issued_at = now;
   session.expires_at = now + deps.config.session_lifetime;
   session.access_token = sign_in->tokens.access_token;
@@ -178,8 +185,16 @@ Response handleCallback(const Request& request, Deps& deps) {
   response.addHeader("Set-Cookie", loginClearCookie(deps.config, cookie_name));
   response.addHeader("Set-Cookie",
                      sessionSetCookie(deps.config, sealed, deps.config.session_lifetime));
+  for (std::string& part :
+       factsSetCookies(deps.config, request, *facts, deps.config.session_lifetime)) {
+    response.addHeader("Set-Cookie", std::move(part));
+  }
   deps.log.log(LogLevel::kInfo, "sign_in",
-               {{"client", request.client_address}, {"sub", session.sub}, {"email", session.email}});
+               {{"client", request.client_address},
+                {"sub", session.sub},
+                {"email", session.email},
+                {"groups", std::to_string(who.facts.groups.size())},
+                {"facts_cookies", std::to_string(facts->parts.size())}});
   return response;
 }
 

@@ -148,6 +148,30 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
                   ", but that address is not on this site's list of allowed users.",
               "Sign in with another account, or ask the site owner to let this address in. "
               "Site owner: add it to allowed_emails or its domain to allowed_domains."};
+    case Errc::kAccessDenied: {
+      // detail: "rule: what; ask" from checkSitePolicy.
+      const size_t colon = error.detail.find(": ");
+      const size_t semi = error.detail.rfind("; ");
+      const std::string rule = error.detail.substr(0, colon);
+      const std::string what = colon == std::string::npos || semi == std::string::npos || semi < colon
+                                   ? error.detail
+                                   : error.detail.substr(colon + 2, semi - colon - 2);
+      const std::string ask = semi == std::string::npos ? "" : error.detail.substr(semi + 2);
+      return {403, "This account is not allowed in",
+              "This site lets in only the people its rule " + rule + " allows, and " + what +
+                  ".",
+              "To get in, " + ask + " (the rule is " + rule + ")."};
+    }
+    case Errc::kFactsTooLarge:
+      return {403, "Too many groups to remember",
+              "Your account has more groups and claims than this site can keep in cookies (" +
+                  error.detail + ").",
+              "Ask the site owner: fewer groups in the ID token (a filter at the provider), or "
+              "groups_claim naming a smaller claim."};
+    case Errc::kRuleSyntax:
+      break;
+    case Errc::kBearerInvalid:
+      return {401, "Invalid token", error.detail, ""};
     case Errc::kRefreshFailed:
     case Errc::kCookieMalformed:
     case Errc::kCookieBadSignature:

@@ -2,6 +2,7 @@
 // a revocation endpoint, best effort) and go back to the start page.
 #include "latchkey/app.h"
 #include "latchkey/log.h"
+#include "latchkey/session_facts.h"
 
 namespace latchkey {
 
@@ -26,6 +27,9 @@ Response handleLogout(const Request& request, Deps& deps) {
   response.addHeader("Location", deps.config.base_path + "/");
   response.addHeader("Cache-Control", "no-store");
   response.addHeader("Set-Cookie", sessionClearCookie(deps.config));
+  for (std::string& part : factsClearCookies(deps.config, request)) {
+    response.addHeader("Set-Cookie", std::move(part));
+  }
   return response;
 }
 

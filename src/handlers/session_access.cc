@@ -1,7 +1,9 @@
 #include "session_access.h"
 
+#include "latchkey/access_rules.h"
 #include "latchkey/log.h"
 #include "latchkey/refresh_coordinator.h"
+#include "latchkey/session_facts.h"
 
 namespace latchkey {
 namespace {
@@ -63,9 +65,19 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
     deps.log.log(LogLevel::kInfo, "session_refreshed",
                  {{"client", request.client_address}, {"sub", session.sub}});
   }
+  if (!session.facts_digest.empty()) {
+    auto facts = openFacts(request, deps.cookie_names.session, session.facts_digest);
+    if (!facts) {
+      logRefused(request, deps, facts.error());
+      lookup.set_cookie = sessionClearCookie(deps.config);
+      return lookup;
+    }
+    lookup.facts = std::move(*facts);
+  }
   // The policy is checked on every request, not only at sign-in, so removing an address
   // from allowed_emails takes effect for live sessions at once.
-  Status policy = checkEmailPolicy(deps.config, session.email, session.email_verified);
+  Status policy =
+      checkSitePolicy(deps.config, session.email, session.email_verified, lookup.facts);
   if (policy) {
     lookup.outcome = SessionLookup::Outcome::kValid;
   } else {
@@ -74,6 +86,17 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
   }
   lookup.session = std::move(session);
   return lookup;
+}
+
+Status checkSitePolicy(const Config& config, std::string_view email, bool email_verified,
+                       const Facts& facts) {
+  if (Status emails = checkEmailPolicy(config, email, email_verified); !emails) {
+    return emails;
+  }
+  if (auto denial = findDenial(siteRules(config), Subject{email, email_verified, facts})) {
+    return makeError(Errc::kAccessDenied, denial->rule + ": " + denial->what + "; " + denial->ask);
+  }
+  return {};
 }
 
 }  // namespace latchkey

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "latchkey/app.h"
+#include "latchkey/facts.h"
 #include "latchkey/session.h"
 
 namespace latchkey {
@@ -14,6 +15,7 @@ struct SessionLookup {
   enum class Outcome { kNone, kValid, kForbidden };
   Outcome outcome = Outcome::kNone;
   Session session;                        // kValid / kForbidden
+  Facts facts;                            // groups and claims (session_facts.h)
   std::optional<Error> refusal;           // kForbidden: which policy check failed
   std::optional<std::string> set_cookie;  // a refreshed session, or clearing a dead one
 };
@@ -21,5 +23,10 @@ struct SessionLookup {
 // Tokens are decrypted only when a refresh is due or with_tokens is set, so the usual
 // /auth costs one HMAC. A failed refresh ends the session (the cookie is cleared).
 SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens);
+
+// The site-wide rules (access_rules.h) for a signed-in subject: ok, or kEmailNotAllowed /
+// kEmailNotVerified / kAccessDenied ("rule: what; ask") for the page and the log.
+Status checkSitePolicy(const Config& config, std::string_view email, bool email_verified,
+                       const Facts& facts);
 
 }  // namespace latchkey

@@ -38,6 +38,13 @@ function adapt(file, replacements) {
   return text;
 }
 
+// The shipped /admin/ block copied for /ops/ with a rule alice does not meet.
+function withOpsLocation(text) {
+  const block = text.slice(text.indexOf('<Location "/admin/">'), text.lastIndexOf('</Location>') + '</Location>'.length);
+  if (!block.includes('allowed_groups=admins')) throw new Error('apache/latchkey-authnz-fcgi.conf has no /admin/ rules block');
+  return `${text}\n${block.replaceAll('/admin/', '/ops/').replace('allowed_groups=admins', 'allowed_groups=ops')}\n`;
+}
+
 // A file the web server's user (nobody, when the tests run as root) may read but not others.
 function writeForServer(file, text, mode) {
   fs.writeFileSync(file, text, { mode });
@@ -131,7 +138,7 @@ before(async () => {
   fs.mkdirSync(path.join(authnzDir, 'www'), { recursive: true });
   fs.writeFileSync(path.join(authnzDir, 'www/index.html'), '<!doctype html><p>public home</p>\n');
   const tcpConfig = path.join(authnzDir, 'latchkey.conf');
-  fs.writeFileSync(tcpConfig, configText(latchkeyConfig(urls.authnz)), { mode: 0o600 });
+  fs.writeFileSync(tcpConfig, configText({ ...latchkeyConfig(urls.authnz), scopes: 'openid email profile groups' }), { mode: 0o600 });
   tcpLatchkey = new Managed('latchkey (tcp)', latchkeyBinary(), ['--config', tcpConfig, '--listen', `127.0.0.1:${tcpPort}`], {
     logFile: path.join(authnzDir, 'latchkey.log'), env: { ...process.env, ...sanitizerEnv() },
   });
@@ -143,8 +150,9 @@ before(async () => {
     site: `${adapt('latchkey-authnz-provider.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`]])}
 <VirtualHost 127.0.0.1:${ports.authnz}>
 DocumentRoot ${authnzDir}/www\n<Directory ${authnzDir}/www>\n    Require all granted\n</Directory>\n${
-      adapt('latchkey-authnz-fcgi.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`],
-        ['#ProxyPass "http://127.0.0.1:3000/private/"', `ProxyPass "http://127.0.0.1:${upstream.port}/private/"`]])}
+      withOpsLocation(adapt('latchkey-authnz-fcgi.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`],
+        ['#ProxyPass "http://127.0.0.1:3000/private/"', `ProxyPass "http://127.0.0.1:${upstream.port}/private/"`],
+        ['#ProxyPass "http://127.0.0.1:3000/admin/"', `ProxyPass "http://127.0.0.1:${upstream.port}/admin/"`]]))}
 </VirtualHost>`,
   }));
 
@@ -328,6 +336,16 @@ describe('Apache mod_authnz_fcgi gate (apache/latchkey-authnz-fcgi.conf)', { ski
     assert.equal(seen.headers['x-auth-request-name'], DEMO_ACCOUNT.name);
     assert.ok(!seen.rawHeaders.some((v) => /mallory/i.test(v)), JSON.stringify(seen.rawHeaders));
     assert.equal(app.header('x-auth-request-email'), null, 'the answer headers are not sent to the browser');
+
+    // Per-location rules (LATCHKEY_RULES): alice is in admins, not in ops; a rule in the
+    // visitor's own query string is not read.
+    const admin = await client.get('/admin/whoami?allowed_groups=nobody', { headers: { 'x-auth-request-groups': 'forged' } });
+    assert.equal(admin.status, 200, diag(client, 'authnz'));
+    assert.equal(JSON.parse(admin.body).headers['x-auth-request-groups'], 'admins,staff');
+    const ops = await client.get('/ops/whoami');
+    assert.equal(ops.status, 403, diag(client, 'authnz'));
+    assert.equal(ops.location, null, 'a 403, not a new sign-in');
+    assert.equal((await client.get('/private/whoami?allowed_groups=nobody')).status, 200);
 
     assert.equal((await client.post('/logout')).status, 302);
     const again = await client.get('/private/whoami');

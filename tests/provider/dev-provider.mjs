@@ -32,10 +32,17 @@
 //   alice@example.com / wonderland   name "Alice Liddell"
 //   bob@example.org   / builder      name "Bob Builder"       (another domain: allow-list tests)
 //   mallory@example.com / mallory    name with HTML in it     (escaping tests)
+//   crowd@example.com / crowd        in 500 groups of 40 characters (cookie size tests)
+// With the "groups" scope the ID token and userinfo also carry groups, department and
+// preferred_username (alice: staff + admins, engineering; bob: staff, sales).
+//
+// POST /test/sign (JSON {header, payload}) signs a JWT with the provider's own key (RS256,
+// its kid unless header.kid is given): bearer-token tests craft valid and broken tokens.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import Provider from 'oidc-provider';
+import { GROUP_CLAIMS } from './dev-provider-groups.mjs';
 
 const env = process.env;
 const host = env.DEV_PROVIDER_HOST || '127.0.0.1';
@@ -58,6 +65,9 @@ export const ACCOUNTS = {
   },
   'mallory@example.com': {
     password: 'mallory', sub: 'mallory-0003', name: '<script>alert("x")</script> & Mallory',
+  },
+  'crowd@example.com': {
+    password: 'crowd', sub: 'crowd-0004', name: 'Many Groups',
   },
 };
 const accountsBySub = new Map(Object.entries(ACCOUNTS).map(([email, a]) => [a.sub, { email, ...a }]));
@@ -83,11 +93,12 @@ const provider = new Provider(issuer, {
   }],
   jwks: { keys: [signingJwk] },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
-  scopes: ['openid', 'email', 'profile', 'offline_access'],
+  scopes: ['openid', 'email', 'profile', 'offline_access', 'groups'],
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
     profile: ['name'],
+    groups: ['groups', 'department', 'preferred_username'],
   },
   // false: scope claims go into the ID token too (Google's behaviour), not only to userinfo.
   conformIdTokenClaims: idTokenClaims !== 'all',
@@ -97,7 +108,7 @@ const provider = new Provider(issuer, {
     return {
       accountId: sub,
       async claims() {
-        return { sub, email: account.email, email_verified: true, name: account.name };
+        return { sub, email: account.email, email_verified: true, name: account.name, ...(GROUP_CLAIMS[account.email] ?? {}) };
       },
     };
   },
@@ -247,6 +258,15 @@ const server = http.createServer(async (req, res) => {
     }
     if (url.pathname === '/test/connections' && req.method === 'GET') {
       return send(res, 200, 'application/json', JSON.stringify({ connections, byAgent: connectionsByAgent }));
+    }
+    if (url.pathname === '/test/sign' && req.method === 'POST') {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const { header = {}, payload } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: signingJwk.kid, ...header })}.${b64(payload)}`;
+      const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
+      return send(res, 200, 'application/jwt', `${input}.${signature}`);
     }
     if (url.pathname === '/test/grants' && req.method === 'GET') {
       return send(res, 200, 'application/json', JSON.stringify(counters.grants));

@@ -7,7 +7,8 @@
 //
 // Like the real one, the token endpoint answers form-encoded unless the request says
 // Accept: application/json, and reports a bad code as HTTP 200 {"error":"bad_verification_code"}.
-// A scenario: { emails: [...], user: {...}, token: { error } }; script() replaces it.
+// A scenario: { emails: [...], user: {...}, token: { error }, orgs: [...], teams: [...] };
+// script() replaces it. /user/orgs and /user/teams page like GitHub's (per_page, page).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { b64url, pkceMatches, readBody } from './fake-provider.mjs';
@@ -20,7 +21,14 @@ export async function startFakeGithub({ port = 0, host = '127.0.0.1', clientId =
   let scenario = {};
   const codes = new Map();
   const tokens = new Set();
-  const counts = { authorize: 0, token: 0, user: 0, emails: 0 };
+  const counts = { authorize: 0, token: 0, user: 0, emails: 0, orgs: 0, teams: 0 };
+  const defaultOrgs = () => [{ login: 'Acme', id: 1 }];
+  const defaultTeams = () => [{ slug: 'devs', name: 'Devs', organization: { login: 'Acme', id: 1 } }];
+  const page = (list, url) => {
+    const per = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
+    const n = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+    return list.slice((n - 1) * per, n * per);
+  };
   const tokenRequests = [];  // {accept, pkceOk, clientOk}
 
   const defaultEmails = () => [
@@ -90,6 +98,12 @@ export async function startFakeGithub({ port = 0, host = '127.0.0.1', clientId =
       case 'GET /api/v3/user':
         counts.user++;
         return api(req, res, { login: GITHUB_USER.login, id: GITHUB_USER.id, name: GITHUB_USER.name, avatar_url: 'https://avatars.example.com/u/583231', ...(scenario.user ?? {}) });
+      case 'GET /api/v3/user/orgs':
+        counts.orgs++;
+        return api(req, res, page(scenario.orgs ?? defaultOrgs(), url));
+      case 'GET /api/v3/user/teams':
+        counts.teams++;
+        return api(req, res, page(scenario.teams ?? defaultTeams(), url));
       case 'GET /api/v3/user/emails':
         counts.emails++;
         return api(req, res, scenario.emails ?? defaultEmails());

@@ -39,9 +39,10 @@ export async function startGateNginx({ dir, socket, root, upstreamPort, port }) 
 }
 
 // An HTTP application that answers every request with JSON of what it received.
-export async function startEchoUpstream() {
+// maxHeaderSize: node's default (16 KB) refuses the groups header of a person in hundreds.
+export async function startEchoUpstream({ maxHeaderSize } = {}) {
   const requests = [];
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ maxHeaderSize }, (req, res) => {
     const seen = { method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders };
     requests.push(seen);
     res.writeHead(200, { 'content-type': 'application/json' });
