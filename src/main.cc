@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "latchkey/app.h"
+#include "latchkey/bounded_provider.h"
 #include "latchkey/http_client.h"
 #include "latchkey/identity_provider.h"
 #include "latchkey/log.h"
@@ -94,6 +95,10 @@ void printHelp() {
   }
   std::cout << "\nSee latchkey(8) and README.md.\n";
 }
+
+// Background refresh threads (FastCGI only). Two, so one refresh stuck on a hanging provider
+// does not hold up every other session's.
+constexpr int kRefreshThreads = 2;
 
 struct Options {
   std::optional<std::string> config_path;
@@ -212,9 +217,13 @@ int runMain(int argc, char** argv) {
 
   const CookieNames cookie_names = cookieNames(config);
   const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous);
-  RefreshCoordinator refresher;
+  // Provider calls may hold at most half the workers (see BoundedProvider); refreshes run on
+  // threads of their own, so /auth never waits on the token endpoint for long.
+  BoundedProvider bounded(*provider, cgi ? 1 : providerCallLimit(workerThreads(options->server)),
+                          log);
+  RefreshCoordinator refresher(cgi ? 0 : kRefreshThreads);
   ReplayGuard used_states;
-  Deps deps{config, cookie_names, codec, *provider, clock, log, *pages, refresher, used_states};
+  Deps deps{config, cookie_names, codec, bounded, clock, log, *pages, refresher, used_states};
 
   const RequestHandler handler = [&deps](const ParamMap& params, std::string_view body) {
     auto request = requestFromParams(params, body, deps.config.base_path);

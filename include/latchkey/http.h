@@ -28,6 +28,8 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> form;     // decoded url-encoded body
   std::string client_address;
   std::string user_agent;
+  std::string sec_fetch_site;         // Sec-Fetch-Site, empty when not sent
+  std::optional<std::string> origin;  // Origin, when sent ("null" counts as sent)
   bool https = false;
 
   // First value of a query parameter / cookie / form field, if any.
