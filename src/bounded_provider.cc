@@ -4,21 +4,33 @@
 
 namespace latchkey {
 
-// Takes one place if one is free; gives it back on destruction, also when the call throws.
+// Takes one place, waiting for one as the class comment says; gives it back on destruction,
+// also when the call throws.
 class BoundedProvider::Slot {
  public:
   explicit Slot(BoundedProvider& owner) : owner_(owner) {
-    int current = owner_.in_flight_.load();
-    while (current < owner_.max_in_flight_) {
-      if (owner_.in_flight_.compare_exchange_weak(current, current + 1)) {
-        taken_ = true;
+    std::unique_lock lock(owner_.mutex_);
+    if (owner_.in_flight_ >= owner_.max_in_flight_) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now < owner_.congested_until_) {
+        return;
+      }
+      const bool freed = owner_.freed_.wait_until(lock, now + owner_.slot_wait_, [&] {
+        return owner_.in_flight_ < owner_.max_in_flight_;
+      });
+      if (!freed) {
+        owner_.congested_until_ = std::chrono::steady_clock::now() + owner_.congestion_memory_;
         return;
       }
     }
+    ++owner_.in_flight_;
+    taken_ = true;
   }
   ~Slot() {
     if (taken_) {
-      owner_.in_flight_.fetch_sub(1);
+      std::lock_guard lock(owner_.mutex_);
+      --owner_.in_flight_;
+      owner_.freed_.notify_one();
     }
   }
   Slot(const Slot&) = delete;
@@ -39,8 +51,19 @@ Error busy(int limit) {
 
 }  // namespace
 
-BoundedProvider::BoundedProvider(IdentityProvider& inner, int max_in_flight, const Logger& log)
-    : inner_(inner), max_in_flight_(std::max(1, max_in_flight)), log_(log) {}
+BoundedProvider::BoundedProvider(IdentityProvider& inner, int max_in_flight, const Logger& log,
+                                 std::chrono::milliseconds slot_wait,
+                                 std::chrono::milliseconds congestion_memory)
+    : inner_(inner),
+      max_in_flight_(std::max(1, max_in_flight)),
+      log_(log),
+      slot_wait_(slot_wait),
+      congestion_memory_(congestion_memory) {}
+
+int BoundedProvider::inFlight() const {
+  std::lock_guard lock(mutex_);
+  return in_flight_;
+}
 
 void BoundedProvider::logBusy(std::string_view call) const {
   log_.log(LogLevel::kWarn, "provider_busy",
@@ -85,6 +108,6 @@ void BoundedProvider::revoke(const TokenSet& tokens) {
 
 Result<std::string> BoundedProvider::check() { return inner_.check(); }
 
-int providerCallLimit(int threads) { return std::max(1, threads / 2); }
+int providerCallLimit(int threads) { return std::max(1, threads - std::max(1, threads / 4)); }
 
 }  // namespace latchkey

@@ -217,8 +217,8 @@ int runMain(int argc, char** argv) {
 
   const CookieNames cookie_names = cookieNames(config);
   const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous);
-  // Provider calls may hold at most half the workers (see BoundedProvider); refreshes run on
-  // threads of their own, so /auth never waits on the token endpoint for long.
+  // Provider calls may hold all but a quarter of the workers (see BoundedProvider); refreshes
+  // run on threads of their own, so /auth never waits on the token endpoint for long.
   BoundedProvider bounded(*provider, cgi ? 1 : providerCallLimit(workerThreads(options->server)),
                           log);
   RefreshCoordinator refresher(cgi ? 0 : kRefreshThreads);

@@ -66,32 +66,37 @@ void waitFor(const std::atomic<int>& counter, int value) {
   }
 }
 
-// Half the workers (at least one) may wait on the provider.
-TEST(BoundedProvider, LimitIsHalfTheWorkers) {
+// All but a quarter of the workers (at least one kept free from two workers on) may wait on
+// the provider.
+TEST(BoundedProvider, LimitKeepsAQuarterOfTheWorkers) {
   EXPECT_EQ(providerCallLimit(1), 1);
   EXPECT_EQ(providerCallLimit(2), 1);
-  EXPECT_EQ(providerCallLimit(4), 2);
-  EXPECT_EQ(providerCallLimit(9), 4);
+  EXPECT_EQ(providerCallLimit(4), 3);
+  EXPECT_EQ(providerCallLimit(8), 6);
+  EXPECT_EQ(providerCallLimit(32), 24);
 }
 
-// Over the bound a call fails at once with kProviderBusy and never reaches the provider; a
-// place is free again when a call ends.
-TEST(BoundedProvider, CallsOverTheBoundFailAtOnce) {
+// Over the bound a call waits a moment for a place; when none frees up, it fails with
+// kProviderBusy without reaching the provider, and from then on (congestion) calls over the
+// bound fail at once. A place is free again when a call ends.
+TEST(BoundedProvider, CallsOverTheBoundFailWhenTheProviderIsStuck) {
   GatedProvider inner;
   const Logger log(LogLevel::kError);
-  BoundedProvider bounded(inner, 2, log);
+  BoundedProvider bounded(inner, 2, log, milliseconds(50), milliseconds(60000));
   std::vector<std::thread> held;
   for (int i = 0; i < 2; ++i) {
     held.emplace_back([&] { (void)bounded.authorizationUrl({}); });
   }
   waitFor(inner.entered, 2);
-  const auto started = std::chrono::steady_clock::now();
+  auto started = std::chrono::steady_clock::now();
   auto refused = bounded.redeemCode({});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::kProviderBusy);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(50));
+  started = std::chrono::steady_clock::now();
   EXPECT_FALSE(bounded.refresh("r"));
   bounded.revoke({});
-  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(100));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(40));
   EXPECT_EQ(inner.entered, 2);
   EXPECT_EQ(inner.revokes, 0);
   inner.release();
@@ -100,6 +105,27 @@ TEST(BoundedProvider, CallsOverTheBoundFailAtOnce) {
   }
   EXPECT_EQ(bounded.inFlight(), 0);
   EXPECT_TRUE(bounded.refresh("r"));
+}
+
+// A healthy provider under a burst: calls over the bound wait for a place and all get through.
+TEST(BoundedProvider, BurstOnAHealthyProviderAllGetThrough) {
+  FakeProvider inner;
+  inner.refresh_delay = milliseconds(5);
+  const Logger log(LogLevel::kError);
+  BoundedProvider bounded(inner, 2, log);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&] {
+      if (bounded.refresh("r")) {
+        ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(ok, 12);
 }
 
 // A call that throws gives its place back.
