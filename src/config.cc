@@ -60,6 +60,7 @@ const std::vector<std::string> kKeys = {
     "log_level",
     "templates_dir",
     "provider_name",
+    "auth_cache_seconds",
 };
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
@@ -801,6 +802,9 @@ class Validator {
     }
     if (const auto timeout = boundedInteger("http_timeout", 1, 300)) {
       config.http_timeout = static_cast<int>(*timeout);
+    }
+    if (const auto cache = boundedInteger("auth_cache_seconds", 0, 300)) {
+      config.auth_cache_seconds = *cache;
     }
   }
 

@@ -1,14 +1,38 @@
 // GET /auth: the nginx auth_request target. nginx treats any answer but 2xx/401/403 as a
 // 500, so this never redirects: 200 with the identity headers, 401, or 403. A refreshed
 // session comes back as exactly one Set-Cookie for auth_request_set to pass on.
+#include <algorithm>
+#include <string>
+
 #include "latchkey/app.h"
 #include "session_access.h"
 
 namespace latchkey {
 
+namespace {
+
+// With auth_cache_seconds, a 200 may be kept by nginx's fastcgi_cache (X-Accel-Expires, which
+// nginx reads, prefers to Cache-Control and never forwards). Never an answer that sets a
+// cookie (a refreshed session must reach this browser, and only this one), and never for
+// longer than the session has left.
+int64_t cacheableSeconds(const SessionLookup& lookup, const Deps& deps) {
+  if (deps.config.auth_cache_seconds <= 0 || lookup.outcome != SessionLookup::Outcome::kValid ||
+      lookup.set_cookie) {
+    return 0;
+  }
+  return std::min(deps.config.auth_cache_seconds, lookup.session.expires_at - deps.clock.now());
+}
+
+}  // namespace
+
 Response handleAuth(const Request& request, Deps& deps) {
   SessionLookup lookup = lookupSession(request, deps, /*with_tokens=*/false);
   Response response;
+  // First: nginx before 1.23 reads the header fields in order, and a no-store read before it
+  // would keep the answer out of the cache.
+  if (const int64_t seconds = cacheableSeconds(lookup, deps); seconds > 0) {
+    response.addHeader("X-Accel-Expires", std::to_string(seconds));
+  }
   response.addHeader("Cache-Control", "no-store");
   switch (lookup.outcome) {
     case SessionLookup::Outcome::kNone:

@@ -525,6 +525,18 @@ TEST(Config, HttpTimeoutRange) {
   EXPECT_EQ(good.config->http_timeout, 300);
 }
 
+// auth_cache_seconds: 0 (off, the default) to 300.
+TEST(Config, AuthCacheSecondsRange) {
+  EXPECT_EQ(parse(minimalWith("")).config->auth_cache_seconds, 0);
+  for (const char* bad : {"-1", "301", "2s"}) {
+    const auto load = parse(minimalWith(std::string("auth_cache_seconds = ") + bad + "\n"));
+    EXPECT_EQ(problemsFor(load, "auth_cache_seconds"), 1) << bad << "\n" << allProblems(load);
+  }
+  const auto good = parse(minimalWith("auth_cache_seconds = 5\n"));
+  ASSERT_TRUE(good.config) << allProblems(good);
+  EXPECT_EQ(good.config->auth_cache_seconds, 5);
+}
+
 // log_level accepts the four levels only.
 TEST(Config, LogLevelValues) {
   const auto load = parse(minimalWith("log_level = verbose\n"));
@@ -622,12 +634,13 @@ TEST(Config, LoadConfigFromFile) {
 // configKeys lists SPEC's table in order, plus templates_dir.
 TEST(Config, ConfigKeysInSpecOrder) {
   const auto& keys = configKeys();
-  ASSERT_EQ(keys.size(), 21u);
+  ASSERT_EQ(keys.size(), 22u);
   EXPECT_EQ(keys.front(), "provider");
   EXPECT_EQ(keys[5], "redirect_uri");
   EXPECT_EQ(keys[18], "log_level");
   EXPECT_EQ(keys[19], "templates_dir");
-  EXPECT_EQ(keys.back(), "provider_name");
+  EXPECT_EQ(keys[20], "provider_name");
+  EXPECT_EQ(keys.back(), "auth_cache_seconds");
 }
 
 // processEnvironment sees the real environment.

@@ -201,20 +201,75 @@ TEST(Auth, FailedRefreshEndsSession) {
   EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
 }
 
+// /auth for a browser holding this session (the default test session when empty).
+Response authWith(TestEnv& env, const Session& session = {}) {
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(session));
+  Deps deps = env.deps();
+  return handleAuth(request, deps);
+}
+
+// A session with a refresh token whose access token has already expired.
+Session refreshDue(const TestEnv& env) {
+  Session s;
+  s.sub = "sub-1";
+  s.refresh_token = "refresh-1";
+  s.access_expires_at = env.clock.now() - 1;
+  return s;
+}
+
+// auth_cache_seconds off (the default): no caching header at all.
+TEST(Auth, NoCacheHeaderByDefault) {
+  TestEnv env;
+  Response r = authWith(env);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.header("X-Accel-Expires"));
+}
+
+// With auth_cache_seconds, a 200 says how long nginx may keep it, never longer than the
+// session has left; 401, 403 and an answer with a refreshed cookie never say so.
+TEST(Auth, CacheHeaderOnlyOnPlain200s) {
+  Config config = testing::testConfig();
+  config.auth_cache_seconds = 30;
+  TestEnv env(config);
+  Deps deps = env.deps();
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie());
+  Response ok = handleAuth(request, deps);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.header("X-Accel-Expires").value_or(""), "30");
+  ASSERT_FALSE(ok.headers.empty());
+  EXPECT_EQ(ok.headers.front().first, "X-Accel-Expires");  // before Cache-Control
+
+  Session ending;
+  ending.sub = "sub-1";
+  ending.issued_at = env.clock.now() - 100;
+  ending.expires_at = env.clock.now() + 7;
+  Request short_lived = env.get("/auth");
+  short_lived.cookies.emplace_back(env.names.session, env.sessionCookie(ending));
+  EXPECT_EQ(handleAuth(short_lived, deps).header("X-Accel-Expires").value_or(""), "7");
+
+  EXPECT_FALSE(handleAuth(env.get("/auth"), deps).header("X-Accel-Expires"));
+
+  Response r = authWith(env, refreshDue(env));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
+  EXPECT_FALSE(r.header("X-Accel-Expires"));
+
+  env.config.allowed_emails = {"someone-else@example.com"};
+  Deps strict = env.deps();
+  Response forbidden = handleAuth(request, strict);
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_FALSE(forbidden.header("X-Accel-Expires"));
+}
+
 // A transient refresh failure (timeout, 5xx, busy) keeps the session: 200, cookie untouched.
 TEST(Auth, TransientRefreshFailureKeepsSession) {
   for (Errc code : {Errc::kProviderUnreachable, Errc::kProviderBadResponse, Errc::kProviderBusy,
                     Errc::kInternal}) {
     TestEnv env;
     env.provider.refresh_result = makeError(code, "transient");
-    Session s;
-    s.sub = "sub-1";
-    s.refresh_token = "refresh-1";
-    s.access_expires_at = env.clock.now() - 1;
-    Request request = env.get("/auth");
-    request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
-    Deps deps = env.deps();
-    Response r = handleAuth(request, deps);
+    Response r = authWith(env, refreshDue(env));
     EXPECT_EQ(r.status, 200) << errcName(code);
     EXPECT_TRUE(headerValues(r, "Set-Cookie").empty()) << errcName(code);
   }
@@ -224,14 +279,7 @@ TEST(Auth, TransientRefreshFailureKeepsSession) {
 TEST(Auth, ThrowingRefreshKeepsSession) {
   TestEnv env;
   env.provider.refresh_throws = true;
-  Session s;
-  s.sub = "sub-1";
-  s.refresh_token = "refresh-1";
-  s.access_expires_at = env.clock.now() - 1;
-  Request request = env.get("/auth");
-  request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
-  Deps deps = env.deps();
-  EXPECT_EQ(handleAuth(request, deps).status, 200);
+  EXPECT_EQ(authWith(env, refreshDue(env)).status, 200);
 }
 
 // Many requests with the same expiring session refresh once, not once each.
