@@ -68,6 +68,7 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"log_level", "info"},
     {"templates_dir", "built-in"},
     {"provider_name", "Google, GitHub, or the issuer's host"},
+    {"auth_cache_seconds", "0"},
 };
 
 std::string_view keyDefault(std::string_view key) {
