@@ -75,6 +75,7 @@ const std::vector<std::string> kKeys = {
     "pass_access_token",
     "bearer_tokens",
     "bearer_audiences",
+    "auth_cache_seconds",
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
@@ -937,6 +938,9 @@ class Validator {
     }
     if (const auto timeout = boundedInteger("http_timeout", 1, 300)) {
       config.http_timeout = static_cast<int>(*timeout);
+    }
+    if (const auto cache = boundedInteger("auth_cache_seconds", 0, 300)) {
+      config.auth_cache_seconds = *cache;
     }
   }
 

@@ -301,6 +301,11 @@ bool prepareListenSocket(int fd) {
 
 }  // namespace
 
+int workerThreads(const ServerOptions& options) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return options.threads > 0 ? options.threads : static_cast<int>(2 * cores);
+}
+
 int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler& handler,
                const Logger& log) {
   // A peer that hangs up mid-response must cost one request, not the process.
@@ -316,8 +321,7 @@ int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler
   }
   Shared shared{listen_fd, handler, log, UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1])};
 
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int threads = options.threads > 0 ? options.threads : static_cast<int>(2 * cores);
+  const int threads = workerThreads(options);
   const SignalMask mask;  // before any thread starts, so all of them inherit it
   std::thread signal_thread(signalLoop, std::ref(shared), std::cref(mask.set()));
   std::vector<std::thread> workers;

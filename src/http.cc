@@ -264,6 +264,10 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
   if (auto rules = param(params, "LATCHKEY_RULES")) {
     request.location_rules = std::string(*rules);
   }
+  request.sec_fetch_site = std::string(param(params, "HTTP_SEC_FETCH_SITE").value_or(""));
+  if (auto origin = param(params, "HTTP_ORIGIN")) {
+    request.origin = std::string(*origin);
+  }
   const std::string_view https = param(params, "HTTPS").value_or("");
   request.https = equalsIgnoreCase(https, "on") || https == "1" ||
                   equalsIgnoreCase(param(params, "REQUEST_SCHEME").value_or(""), "https");

@@ -12,6 +12,7 @@
 
 #include "latchkey/access_rules.h"
 #include "latchkey/app.h"
+#include "latchkey/bounded_provider.h"
 #include "latchkey/http_client.h"
 #include "latchkey/identity_provider.h"
 #include "latchkey/log.h"
@@ -81,6 +82,7 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"pass_access_token", "false"},
     {"bearer_tokens", "false"},
     {"bearer_audiences", "none"},
+    {"auth_cache_seconds", "0"},
 };
 
 std::string_view keyDefault(std::string_view key) {
@@ -108,6 +110,10 @@ void printHelp() {
   }
   std::cout << "\nSee latchkey(8) and README.md.\n";
 }
+
+// Background refresh threads (FastCGI only). Two, so one refresh stuck on a hanging provider
+// does not hold up every other session's.
+constexpr int kRefreshThreads = 2;
 
 struct Options {
   std::optional<std::string> config_path;
@@ -233,9 +239,13 @@ int runMain(int argc, char** argv) {
 
   const CookieNames cookie_names = cookieNames(config);
   const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous);
-  RefreshCoordinator refresher;
+  // Provider calls may hold all but a quarter of the workers (see BoundedProvider); refreshes
+  // run on threads of their own, so /auth never waits on the token endpoint for long.
+  BoundedProvider bounded(*provider, cgi ? 1 : providerCallLimit(workerThreads(options->server)),
+                          log);
+  RefreshCoordinator refresher(cgi ? 0 : kRefreshThreads);
   ReplayGuard used_states;
-  Deps deps{config, cookie_names, codec, *provider, clock, log, *pages, refresher, used_states};
+  Deps deps{config, cookie_names, codec, bounded, clock, log, *pages, refresher, used_states};
 
   const RequestHandler handler = [&deps](const ParamMap& params, std::string_view body) {
     auto request = requestFromParams(params, body, deps.config.base_path);

@@ -170,11 +170,29 @@ OidcMetadataCache::OidcMetadataCache(std::string issuer, HttpClient& http, const
 Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::discovery() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (discovery_ && clock_.now() - discovery_fetched_at_ < kMetadataLifetimeSeconds) {
+    const int64_t now = clock_.now();
+    if (discovery_ && now - discovery_fetched_at_ < kMetadataLifetimeSeconds) {
       return discovery_;
+    }
+    if (discovery_error_ && now - discovery_failed_at_ < kFailureMemorySeconds) {
+      return *discovery_error_;
     }
   }
   // Fetched without the lock: at expiry two threads may both fetch, which is harmless.
+  auto fetched = downloadDiscovery();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!fetched) {
+    discovery_error_ = fetched.error();
+    discovery_failed_at_ = clock_.now();
+    return fetched.error();
+  }
+  discovery_error_.reset();
+  discovery_ = *fetched;
+  discovery_fetched_at_ = clock_.now();
+  return discovery_;
+}
+
+Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::downloadDiscovery() {
   HttpRequest request;
   request.url = discoveryUrl(issuer_);
   auto response = http_.send(request);
@@ -185,11 +203,7 @@ Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::discovery() {
   if (!parsed) {
     return parsed.error();
   }
-  auto snapshot = std::make_shared<const OidcDiscovery>(std::move(parsed).value());
-  std::lock_guard<std::mutex> lock(mutex_);
-  discovery_ = snapshot;
-  discovery_fetched_at_ = clock_.now();
-  return snapshot;
+  return std::make_shared<const OidcDiscovery>(std::move(parsed).value());
 }
 
 Result<JwksPtr> OidcMetadataCache::downloadJwks() {
@@ -237,6 +251,7 @@ Result<JwksPtr> OidcMetadataCache::fetchJwksSingleFlight(std::unique_lock<std::m
       last_jwks_error_.reset();
     } else {
       last_jwks_error_ = fetched.error();
+      jwks_failed_at_ = clock_.now();
     }
   }
   return fetched;
@@ -244,8 +259,12 @@ Result<JwksPtr> OidcMetadataCache::fetchJwksSingleFlight(std::unique_lock<std::m
 
 Result<JwksPtr> OidcMetadataCache::jwks() {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (jwks_ && clock_.now() - jwks_fetched_at_ < kMetadataLifetimeSeconds) {
+  const int64_t now = clock_.now();
+  if (jwks_ && now - jwks_fetched_at_ < kMetadataLifetimeSeconds) {
     return jwks_;
+  }
+  if (!jwks_in_flight_ && last_jwks_error_ && now - jwks_failed_at_ < kFailureMemorySeconds) {
+    return *last_jwks_error_;
   }
   return fetchJwksSingleFlight(lock);
 }

@@ -56,16 +56,19 @@ Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_v
 // nothing is locked while a snapshot is in use. Entries live kMetadataLifetimeSeconds.
 // JWKS fetches are single-flight: while one thread fetches, others that need the keys wait
 // for its result instead of fetching too. A refetch because of an unknown kid happens at
-// most once per kJwksRefetchIntervalSeconds.
+// most once per kJwksRefetchIntervalSeconds. A failed fetch is remembered for
+// kFailureMemorySeconds: during that time callers get the same error at once instead of each
+// waiting up to http_timeout on a provider that is down.
 class OidcMetadataCache {
  public:
   static constexpr int64_t kMetadataLifetimeSeconds = 3600;
   static constexpr int64_t kJwksRefetchIntervalSeconds = 10;
+  static constexpr int64_t kFailureMemorySeconds = 5;
 
   OidcMetadataCache(std::string issuer, HttpClient& http, const Clock& clock,
                     bool allow_tenant_template = false);
 
-  // Failures are not cached: the next call tries again.
+  // A failure is returned again, without a fetch, for kFailureMemorySeconds.
   Result<std::shared_ptr<const OidcDiscovery>> discovery();
   Result<std::shared_ptr<const JwkSet>> jwks();
   // `seen` is the snapshot in which a kid was not found. Returns a newer snapshot when one
@@ -75,6 +78,7 @@ class OidcMetadataCache {
  private:
   Result<std::shared_ptr<const JwkSet>> fetchJwksSingleFlight(std::unique_lock<std::mutex>& lock);
   Result<std::shared_ptr<const JwkSet>> downloadJwks();
+  Result<std::shared_ptr<const OidcDiscovery>> downloadDiscovery();
 
   const std::string issuer_;
   const bool allow_tenant_template_;
@@ -85,11 +89,14 @@ class OidcMetadataCache {
   std::condition_variable jwks_done_;
   std::shared_ptr<const OidcDiscovery> discovery_;
   int64_t discovery_fetched_at_ = 0;
+  std::optional<Error> discovery_error_;
+  int64_t discovery_failed_at_ = 0;
   std::shared_ptr<const JwkSet> jwks_;
   int64_t jwks_fetched_at_ = 0;
   bool jwks_in_flight_ = false;
   uint64_t jwks_fetch_count_ = 0;  // completed fetches, to wake waiters
   std::optional<Error> last_jwks_error_;
+  int64_t jwks_failed_at_ = 0;
   std::optional<int64_t> last_refetch_at_;
 };
 

@@ -461,7 +461,12 @@ Response Pages::error(const ErrorPage& page) const {
   if (page.status != 404 && page.status != 405 && page.status != 413) {
     values.emplace("retry_url", impl_->login_url);
   }
-  return impl_->render(page.status, "error.html", std::move(values), {});
+  Response response = impl_->render(page.status, "error.html", std::move(values), {});
+  if (page.status == 503) {
+    // RFC 9110 §10.2.3: the condition is momentary, so the client may come back at once.
+    response.addHeader("Retry-After", "1");
+  }
+  return response;
 }
 
 Response Pages::notFound() const {

@@ -4,9 +4,23 @@
 
 namespace latchkey {
 
-bool ReplayGuard::firstUse(std::string_view state, int64_t expires_at, int64_t now) {
+namespace {
+
+std::string keyOf(std::string_view state) {
   const auto digest = sha256(state);
-  std::string key(digest.begin(), digest.end());
+  return std::string(digest.begin(), digest.end());
+}
+
+}  // namespace
+
+void ReplayGuard::release(std::string_view state) {
+  const std::string key = keyOf(state);
+  std::lock_guard lock(mutex_);
+  seen_.erase(key);
+}
+
+bool ReplayGuard::firstUse(std::string_view state, int64_t expires_at, int64_t now) {
+  std::string key = keyOf(state);
   std::lock_guard lock(mutex_);
   if (seen_.size() >= kMaxEntries) {
     std::erase_if(seen_, [now](const auto& entry) { return entry.second <= now; });

@@ -49,6 +49,8 @@ std::string_view errcName(Errc code) {
       return "token_endpoint_refused_grant";
     case Errc::kTokenResponseInvalid:
       return "token_response_invalid";
+    case Errc::kProviderBusy:
+      return "provider_busy";
     case Errc::kIdTokenMalformed:
       return "id_token_malformed";
     case Errc::kIdTokenAlgNotAllowed:

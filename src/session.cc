@@ -336,6 +336,10 @@ Result<Session> CookieCodec::openSession(std::string_view value, int64_t now) co
   return parseSession(verified.value(), now, true);
 }
 
+Result<Session> CookieCodec::openSessionForRevocation(std::string_view value, int64_t now) const {
+  return openSession(value, now - kRevocationGraceSeconds);
+}
+
 Result<Session> CookieCodec::openSessionIdentity(std::string_view value, int64_t now) const {
   auto verified = verify(value, kPurposeSession, *current_, previous_.get());
   if (!verified) return verified.error();

@@ -48,6 +48,7 @@ struct Config {
   std::string base_path;                     // "" or "/prefix" without trailing slash
   std::string ca_file;
   int http_timeout = 10;
+  int64_t auth_cache_seconds = 0;  // > 0: /auth 200s may be cached by nginx this long
   LogLevel log_level = LogLevel::kInfo;
   std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
   std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default

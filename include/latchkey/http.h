@@ -33,6 +33,8 @@ struct Request {
   // LATCHKEY_RULES set by the web server's configuration (Apache: the visitor's own query
   // reaches an authorizer, so rules cannot travel there); when set, it replaces the query.
   std::optional<std::string> location_rules;
+  std::string sec_fetch_site;         // Sec-Fetch-Site, empty when not sent
+  std::optional<std::string> origin;  // Origin, when sent ("null" counts as sent)
   bool https = false;
 
   // First value of a query parameter / cookie / form field, if any.

@@ -17,6 +17,9 @@ class ReplayGuard {
 
   // True the first time a state is seen (until expires_at); false for a replay.
   bool firstUse(std::string_view state, int64_t expires_at, int64_t now);
+  // Undoes firstUse for a flow whose code never left this process (the provider call was
+  // refused as busy), so the visitor can retry the same callback.
+  void release(std::string_view state);
 
  private:
   std::mutex mutex_;

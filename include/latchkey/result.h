@@ -36,6 +36,7 @@ enum class Errc {
   kTokenEndpointRefusedClient,  // invalid_client / unauthorized_client
   kTokenEndpointRefusedGrant,   // invalid_grant: code used, expired or for another client
   kTokenResponseInvalid,        // missing access_token / id_token / token_type
+  kProviderBusy,                // too many provider calls in flight here; nothing was sent
   // ID token (OpenID Connect Core 3.1.3.7)
   kIdTokenMalformed,
   kIdTokenAlgNotAllowed,

@@ -25,6 +25,9 @@ struct ServerOptions {
   std::string socket_group;
 };
 
+// The number of FastCGI worker threads options asks for (threads, or 2 x cores).
+int workerThreads(const ServerOptions& options);
+
 // Opens the listening socket per options (or finds the inherited one). Error text is a
 // one-line problem for the operator.
 Result<int> openListenSocket(const ServerOptions& options);

@@ -63,6 +63,10 @@ class CookieCodec {
   Result<Session> openSession(std::string_view value, int64_t now) const;
   // Identity only, tokens left encrypted and empty: the /auth fast path.
   Result<Session> openSessionIdentity(std::string_view value, int64_t now) const;
+  // For sign-out only: like openSession, but a session that ended less than
+  // kRevocationGraceSeconds ago still opens, so its provider tokens can be revoked.
+  static constexpr int64_t kRevocationGraceSeconds = 3600;
+  Result<Session> openSessionForRevocation(std::string_view value, int64_t now) const;
 
   // Login state; nonce and code_verifier are encrypted, state and return_to readable.
   // Same errors as openSession (an expired one is kCookieExpired).

@@ -2,11 +2,30 @@
 // 500, so this never redirects: 200 with the identity headers, 401, or 403. A refreshed
 // session comes back as exactly one Set-Cookie for auth_request_set to pass on. A malformed
 // per-location rule is the one 500: a typo in a rule must not open the location.
+#include <algorithm>
+#include <string>
+
 #include "access_answer.h"
 #include "latchkey/app.h"
 #include "session_access.h"
 
 namespace latchkey {
+
+namespace {
+
+// With auth_cache_seconds, a 200 may be kept by nginx's fastcgi_cache (X-Accel-Expires, which
+// nginx reads, prefers to Cache-Control and never forwards). Never an answer that sets a
+// cookie (a refreshed session must reach this browser, and only this one), and never for
+// longer than the session has left.
+int64_t cacheableSeconds(const SessionLookup& lookup, const Deps& deps) {
+  if (deps.config.auth_cache_seconds <= 0 || lookup.outcome != SessionLookup::Outcome::kValid ||
+      lookup.set_cookie) {
+    return 0;
+  }
+  return std::min(deps.config.auth_cache_seconds, lookup.session.expires_at - deps.clock.now());
+}
+
+}  // namespace
 
 Response handleAuth(const Request& request, Deps& deps) {
   auto rules = locationRules(request);
@@ -18,14 +37,18 @@ Response handleAuth(const Request& request, Deps& deps) {
   }
   SessionLookup lookup = lookupSession(request, deps, deps.config.pass_access_token);
   Response response;
+  // First: nginx before 1.23 reads the header fields in order, and a no-store read before it
+  // would keep the answer out of the cache.
+  if (const int64_t seconds = cacheableSeconds(lookup, deps); seconds > 0) {
+    response.addHeader("X-Accel-Expires", std::to_string(seconds));
+  }
+  response.addHeader("Cache-Control", "no-store");
   switch (lookup.outcome) {
     case SessionLookup::Outcome::kNone:
       response.status = 401;
-      response.addHeader("Cache-Control", "no-store");
       break;
     case SessionLookup::Outcome::kForbidden:
       response.status = 403;
-      response.addHeader("Cache-Control", "no-store");
       if (lookup.refusal) {
         const Error& why = *lookup.refusal;
         response.addHeader("X-Auth-Request-Denied",
@@ -41,7 +64,6 @@ Response handleAuth(const Request& request, Deps& deps) {
         break;
       }
       response.status = 200;
-      response.addHeader("Cache-Control", "no-store");
       addIdentityHeaders(response, deps.config, s.sub, s.email, s.name, lookup.facts,
                          s.access_token);
       break;

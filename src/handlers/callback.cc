@@ -46,16 +46,17 @@ struct Refusal {
   std::optional<std::string> clear_login_cookie;  // this flow's cookie, when known
 };
 
-// provider_says: the provider's error_description, when it sent one.
+// provider_says: the error_description on the callback, when there was one; always logged
+// (sanitised), shown on the page only with show_provider_text.
 Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
-                const std::string& provider_says = {}) {
+                const std::string& provider_says = {}, bool show_provider_text = false) {
   deps.log.log(LogLevel::kWarn, "sign_in_failed",
                {{"client", request.client_address},
                 {"reason", errcName(refusal.error.code)},
                 {"detail", refusal.error.detail},
                 {"provider_says", provider_says}});
   ErrorPage page = errorPageFor(refusal.error, deps.config);
-  if (!provider_says.empty()) {
+  if (show_provider_text && !provider_says.empty()) {
     page.message += " The provider says: \"" + provider_says + "\"";
   }
   Response response = deps.pages.error(page);
@@ -74,6 +75,17 @@ bool anyLoginCookie(const Request& request, const CookieNames& names) {
   return false;
 }
 
+// True when the login cookie for this state opens, is unexpired and holds exactly this state.
+bool startedHere(const Request& request, Deps& deps, const std::string& cookie_name,
+                 std::string_view state, int64_t now) {
+  const auto value = request.cookie(cookie_name);
+  if (!value) {
+    return false;
+  }
+  auto login = deps.cookies.openLogin(*value, now);
+  return login && constantTimeEquals(login->state, state);
+}
+
 }  // namespace
 
 Response handleCallback(const Request& request, Deps& deps) {
@@ -82,13 +94,22 @@ Response handleCallback(const Request& request, Deps& deps) {
   const std::string cookie_name = state ? loginCookieName(deps.config, *state) : std::string();
 
   if (auto provider_error = request.queryParam("error")) {
-    // error_description is attacker-controllable text: logged escaped, never shown raw.
     std::string code = sanitizeErrorCode(*provider_error);
-    return refuse(request, deps,
-                  {makeError(Errc::kProviderReturnedError, code),
-                   state && request.cookie(cookie_name) ? std::optional(cookie_name)
-                                                        : std::nullopt},
-                  sanitizeDescription(request.queryParam("error_description").value_or("")));
+    // Anyone can craft a link with error= and error_description=: the provider's words are
+    // shown only for a sign-in this browser really started (its state matches a live login
+    // cookie). Otherwise the page is generic and carries no text from the link.
+    const bool ours = state && startedHere(request, deps, cookie_name, *state, now);
+    const std::string description =
+        sanitizeDescription(request.queryParam("error_description").value_or(""));
+    if (!ours) {
+      return refuse(request, deps,
+                    {makeError(Errc::kStateMismatch,
+                               "provider error " + code + " for no sign-in started here"),
+                     {}},
+                    description);
+    }
+    return refuse(request, deps, {makeError(Errc::kProviderReturnedError, code), cookie_name},
+                  description, /*show_provider_text=*/true);
   }
   if (!state || state->empty()) {
     return refuse(request, deps, {makeError(Errc::kStateMissing, "no state parameter"), {}});
@@ -129,6 +150,11 @@ Response handleCallback(const Request& request, Deps& deps) {
 
   auto sign_in = deps.provider.redeemCode({std::string(*code), login->code_verifier, login->nonce});
   if (!sign_in) {
+    if (sign_in.error().code == Errc::kProviderBusy) {
+      // Nothing reached the provider: keep the login cookie so a reload completes the flow.
+      deps.used_states.release(login->state);
+      return refuse(request, deps, {sign_in.error(), {}});
+    }
     return refuse(request, deps, {sign_in.error(), cookie_name});
   }
   const Identity& who = sign_in->identity;

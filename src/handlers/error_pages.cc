@@ -104,6 +104,13 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
                   "the connection.",
               "Wait a moment and sign in again. Site owner: check the issuer URL, DNS and "
               "outgoing connections from this server; latchkey --check tries them."};
+    case Errc::kProviderBusy:
+      return {503, "Too many sign-ins at this moment",
+              "This site is waiting on " + provider +
+                  " for other visitors' sign-ins, and takes only so many at once so that "
+                  "signed-in visitors keep being served.",
+              "Try again at once (reload this page). Site owner: " + provider +
+                  " is answering slowly or not at all; see latchkey's log (provider_busy)."};
     case Errc::kProviderTlsFailure:
       return {502, provider + " cannot be reached securely",
               "The TLS certificate of " + provider +

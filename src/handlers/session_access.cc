@@ -17,6 +17,46 @@ void logRefused(const Request& request, Deps& deps, const Error& error) {
                {{"client", request.client_address}, {"reason", errcName(error.code)}});
 }
 
+// Refreshes the access token, or goes on without it. Only the provider's invalid_grant
+// (kRefreshFailed: the grant was revoked or has expired) ends the session. A refresh still
+// running, a timeout, a 5xx, a busy provider: the session stays valid until its own expiry,
+// this request is served as it is, and a later request tries again (RFC 6749 §5.2 makes
+// invalid_grant the one answer that says the grant itself is gone). False: session ended.
+bool applyRefresh(const Request& request, Deps& deps, Session& session, int64_t now,
+                  SessionLookup& lookup) {
+  auto tokens = deps.refresher.refresh(session.refresh_token, deps.provider, now);
+  if (!tokens) {
+    deps.log.log(LogLevel::kDebug, "refresh_pending",
+                 {{"client", request.client_address}, {"sub", session.sub}});
+    return true;
+  }
+  if (!*tokens) {
+    const Error& error = tokens->error();
+    const bool ends_session = error.code == Errc::kRefreshFailed;
+    deps.log.log(LogLevel::kWarn, ends_session ? "refresh_failed" : "refresh_deferred",
+                 {{"client", request.client_address},
+                  {"sub", session.sub},
+                  {"email", session.email},
+                  {"reason", errcName(error.code)},
+                  {"detail", error.detail}});
+    if (ends_session) {
+      lookup.set_cookie = sessionClearCookie(deps.config);
+    }
+    return !ends_session;
+  }
+  const TokenSet& fresh = tokens->value();
+  session.access_token = fresh.access_token;
+  if (!fresh.refresh_token.empty()) {
+    session.refresh_token = fresh.refresh_token;
+  }
+  session.access_expires_at = fresh.access_expires_at;
+  lookup.set_cookie =
+      sessionSetCookie(deps.config, deps.cookies.sealSession(session), session.expires_at - now);
+  deps.log.log(LogLevel::kInfo, "session_refreshed",
+               {{"client", request.client_address}, {"sub", session.sub}});
+  return true;
+}
+
 }  // namespace
 
 SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens) {
@@ -44,26 +84,9 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
   }
   Session session = std::move(opened.value());
   if (refresh_due && !session.refresh_token.empty()) {
-    auto tokens = deps.refresher.refresh(session.refresh_token, deps.provider, now);
-    if (!tokens) {
-      deps.log.log(LogLevel::kWarn, "refresh_failed",
-                   {{"client", request.client_address},
-                    {"sub", session.sub},
-                    {"email", session.email},
-                    {"reason", errcName(tokens.error().code)},
-                    {"detail", tokens.error().detail}});
-      lookup.set_cookie = sessionClearCookie(deps.config);
+    if (!applyRefresh(request, deps, session, now, lookup)) {
       return lookup;
     }
-    session.access_token = tokens->access_token;
-    if (!tokens->refresh_token.empty()) {
-      session.refresh_token = tokens->refresh_token;
-    }
-    session.access_expires_at = tokens->access_expires_at;
-    lookup.set_cookie =
-        sessionSetCookie(deps.config, deps.cookies.sealSession(session), session.expires_at - now);
-    deps.log.log(LogLevel::kInfo, "session_refreshed",
-                 {{"client", request.client_address}, {"sub", session.sub}});
   }
   if (!session.facts_digest.empty()) {
     auto facts = openFacts(request, deps.cookie_names.session, session.facts_digest);

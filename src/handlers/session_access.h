@@ -21,7 +21,8 @@ struct SessionLookup {
 };
 
 // Tokens are decrypted only when a refresh is due or with_tokens is set, so the usual
-// /auth costs one HMAC. A failed refresh ends the session (the cookie is cleared).
+// /auth costs one HMAC. A refresh waits at most RefreshCoordinator's bound; only a refresh
+// the provider refuses with invalid_grant ends the session (the cookie is cleared).
 SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens);
 
 // The site-wide rules (access_rules.h) for a signed-in subject: ok, or kEmailNotAllowed /

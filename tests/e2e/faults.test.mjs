@@ -153,13 +153,21 @@ t(`token endpoint hangs: 502 after http_timeout (${HTTP_TIMEOUT} s); /auth of ot
   assert.ok(lat.p99 < AUTH_P99_BOUND_MS, `/auth p99 ${lat.p99} ms during a hung provider (bound ${AUTH_P99_BOUND_MS} ms): ${JSON.stringify(lat)}`);
 });
 
+// latchkey remembers a failed discovery for 5 s (OidcMetadataCache::kFailureMemorySeconds)
+// and answers with that error meanwhile: each fault below waits that out, so it is the one
+// latchkey meets.
+const FAILURE_MEMORY_MS = 5000;
+let lastDiscoveryFailure = 0;
+
 // Discovery itself fails: the visitor gets the page at /login already.
 async function loginFails(stack, { reason, detail }) {
+  await sleep(Math.max(0, lastDiscoveryFailure + FAILURE_MEMORY_MS + 200 - Date.now()));
   const client = stack.client();
   const mark = logMark(stack);
   const started = Date.now();
   const r = await client.get('/login');
   const ms = Date.now() - started;
+  lastDiscoveryFailure = Date.now();
   const line = await assertRefused(stack, r, { status: 502, reason, mark, client });
   assert.match(line.detail, detail);
   assert.ok(ms < DISCO_DEADLINE_MS, `error page after ${ms} ms (bound ${DISCO_DEADLINE_MS} ms)`);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startFakeStack, attemptSignIn, toCallback, assertRefused, assertSignedIn, logMark } from '../provider/fake-stack.mjs';
 import { FAKE_USER } from '../provider/fake-provider.mjs';
 import { visibleText } from './lib/client.mjs';
+import { sleep } from './lib/process.mjs';
 
 const HTTP_TIMEOUT = 2;
 const now = () => Math.floor(Date.now() / 1000);
@@ -265,20 +266,26 @@ t('key rotation under concurrent callbacks: one JWKS refetch for all', () => rot
 });
 
 // Discovery §4.3 and a JWKS that is not a key set, on a latchkey that has cached neither:
-// /login itself fails on a bad discovery document; a garbage JWKS fails the callback. Failures
-// are not cached: once the provider is fixed, sign-in works.
+// /login itself fails on a bad discovery document; a garbage JWKS fails the callback. A failure
+// is remembered for 5 s (OidcMetadataCache::kFailureMemorySeconds), so each case waits that
+// out; once the provider is fixed, sign-in works.
+const FAILURE_MEMORY_MS = 5200;
 t('discovery issuer mismatch or garbage → 502 at /login; JWKS garbage → 502 jwks_invalid', () => jwks, async (s) => {
-  for (const [scenario, reason] of [
-    [{ discovery: { issuer: 'https://evil.example.com' } }, 'discovery_issuer_mismatch'],
-    [{ discoveryBody: '<html>not a discovery document</html>' }, 'discovery_failed'],
+  for (const [scenario, reason, wait] of [
+    [{ discovery: { issuer: 'https://evil.example.com' } }, 'discovery_issuer_mismatch', 0],
+    [{ discoveryBody: '<html>not a discovery document</html>' }, 'discovery_failed', FAILURE_MEMORY_MS],
   ]) {
+    await sleep(wait);
     s.fake.script(scenario);
     const mark = logMark(s);
     const client = s.client();
     const r = await client.get('/login');
     await assertRefused(s, r, { status: 502, reason, mark, client });
   }
+  await sleep(FAILURE_MEMORY_MS);
   await refused(s, { jwks: { body: 'this is not a key set <html>' } }, { status: 502, reason: 'jwks_invalid' });
+  await sleep(FAILURE_MEMORY_MS);
   await refused(s, { jwks: { body: '{"keys":"nope"}' } }, { status: 502, reason: 'jwks_invalid' });
+  await sleep(FAILURE_MEMORY_MS);
   await signsIn(s);
 });

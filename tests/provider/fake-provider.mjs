@@ -9,7 +9,8 @@
 //   await fake.stop();
 //
 // Endpoints: /.well-known/openid-configuration, /jwks, /authorize (no forms: it redirects
-// straight back to redirect_uri with a code and the given state), /token, /userinfo, /revoke,
+// straight back to redirect_uri with a code and the given state), /token (authorization_code
+// and refresh_token grants; a refresh rotates the refresh token), /userinfo, /revoke,
 // and POST /_control (a JSON scenario, the same as script()) for use from another process.
 //
 // A scenario (every part optional; script() replaces the previous scenario):
@@ -204,6 +205,12 @@ export async function startFakeProvider({ port = 0, host = '127.0.0.1', clientId
     if (s.error || cred.id !== clientId || cred.secret !== clientSecret) {
       const error = s.error ?? 'invalid_client';
       return sendJson(res, error === 'invalid_client' ? 401 : 400, { error, error_description: 'refused by the fake provider' });
+    }
+    if (record.grant === 'refresh_token') {
+      // RFC 6749 §6, rotating the refresh token as many providers do.
+      const accessToken = b64url(crypto.randomBytes(24));
+      accessTokens.add(accessToken);
+      return sendJson(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, refresh_token: b64url(crypto.randomBytes(18)) });
     }
     if (record.grant !== 'authorization_code') return sendJson(res, 400, { error: 'unsupported_grant_type' });
     const entry = codes.get(form.get('code') ?? '');

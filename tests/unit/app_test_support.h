@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,9 @@ class FakeProvider final : public IdentityProvider {
     ++refresh_calls;
     last_refresh_token = refresh_token;
     std::this_thread::sleep_for(refresh_delay);
+    if (refresh_throws) {
+      throw std::runtime_error("provider blew up");
+    }
     return refresh_result;
   }
   void revoke(const TokenSet& tokens) override {
@@ -55,6 +59,7 @@ class FakeProvider final : public IdentityProvider {
                                          {"access-1", "refresh-1", 0}};
   Result<TokenSet> refresh_result = TokenSet{"access-2", "refresh-2", 0};
   std::chrono::milliseconds refresh_delay{0};
+  bool refresh_throws = false;
   std::atomic<int> redeem_calls{0};
   std::atomic<int> refresh_calls{0};
   std::atomic<int> revoke_calls{0};

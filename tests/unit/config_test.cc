@@ -525,6 +525,18 @@ TEST(Config, HttpTimeoutRange) {
   EXPECT_EQ(good.config->http_timeout, 300);
 }
 
+// auth_cache_seconds: 0 (off, the default) to 300.
+TEST(Config, AuthCacheSecondsRange) {
+  EXPECT_EQ(parse(minimalWith("")).config->auth_cache_seconds, 0);
+  for (const char* bad : {"-1", "301", "2s"}) {
+    const auto load = parse(minimalWith(std::string("auth_cache_seconds = ") + bad + "\n"));
+    EXPECT_EQ(problemsFor(load, "auth_cache_seconds"), 1) << bad << "\n" << allProblems(load);
+  }
+  const auto good = parse(minimalWith("auth_cache_seconds = 5\n"));
+  ASSERT_TRUE(good.config) << allProblems(good);
+  EXPECT_EQ(good.config->auth_cache_seconds, 5);
+}
+
 // log_level accepts the four levels only.
 TEST(Config, LogLevelValues) {
   const auto load = parse(minimalWith("log_level = verbose\n"));

@@ -201,6 +201,87 @@ TEST(Auth, FailedRefreshEndsSession) {
   EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
 }
 
+// /auth for a browser holding this session (the default test session when empty).
+Response authWith(TestEnv& env, const Session& session = {}) {
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(session));
+  Deps deps = env.deps();
+  return handleAuth(request, deps);
+}
+
+// A session with a refresh token whose access token has already expired.
+Session refreshDue(const TestEnv& env) {
+  Session s;
+  s.sub = "sub-1";
+  s.refresh_token = "refresh-1";
+  s.access_expires_at = env.clock.now() - 1;
+  return s;
+}
+
+// auth_cache_seconds off (the default): no caching header at all.
+TEST(Auth, NoCacheHeaderByDefault) {
+  TestEnv env;
+  Response r = authWith(env);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.header("X-Accel-Expires"));
+}
+
+// With auth_cache_seconds, a 200 says how long nginx may keep it, never longer than the
+// session has left; 401, 403 and an answer with a refreshed cookie never say so.
+TEST(Auth, CacheHeaderOnlyOnPlain200s) {
+  Config config = testing::testConfig();
+  config.auth_cache_seconds = 30;
+  TestEnv env(config);
+  Deps deps = env.deps();
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie());
+  Response ok = handleAuth(request, deps);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.header("X-Accel-Expires").value_or(""), "30");
+  ASSERT_FALSE(ok.headers.empty());
+  EXPECT_EQ(ok.headers.front().first, "X-Accel-Expires");  // before Cache-Control
+
+  Session ending;
+  ending.sub = "sub-1";
+  ending.issued_at = env.clock.now() - 100;
+  ending.expires_at = env.clock.now() + 7;
+  Request short_lived = env.get("/auth");
+  short_lived.cookies.emplace_back(env.names.session, env.sessionCookie(ending));
+  EXPECT_EQ(handleAuth(short_lived, deps).header("X-Accel-Expires").value_or(""), "7");
+
+  EXPECT_FALSE(handleAuth(env.get("/auth"), deps).header("X-Accel-Expires"));
+
+  Response r = authWith(env, refreshDue(env));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
+  EXPECT_FALSE(r.header("X-Accel-Expires"));
+
+  env.config.allowed_emails = {"someone-else@example.com"};
+  Deps strict = env.deps();
+  Response forbidden = handleAuth(request, strict);
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_FALSE(forbidden.header("X-Accel-Expires"));
+}
+
+// A transient refresh failure (timeout, 5xx, busy) keeps the session: 200, cookie untouched.
+TEST(Auth, TransientRefreshFailureKeepsSession) {
+  for (Errc code : {Errc::kProviderUnreachable, Errc::kProviderBadResponse, Errc::kProviderBusy,
+                    Errc::kInternal}) {
+    TestEnv env;
+    env.provider.refresh_result = makeError(code, "transient");
+    Response r = authWith(env, refreshDue(env));
+    EXPECT_EQ(r.status, 200) << errcName(code);
+    EXPECT_TRUE(headerValues(r, "Set-Cookie").empty()) << errcName(code);
+  }
+}
+
+// A refresh that throws neither crashes /auth nor ends the session.
+TEST(Auth, ThrowingRefreshKeepsSession) {
+  TestEnv env;
+  env.provider.refresh_throws = true;
+  EXPECT_EQ(authWith(env, refreshDue(env)).status, 200);
+}
+
 // Many requests with the same expiring session refresh once, not once each.
 TEST(Auth, ConcurrentRefreshIsSingleFlight) {
   TestEnv env;
@@ -366,21 +447,70 @@ TEST(Callback, ExpiredLoginRefused) {
   EXPECT_EQ(env.provider.redeem_calls, 0);
 }
 
-// error=access_denied gives a 403 page; hostile text in the parameters is never markup.
+// A login cookie for a flow with this state, as /login would have set it.
+void addLoginCookie(TestEnv& env, Request& request, const std::string& state) {
+  LoginState login;
+  login.state = state;
+  login.nonce = "n";
+  login.code_verifier = "v";
+  login.return_to = "/";
+  login.expires_at = env.clock.now() + 600;
+  request.cookies.emplace_back(loginCookieName(env.config, state), env.codec.sealLogin(login));
+}
+
+// error=access_denied for this browser's own flow gives a 403 page with the provider's
+// words; hostile text in the parameters is never markup.
 TEST(Callback, ProviderErrorShownEscaped) {
   TestEnv env;
   Deps deps = env.deps();
-  Response r = handleCallback(
-      env.get("/login/authorized?error=access_denied&error_description=%3Cscript%3Ex%3C/script%3E"
-              "&state=s"),
-      deps);
+  Request request = env.get(
+      "/login/authorized?error=access_denied&error_description=%3Cscript%3Ex%3C/script%3E"
+      "&state=s");
+  addLoginCookie(env, request, "s");
+  Response r = handleCallback(request, deps);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.body.find("<script>"), std::string::npos);
   EXPECT_NE(r.body.find("&lt;script&gt;x&lt;/script&gt;"), std::string::npos);
-  Response odd =
-      handleCallback(env.get("/login/authorized?error=%3Cimg%20src%3Dx%3E"), deps);
-  EXPECT_EQ(odd.status, 401);
-  EXPECT_EQ(odd.body.find("<img"), std::string::npos);
+  Request odd = env.get("/login/authorized?error=%3Cimg%20src%3Dx%3E&state=t");
+  addLoginCookie(env, odd, "t");
+  Response odd_page = handleCallback(odd, deps);
+  EXPECT_EQ(odd_page.status, 401);
+  EXPECT_EQ(odd_page.body.find("<img"), std::string::npos);
+}
+
+// Without a live login cookie holding the state, the link is anyone's: a generic page
+// that carries none of its text.
+TEST(Callback, ProviderErrorTextHiddenWithoutOwnFlow) {
+  TestEnv env;
+  Deps deps = env.deps();
+  const std::string link =
+      "/login/authorized?error=access_denied&error_description=Call%20us%20at%20555&state=s";
+  Response none = handleCallback(env.get(link), deps);
+  EXPECT_EQ(none.status, 400);
+  EXPECT_EQ(none.body.find("555"), std::string::npos);
+  Request other = env.get(link);
+  addLoginCookie(env, other, "another-state");
+  EXPECT_EQ(handleCallback(other, deps).body.find("555"), std::string::npos);
+  Request expired = env.get(link);
+  addLoginCookie(env, expired, "s");
+  env.clock.advance(601);
+  EXPECT_EQ(handleCallback(expired, deps).body.find("555"), std::string::npos);
+}
+
+// A redemption refused as busy sent nothing: a 503 that keeps the login cookie, and the same
+// callback works once the provider has room.
+TEST(Callback, BusyProviderLetsTheSameCallbackBeRetried) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Request request = env.get("/login/authorized?code=c&state=s");
+  addLoginCookie(env, request, "s");
+  env.provider.sign_in_result = makeError(Errc::kProviderBusy, "full");
+  Response busy = handleCallback(request, deps);
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.header("Retry-After").value_or(""), "1");
+  EXPECT_TRUE(headerValues(busy, "Set-Cookie").empty());
+  env.provider.sign_in_result = SignIn{{"sub-1", "alice@example.com", true, "Alice", ""}, {}};
+  EXPECT_EQ(handleCallback(request, deps).status, 302);
 }
 
 // A failure at the provider maps to the right page and leaves no session.
@@ -445,6 +575,67 @@ TEST(Logout, RevokesClearsAndRedirects) {
   EXPECT_EQ(env.provider.last_revoked.refresh_token, "refresh-1");
   ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
   EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+}
+
+// A GET another site started signs nobody out: the start page with its POST form instead.
+TEST(Logout, CrossSiteGetOnlyShowsSignOutPage) {
+  TestEnv env;
+  Session s;
+  s.sub = "sub-1";
+  s.refresh_token = "refresh-1";
+  const std::string cookie = env.sessionCookie(s);
+  Deps deps = env.deps();
+  Request by_fetch_metadata = env.get("/logout");
+  by_fetch_metadata.sec_fetch_site = "cross-site";
+  Request by_origin = env.get("/logout");
+  by_origin.origin = "https://evil.example";
+  Request null_origin = env.get("/logout");
+  null_origin.origin = "null";
+  for (Request* request : {&by_fetch_metadata, &by_origin, &null_origin}) {
+    request->cookies.emplace_back(env.names.session, cookie);
+    Response r = handleLogout(*request, deps);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("method=\"post\""), std::string::npos);
+    EXPECT_TRUE(headerValues(r, "Set-Cookie").empty());
+  }
+  EXPECT_EQ(env.provider.revoke_calls, 0);
+}
+
+// Same-site GETs (Fetch Metadata, our own Origin with its default port left out, or no
+// header at all from an older client) sign out.
+TEST(Logout, SameSiteGetSignsOut) {
+  TestEnv env;
+  Deps deps = env.deps();
+  std::vector<Request> requests(5, env.get("/logout"));
+  requests[0].sec_fetch_site = "same-origin";
+  requests[1].sec_fetch_site = "same-site";
+  requests[2].sec_fetch_site = "none";
+  requests[3].origin = "https://APP.example";
+  for (Request& request : requests) {
+    EXPECT_EQ(handleLogout(request, deps).status, 302);
+  }
+  env.config.redirect_uri = "https://app.example:443/login/authorized";
+  Deps explicit_port = env.deps();
+  EXPECT_EQ(handleLogout(requests[3], explicit_port).status, 302);
+}
+
+// The tokens of a session that has just ended are still revoked; long-dead ones are not.
+TEST(Logout, RevokesJustExpiredSession) {
+  TestEnv env;
+  Session s;
+  s.sub = "sub-1";
+  s.refresh_token = "refresh-1";
+  s.issued_at = env.clock.now() - 7200;
+  s.expires_at = env.clock.now() - 60;
+  Request request = env.get("/logout");
+  request.method = "POST";
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
+  Deps deps = env.deps();
+  EXPECT_EQ(handleLogout(request, deps).status, 302);
+  EXPECT_EQ(env.provider.revoke_calls, 1);
+  env.clock.advance(CookieCodec::kRevocationGraceSeconds);
+  EXPECT_EQ(handleLogout(request, deps).status, 302);
+  EXPECT_EQ(env.provider.revoke_calls, 1);
 }
 
 // /userinfo returns the identity as JSON, escaped.

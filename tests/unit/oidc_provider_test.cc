@@ -12,6 +12,7 @@
 #include "latchkey/encoding.h"
 #include "latchkey/jose.h"
 #include "latchkey/identity_provider.h"
+#include "oidc_metadata.h"
 
 namespace latchkey {
 namespace {
@@ -130,9 +131,24 @@ TEST(OidcProvider, BadDiscoveryFailsAndIsRetried) {
     auto first = env.provider->authorizationUrl({"s", "n", "c"});
     ASSERT_FALSE(first) << body;
     EXPECT_EQ(first.error().code, Errc::kDiscoveryFailed) << body;
+    // Remembered for a moment: the next caller gets the error without a fetch.
+    EXPECT_FALSE(env.provider->authorizationUrl({"s", "n", "c"}));
+    EXPECT_EQ(env.http.count(kDiscovery), 1u);
+    env.clock.advance(OidcMetadataCache::kFailureMemorySeconds);
     EXPECT_FALSE(env.provider->authorizationUrl({"s", "n", "c"}));
     EXPECT_EQ(env.http.count(kDiscovery), 2u);
   }
+}
+
+// After the failure memory, a provider that is back is used at once.
+TEST(OidcProvider, DiscoveryRecoversAfterFailureMemory) {
+  OidcEnv env;
+  env.http.onJson(kDiscovery, 503, "down");
+  EXPECT_FALSE(env.provider->authorizationUrl({"s", "n", "c"}));
+  env.http.onJson(kDiscovery, 200, discoveryJson());
+  EXPECT_FALSE(env.provider->authorizationUrl({"s", "n", "c"}));
+  env.clock.advance(OidcMetadataCache::kFailureMemorySeconds);
+  EXPECT_TRUE(env.provider->authorizationUrl({"s", "n", "c"}));
 }
 
 // The authorization URL carries exactly the OIDC + PKCE parameters, each encoded.
@@ -313,7 +329,7 @@ TEST(OidcProvider, UnknownKidRefetchIsSingleFlight) {
 }
 
 // A JWKS that cannot be fetched fails the sign-in and is tried again next time.
-TEST(OidcProvider, JwksFailureIsNotCached) {
+TEST(OidcProvider, JwksFailureIsRememberedBriefly) {
   OidcEnv env;
   env.http.onJson(kJwks, 503, "busy");
   env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
@@ -321,7 +337,14 @@ TEST(OidcProvider, JwksFailureIsNotCached) {
   ASSERT_FALSE(sign_in);
   EXPECT_EQ(sign_in.error().code, Errc::kJwksInvalid);
   env.http.onJson(kJwks, 200, testing::jwksOf({jwk(1)}));
+  auto again = env.redeem();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::kJwksInvalid);
+  EXPECT_EQ(env.http.count(kJwks), 1u);
+  env.clock.advance(OidcMetadataCache::kFailureMemorySeconds);
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
   EXPECT_TRUE(env.redeem());
+  EXPECT_EQ(env.http.count(kJwks), 2u);
 }
 
 // Without an e-mail in the ID token, userinfo is asked with the access token.

@@ -111,9 +111,16 @@ export function runCgi({ env, args = [], body, binary = latchkeyBinary(), timeou
 }
 
 // A valid session cookie value from build/mint_cookie (made by the project for tests).
-export function mintCookie({ secretB64, sub, email, name }) {
+// Optional: lifetime (seconds, negative = already expired), accessToken, refreshToken,
+// accessExpiresAt (unix seconds; in the past = a refresh is due).
+export function mintCookie({ secretB64, sub, email, name, lifetime, accessToken, refreshToken, accessExpiresAt }) {
   if (!fs.existsSync(MINT_COOKIE)) throw new Error(`${MINT_COOKIE} does not exist: run make first`);
-  const r = spawnSync(MINT_COOKIE, ['--secret-b64', secretB64, '--sub', sub, '--email', email, '--name', name], { encoding: 'utf8', env: { ...process.env, ...sanitizerEnv() } });
+  const args = ['--secret-b64', secretB64, '--sub', sub, '--email', email, '--name', name];
+  const optional = { '--lifetime': lifetime, '--access-token': accessToken, '--refresh-token': refreshToken, '--access-expires-at': accessExpiresAt };
+  for (const [flag, value] of Object.entries(optional)) {
+    if (value !== undefined) args.push(flag, String(value));
+  }
+  const r = spawnSync(MINT_COOKIE, args, { encoding: 'utf8', env: { ...process.env, ...sanitizerEnv() } });
   if (r.status !== 0) throw new Error(`mint_cookie failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim();
 }
