@@ -438,15 +438,17 @@ void parseText(std::string_view text, RawConfig& raw, Problems& problems) {
   }
 }
 
-// LATCHKEY_ variables that are not configuration: the end-to-end test harness's own knobs,
-// which reach latchkey because the harness passes its whole environment on.
-bool isHarnessVariable(std::string_view name) {
-  return name == "LATCHKEY_BIN" || name.rfind("LATCHKEY_E2E_", 0) == 0;
+// LATCHKEY_ variables that are not configuration keys: LATCHKEY_CONFIG (the file itself, read
+// by main) and the end-to-end test harness's own knobs, which reach latchkey because the
+// harness passes its whole environment on.
+bool isNonKeyVariable(std::string_view name) {
+  return name == "LATCHKEY_CONFIG" || name == "LATCHKEY_BIN" ||
+         name.rfind("LATCHKEY_E2E_", 0) == 0;
 }
 
 void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems) {
   for (const auto& [name, value] : env) {
-    if (name.compare(0, kEnvPrefix.size(), kEnvPrefix) != 0 || isHarnessVariable(name)) {
+    if (name.compare(0, kEnvPrefix.size(), kEnvPrefix) != 0 || isNonKeyVariable(name)) {
       continue;
     }
     const std::string_view suffix = std::string_view(name).substr(kEnvPrefix.size());
@@ -1091,7 +1093,7 @@ ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment&
   if (!text) {
     ConfigLoad load;
     load.problems.push_back("config: cannot read " + *path + " (" + reason +
-                            "); check the path given to --config");
+                            "); check the path given to --config or LATCHKEY_CONFIG");
     return load;
   }
   return parseConfig(*text, env);

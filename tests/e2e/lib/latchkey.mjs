@@ -110,10 +110,14 @@ export function runCgi({ env, args = [], body, binary = latchkeyBinary(), timeou
   };
 }
 
-// A valid session cookie value from build/mint_cookie (made by the project for tests).
-export function mintCookie({ secretB64, sub, email, name }) {
+// A valid session cookie value from build/mint_cookie (made by the project for tests), for the
+// deployment of configFile (its secret, provider, issuer, client_id and cookie name);
+// secretB64 signs under another secret instead.
+export function mintCookie({ configFile, secretB64, sub, email, name }) {
   if (!fs.existsSync(MINT_COOKIE)) throw new Error(`${MINT_COOKIE} does not exist: run make first`);
-  const r = spawnSync(MINT_COOKIE, ['--secret-b64', secretB64, '--sub', sub, '--email', email, '--name', name], { encoding: 'utf8', env: { ...process.env, ...sanitizerEnv() } });
+  const args = ['--config', configFile, '--sub', sub, '--email', email, '--name', name];
+  if (secretB64) args.push('--secret-b64', secretB64);
+  const r = spawnSync(MINT_COOKIE, args, { encoding: 'utf8', env: { ...sanitizerEnv() } });
   if (r.status !== 0) throw new Error(`mint_cookie failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim();
 }
