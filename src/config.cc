@@ -39,7 +39,8 @@ extern char** environ;  // POSIX: the process environment
 namespace latchkey {
 namespace {
 
-// SPEC table order, plus templates_dir and provider_name (issue 5: the pages).
+// SPEC table order, plus templates_dir and provider_name (the pages) and the identity checks
+// allow_unverified_email, trusted_audiences and id_token_max_age.
 const std::vector<std::string> kKeys = {
     "provider",
     "issuer",
@@ -67,6 +68,9 @@ const std::vector<std::string> kKeys = {
     "client_private_key_file",
     "client_key_id",
     "allowed_tenants",
+    "allow_unverified_email",
+    "trusted_audiences",
+    "id_token_max_age",
 };
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
@@ -508,6 +512,7 @@ class Validator {
     files(config);
     logLevel(config);
     providerName(config);
+    identityChecks(config);
     return config;
   }
 
@@ -1027,6 +1032,28 @@ class Validator {
       return;
     }
     config.provider_name = std::string(*name);
+  }
+
+  void identityChecks(Config& config) {
+    if (const auto value = get("allow_unverified_email")) {
+      const std::string flag = toLower(*value);
+      if (flag == "true" || flag == "yes" || flag == "on" || flag == "1") {
+        config.allow_unverified_email = true;
+      } else if (flag != "false" && flag != "no" && flag != "off" && flag != "0") {
+        problems_.add("allow_unverified_email", "'" + std::string(*value) + "' is not true or false",
+                      "write true or false");
+      }
+    }
+    if (const auto value = get("trusted_audiences")) {
+      for (const auto audience : split(*value, " \t,")) {
+        config.trusted_audiences.emplace_back(audience);
+      }
+    }
+    // Below a minute a slow sign-in (token endpoint, clock skew) would fail; a day is already
+    // far more than any callback needs.
+    if (const auto max_age = boundedInteger("id_token_max_age", 60, 86400)) {
+      config.id_token_max_age = *max_age;
+    }
   }
 
   void logLevel(Config& config) {

@@ -26,6 +26,7 @@ enum class Errc {
   kStateMismatch,
   kCodeMissing,
   kProviderReturnedError,  // error= on the callback
+  kCallbackIssuerMismatch,  // RFC 9207: iss on the callback missing or not our issuer
   // talking to the provider
   kProviderUnreachable,     // connect refused, DNS, TLS failure, timeout
   kProviderBadResponse,     // 5xx, not JSON, too large, wrong types
@@ -46,6 +47,7 @@ enum class Errc {
   kIdTokenAzpMismatch,
   kIdTokenExpired,
   kIdTokenIssuedInFuture,
+  kIdTokenTooOld,  // iat further in the past than id_token_max_age
   kIdTokenNonceMismatch,
   kIdTokenMissingClaim,
   // user info and policy
@@ -54,6 +56,7 @@ enum class Errc {
   kNoVerifiedEmail,
   kEmailNotVerified,
   kEmailNotAllowed,
+  kHostedDomainMismatch,  // Google: hd claim absent or not one of allowed_domains
   // sessions
   kRefreshFailed,
   // internal

@@ -20,7 +20,7 @@ Response handleAuth(const Request& request, Deps& deps) {
     case SessionLookup::Outcome::kValid:
       response.status = 200;
       response.addHeader("X-Auth-Request-User", lookup.session.sub);
-      response.addHeader("X-Auth-Request-Email", lookup.session.email);
+      response.addHeader("X-Auth-Request-Email", std::string(provenEmail(lookup.session)));
       response.addHeader("X-Auth-Request-Name", lookup.session.name);
       break;
   }

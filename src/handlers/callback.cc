@@ -1,8 +1,10 @@
 // GET /login/authorized: the OAuth callback. Checks, in order: provider error, state and
 // code present, this flow's login cookie present, authentic and fresh, state equal (constant
 // time), flow not already completed; then the provider redeems the code and verifies the
-// identity; then the e-mail policy. Only then is a session issued. Every refusal is logged
+// identity; then the identity values are validated and bounded and the e-mail policy
+// applied. Only then is a session issued. Every refusal is logged
 // with its reason and answered with a page that says what to do; no session is set.
+#include <optional>
 #include <string>
 
 #include "latchkey/app.h"
@@ -125,12 +127,21 @@ Response handleCallback(const Request& request, Deps& deps) {
                    cookie_name});
   }
 
-  auto sign_in = deps.provider.redeemCode({std::string(*code), login->code_verifier, login->nonce});
+  std::optional<std::string> iss;
+  if (const auto value = request.queryParam("iss")) {
+    iss = std::string(*value);
+  }
+  auto sign_in =
+      deps.provider.redeemCode({std::string(*code), login->code_verifier, login->nonce, iss});
   if (!sign_in) {
     return refuse(request, deps, {sign_in.error(), cookie_name});
   }
-  const Identity& who = sign_in->identity;
-  if (Status policy = checkEmailPolicy(deps.config, who.email, who.email_verified); !policy) {
+  auto validated = validatedIdentity(sign_in->identity);
+  if (!validated) {
+    return refuse(request, deps, {validated.error(), cookie_name});
+  }
+  const Identity& who = *validated;
+  if (Status policy = checkSignInPolicy(deps.config, who); !policy) {
     deps.log.log(LogLevel::kWarn, "sign_in_refused",
                  {{"client", request.client_address},
                   {"reason", errcName(policy.error().code)},
@@ -147,7 +158,9 @@ Response handleCallback(const Request& request, Deps& deps) {
 
   Session session;
   session.sub = who.sub;
-  session.email = who.email;
+  // With allow_unverified_email an unverified address is let in but never kept: nothing can
+  // then pass it on as if it were proven.
+  session.email = who.email_verified ? who.email : std::string();
   session.email_verified = who.email_verified;
   session.name = who.name;
   session.picture = who.picture;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "latchkey/app.h"
 #include "latchkey/session.h"
@@ -21,5 +22,11 @@ struct SessionLookup {
 // Tokens are decrypted only when a refresh is due or with_tokens is set, so the usual
 // /auth costs one HMAC. A failed refresh ends the session (the cookie is cleared).
 SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens);
+
+// The session's e-mail address when the provider verified it, else "": the only form in which
+// an address leaves latchkey (headers, /userinfo, pages).
+inline std::string_view provenEmail(const Session& session) {
+  return session.email_verified ? std::string_view(session.email) : std::string_view();
+}
 
 }  // namespace latchkey
