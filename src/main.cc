@@ -75,6 +75,9 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"client_private_key_file", "required with private_key_jwt"},
     {"client_key_id", "none (no kid)"},
     {"allowed_tenants", "empty: the issuer must match exactly"},
+    {"allow_unverified_email", "false"},
+    {"trusted_audiences", "none"},
+    {"id_token_max_age", "300"},
 };
 
 std::string_view keyDefault(std::string_view key) {
