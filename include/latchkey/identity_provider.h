@@ -40,10 +40,10 @@ struct Identity {
   bool email_verified = false;
   std::string name;
   std::string picture;
+  std::string hosted_domain{};  // Google's hd claim: the Workspace domain; empty otherwise
   // When email_verified was absent or not a boolean: which claim and where, for the site
   // owner's part of a refusal (empty otherwise).
   std::string email_verified_problem = {};
-  std::string hosted_domain{};  // Google's hd claim: the Workspace domain; empty otherwise
 };
 
 // Limits that keep every identity inside one cookie (browsers keep about 4 KB) together with
