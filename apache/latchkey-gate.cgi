@@ -40,8 +40,9 @@ header() {
 # 1. The verdict. DOCUMENT_URI selects latchkey's route (as nginx's auth_request does); the
 #    rest of the CGI environment (HTTP_COOKIE, REMOTE_ADDR, REQUEST_URI) is the visitor's.
 #    latchkey's log lines go to stderr, i.e. Apache's error log.
+#    As CGI latchkey ignores its command line; LATCHKEY_CONFIG names the configuration.
 verdict=$(DOCUMENT_URI="$BASE_PATH/auth" REQUEST_METHOD=GET CONTENT_LENGTH= CONTENT_TYPE= \
-          "$LATCHKEY" --config "$CONFIG" </dev/null)
+          LATCHKEY_CONFIG="$CONFIG" "$LATCHKEY" </dev/null)
 status=$(header Status | cut -d' ' -f1)
 
 case "$status" in

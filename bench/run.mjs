@@ -523,12 +523,12 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     };
     const cgiRuns = [], trueRuns = [];
     if (ONLY.has('cgi')) {
-      const one = spawnSync(RELEASE_BINARY, ['--config', cgiConf], { env: cgiEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const one = spawnSync(RELEASE_BINARY, [], { env: { ...cgiEnv, LATCHKEY_CONFIG: cgiConf }, stdio: ['ignore', 'pipe', 'pipe'] });
       if (!/^Status: 200/m.test(one.stdout.toString())) throw new Error(`CGI /auth: ${one.stdout.toString().slice(0, 200)} ${one.stderr.toString().slice(0, 300)}`);
-      for (let i = 0; i < 5; i++) { cgiRuns.push(batch(`${RELEASE_BINARY} --config ${cgiConf}`)); trueRuns.push(batch('/bin/true')); }
+      for (let i = 0; i < 5; i++) { cgiRuns.push(batch(`LATCHKEY_CONFIG=${cgiConf} ${RELEASE_BINARY}`)); trueRuns.push(batch('/bin/true')); }
       // Instructions of one whole CGI process, and how many of them the dynamic loader took.
       const cgOut = path.join(dir, 'callgrind-cgi.out');
-      spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${cgOut}`, RELEASE_BINARY, '--config', cgiConf], { env: cgiEnv, stdio: 'ignore' });
+      spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${cgOut}`, RELEASE_BINARY], { env: { ...cgiEnv, LATCHKEY_CONFIG: cgiConf }, stdio: 'ignore' });
       const incl = execFileSync('callgrind_annotate', ['--inclusive=yes', '--auto=no', cgOut], { encoding: 'utf8', maxBuffer: 1 << 26 });
       const num = (re) => Number((incl.match(re) || [, '0'])[1].replace(/,/g, ''));
       results.cgiInstructions = {

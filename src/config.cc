@@ -40,7 +40,8 @@ extern char** environ;  // POSIX: the process environment
 namespace latchkey {
 namespace {
 
-// SPEC table order, plus templates_dir and provider_name (issue 5: the pages).
+// SPEC table order, plus templates_dir and provider_name (the pages) and the identity checks
+// allow_unverified_email, trusted_audiences and id_token_max_age.
 const std::vector<std::string> kKeys = {
     "provider",
     "issuer",
@@ -76,6 +77,9 @@ const std::vector<std::string> kKeys = {
     "bearer_tokens",
     "bearer_audiences",
     "auth_cache_seconds",
+    "allow_unverified_email",
+    "trusted_audiences",
+    "id_token_max_age",
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
@@ -454,15 +458,17 @@ void parseText(std::string_view text, RawConfig& raw, Problems& problems) {
   }
 }
 
-// LATCHKEY_ variables that are not configuration: the end-to-end test harness's own knobs,
-// which reach latchkey because the harness passes its whole environment on.
-bool isHarnessVariable(std::string_view name) {
-  return name == "LATCHKEY_BIN" || name.rfind("LATCHKEY_E2E_", 0) == 0;
+// LATCHKEY_ variables that are not configuration keys: LATCHKEY_CONFIG (the file itself, read
+// by main) and the end-to-end test harness's own knobs, which reach latchkey because the
+// harness passes its whole environment on.
+bool isNonKeyVariable(std::string_view name) {
+  return name == "LATCHKEY_CONFIG" || name == "LATCHKEY_BIN" ||
+         name.rfind("LATCHKEY_E2E_", 0) == 0;
 }
 
 void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems) {
   for (const auto& [name, value] : env) {
-    if (name.compare(0, kEnvPrefix.size(), kEnvPrefix) != 0 || isHarnessVariable(name)) {
+    if (name.compare(0, kEnvPrefix.size(), kEnvPrefix) != 0 || isNonKeyVariable(name)) {
       continue;
     }
     const std::string_view suffix = std::string_view(name).substr(kEnvPrefix.size());
@@ -523,6 +529,7 @@ class Validator {
     logLevel(config);
     providerName(config);
     accessRules(config);
+    identityChecks(config);
     return config;
   }
 
@@ -1142,6 +1149,20 @@ class Validator {
     }
   }
 
+  void identityChecks(Config& config) {
+    config.allow_unverified_email = boolean("allow_unverified_email").value_or(false);
+    if (const auto value = get("trusted_audiences")) {
+      for (const auto audience : split(*value, " \t,")) {
+        config.trusted_audiences.emplace_back(audience);
+      }
+    }
+    // Below a minute a slow sign-in (token endpoint, clock skew) would fail; a day is already
+    // far more than any callback needs.
+    if (const auto max_age = boundedInteger("id_token_max_age", 60, 86400)) {
+      config.id_token_max_age = *max_age;
+    }
+  }
+
   void logLevel(Config& config) {
     const auto value = get("log_level");
     if (!value) {
@@ -1206,7 +1227,7 @@ ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment&
   if (!text) {
     ConfigLoad load;
     load.problems.push_back("config: cannot read " + *path + " (" + reason +
-                            "); check the path given to --config");
+                            "); check the path given to --config or LATCHKEY_CONFIG");
     return load;
   }
   return parseConfig(*text, env);

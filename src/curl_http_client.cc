@@ -307,6 +307,9 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   set(CURLOPT_TIMEOUT_MS, timeout_ms);
   set(CURLOPT_SSL_VERIFYPEER, 1L);
   set(CURLOPT_SSL_VERIFYHOST, 2L);
+  // RFC 8996 deprecates TLS 1.0 and 1.1 and RFC 9325 §3.1.1 asks for 1.2 at least; libcurl
+  // before 8.10 and a permissive OpenSSL configuration would still offer them.
+  set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
   if (!options_.ca_file.empty()) {
     set(CURLOPT_CAINFO, options_.ca_file.c_str());
   }

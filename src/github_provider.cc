@@ -143,19 +143,18 @@ Status GithubProvider::addPrimaryEmail(const std::string& access_token, Identity
   if (doc.HasParseError() || !doc.IsArray()) {
     return makeError(Errc::kUserinfoFailed, "GitHub /user/emails answer is not a JSON array");
   }
-  // Only the primary address, and only once GitHub has verified it: any other address on
-  // the account could be one the user merely typed in.
+  // Only the primary address, marked verified only once GitHub has verified it: any other
+  // address on the account could be one the user merely typed in. An unverified primary goes
+  // to the e-mail policy like an OIDC email_verified=false (refused unless
+  // allow_unverified_email, and then never passed on).
   for (const auto& item : doc.GetArray()) {
     if (!item.IsObject()) {
       continue;
     }
     auto email = json::getString(item, "email");
     if (email && json::getBool(item, "primary").value_or(false)) {
-      if (!json::getBool(item, "verified").value_or(false)) {
-        return makeError(Errc::kNoVerifiedEmail, "the primary GitHub e-mail is not verified");
-      }
       identity.email = *email;
-      identity.email_verified = true;
+      identity.email_verified = json::getBool(item, "verified").value_or(false);
       return {};
     }
   }

@@ -94,12 +94,14 @@ bool isValidHeaderName(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), isHeaderNameChar);
 }
 
-// Response splitting (CWE-113) must be impossible whatever a handler puts in a value:
-// CR, LF and NUL become spaces, so a value can never start a new header or the body.
+// Response splitting (CWE-113) must be impossible whatever a handler puts in a value, and
+// an upstream must never see a control character (ESC, BEL, VT... in a name shown in a
+// terminal or log): every C0 control and DEL becomes a space.
 std::string sanitizeHeaderValue(std::string_view value) {
   std::string out(value);
   std::replace_if(
-      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; }, ' ');
+      out.begin(), out.end(),
+      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; }, ' ');
   return out;
 }
 

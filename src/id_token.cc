@@ -36,19 +36,6 @@ bool hasControlChar(std::string_view text) {
   return false;
 }
 
-// Display-only claims (name, picture) are chosen by the user at many providers; control
-// characters would only cause trouble in headers and logs, so they become spaces.
-std::string displaySafe(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      c = ' ';
-    }
-  }
-  return out;
-}
-
 Error missing(std::string_view claim) {
   return makeError(Errc::kIdTokenMissingClaim, "claim " + std::string(claim) + " is missing");
 }
@@ -110,18 +97,32 @@ Status checkAudience(const rapidjson::Value& claims, const IdTokenExpectations& 
   if (!aud) {
     return aud.error();
   }
+  const auto in = [](const std::vector<std::string>& list, std::string_view value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+  };
   bool listed = false;
   std::string seen;
+  std::string untrusted;
   for (std::string_view value : *aud) {
-    listed = listed || value == expect.client_id ||
-             std::find(expect.extra_audiences.begin(), expect.extra_audiences.end(), value) !=
-                 expect.extra_audiences.end();
+    // A bearer token's configured audiences name us just as client_id does.
+    const bool ours = value == expect.client_id || in(expect.extra_audiences, value);
+    listed = listed || ours;
     seen += (seen.empty() ? "\"" : ", \"") + logSafe(value) + "\"";
+    if (!ours && !in(expect.trusted_audiences, value)) {
+      untrusted += (untrusted.empty() ? "\"" : ", \"") + logSafe(value) + "\"";
+    }
   }
   if (!listed) {
     return makeError(Errc::kIdTokenAudienceMismatch,
                      "aud [" + seen + "] does not contain client_id \"" +
                          logSafe(expect.client_id) + "\"");
+  }
+  // Step 3: a token also meant for parties we do not trust could be replayed by them (or was
+  // made for them); extras are accepted only when listed in trusted_audiences.
+  if (!untrusted.empty()) {
+    return makeError(Errc::kIdTokenAudienceMismatch,
+                     "aud lists audiences that are not trusted: " + untrusted +
+                         " (add them to trusted_audiences if they are yours)");
   }
   // OIDC Core §3.1.3.7 steps 4-5 (and the errata's azp rules): with several audiences an
   // azp must name us; when azp is present at all it must be us.
@@ -175,6 +176,16 @@ Status checkTimes(const rapidjson::Value& claims, const IdTokenExpectations& exp
   if (Status not_future = notInFuture("iat", *iat, expect); !not_future) {
     return not_future;
   }
+  // Step 10: "iat can be used to reject tokens that were issued too far away from the current
+  // time". A callback redeems a fresh code, so its ID token is minutes old at most; an older
+  // one is a replayed or stockpiled token.
+  if (*iat < expect.now - expect.skew_seconds - expect.max_age_seconds) {
+    return makeError(Errc::kIdTokenTooOld,
+                     "iat " + std::to_string(*iat) + " is more than id_token_max_age " +
+                         std::to_string(expect.max_age_seconds) + " s (+ skew " +
+                         std::to_string(expect.skew_seconds) + ") before now " +
+                         std::to_string(expect.now));
+  }
   // RFC 7519 §4.1.5: nbf is optional, but when present it is honoured like iat.
   if (claims.HasMember("nbf")) {
     auto nbf = requiredInt(claims, "nbf");
@@ -224,9 +235,10 @@ Result<IdTokenClaims> identity(const rapidjson::Value& claims, IdTokenClaims out
   EmailVerifiedReading verified = readEmailVerified(claims, "the ID token");
   out.email_verified = verified.verified;
   out.email_verified_problem = std::move(verified.problem);
-  out.name = displaySafe(json::getString(claims, "name").value_or(""));
-  auto picture = json::getString(claims, "picture").value_or("");
-  out.picture = hasControlChar(picture) ? std::string() : std::string(picture);
+  // Display claims as given: validatedIdentity bounds them like those of every other source.
+  out.name = std::string(json::getString(claims, "name").value_or(""));
+  out.picture = std::string(json::getString(claims, "picture").value_or(""));
+  out.hd = std::string(json::getString(claims, "hd").value_or(""));
   return out;
 }
 

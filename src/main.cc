@@ -41,8 +41,10 @@ constexpr std::string_view kUsage =
     "  --check              validate the configuration, reach the provider, test the client\n"
     "                       credentials; exit 0 when all is well, 1 otherwise\n"
     "\n"
+    "  LATCHKEY_CONFIG      (environment) the configuration file when --config is not given\n"
+    "\n"
     "Started as CGI (GATEWAY_INTERFACE set, fd 0 not a listening socket) it answers one\n"
-    "request.\n"
+    "request and ignores its command line: name the file in LATCHKEY_CONFIG.\n"
     "Configuration keys:";
 
 // Each key's default, worded as in the README's configuration table (tests/e2e/docs.test.mjs
@@ -83,6 +85,9 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"bearer_tokens", "false"},
     {"bearer_audiences", "none"},
     {"auth_cache_seconds", "0"},
+    {"allow_unverified_email", "false"},
+    {"trusted_audiences", "none"},
+    {"id_token_max_age", "300"},
 };
 
 std::string_view keyDefault(std::string_view key) {
@@ -114,6 +119,14 @@ void printHelp() {
 // Background refresh threads (FastCGI only). Two, so one refresh stuck on a hanging provider
 // does not hold up every other session's.
 constexpr int kRefreshThreads = 2;
+// LATCHKEY_CONFIG names the configuration file when --config does not (and always in CGI).
+std::optional<std::string> configPathFromEnvironment() {
+  const char* path = std::getenv("LATCHKEY_CONFIG");  // NOLINT(concurrency-mt-unsafe)
+  if (path == nullptr || *path == '\0') {
+    return std::nullopt;
+  }
+  return std::string(path);
+}
 
 struct Options {
   std::optional<std::string> config_path;
@@ -121,9 +134,8 @@ struct Options {
   bool check = false;
 };
 
-// Parses argv. In CGI mode the web server may pass words of the query string as extra
-// arguments (RFC 3875 §4.4): those are ignored rather than refused.
-std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit_code) {
+// Parses argv (never in CGI mode: see cgiOptions).
+std::optional<Options> parseArguments(int argc, char** argv, int& exit_code) {
   Options options;
   exit_code = 1;
   const std::vector<std::string_view> args(argv + 1, argv + argc);
@@ -167,11 +179,25 @@ std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit
       options.server.socket_mode = static_cast<mode_t>(mode);
     } else if (arg == "--socket-group") {
       options.server.socket_group = value;
-    } else if (!cgi) {
+    } else {
       std::cerr << "latchkey: unknown argument '" << arg << "'; see latchkey --help\n";
       return std::nullopt;
     }
   }
+  if (!options.config_path) {
+    options.config_path = configPathFromEnvironment();
+  }
+  return options;
+}
+
+// RFC 3875 §4.4: for a query string without '=', a web server passes its words as
+// command-line arguments, so in CGI mode argv is the visitor's, not the site owner's
+// (the php-cgi CVE-2012-1823 pattern: "?--config+/dev/stdin+--check" would read a config
+// from the request body and send the client secret to its issuer). Nothing in argv is
+// looked at; the configuration file comes from the environment the site owner set.
+Options cgiOptions() {
+  Options options;
+  options.config_path = configPathFromEnvironment();
   return options;
 }
 
@@ -180,7 +206,7 @@ std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit
 int runMain(int argc, char** argv) {
   const bool cgi = isCgiInvocation();
   int exit_code = 1;
-  auto options = parseArguments(argc, argv, cgi, exit_code);
+  auto options = cgi ? std::optional(cgiOptions()) : parseArguments(argc, argv, exit_code);
   if (!options) {
     return exit_code;
   }
@@ -238,12 +264,13 @@ int runMain(int argc, char** argv) {
   }
 
   const CookieNames cookie_names = cookieNames(config);
-  const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous);
   // Provider calls may hold all but a quarter of the workers (see BoundedProvider); refreshes
   // run on threads of their own, so /auth never waits on the token endpoint for long.
   BoundedProvider bounded(*provider, cgi ? 1 : providerCallLimit(workerThreads(options->server)),
                           log);
   RefreshCoordinator refresher(cgi ? 0 : kRefreshThreads);
+  const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous,
+                          cookieScope(config));
   ReplayGuard used_states;
   Deps deps{config, cookie_names, codec, bounded, clock, log, *pages, refresher, used_states};
 

@@ -33,6 +33,7 @@ struct OidcDiscovery {
   // The issuer is a multi-tenant template (Entra ID: https://login.microsoftonline.com/
   // {tenantid}/v2.0): ID tokens carry it with a real tenant id in place of {tenantid}.
   bool issuer_is_tenant_template = false;
+  bool iss_parameter_supported = false;  // RFC 9207: iss comes back on the callback
 };
 
 inline constexpr std::string_view kTenantPlaceholder = "{tenantid}";

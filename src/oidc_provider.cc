@@ -1,8 +1,10 @@
 // OpenID Connect relying party (OIDC Core 1.0 §3.1, authorization code flow with PKCE).
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -36,6 +38,8 @@ class OidcProvider final : public IdentityProvider {
                     config.scopes.end()),
         groups_claim_(config.groups_claim),
         userinfo_for_groups_(config.groups_claim_set || !config.allowed_groups.empty()),
+        trusted_audiences_(config.trusted_audiences),
+        id_token_max_age_(config.id_token_max_age),
         http_(http),
         clock_(clock),
         metadata_(config.issuer, http, clock, !config.allowed_tenants.empty()) {
@@ -85,6 +89,8 @@ class OidcProvider final : public IdentityProvider {
   std::shared_ptr<const ClientAssertionSigner> signer_;
   const std::string groups_claim_;
   const bool userinfo_for_groups_;
+  const std::vector<std::string> trusted_audiences_;
+  const int64_t id_token_max_age_;
   HttpClient& http_;
   const Clock& clock_;
   OidcMetadataCache metadata_;
@@ -263,6 +269,8 @@ IdTokenExpectations OidcProvider::expectations(std::string nonce) const {
   expect.client_id = client_id_;
   expect.nonce = std::move(nonce);
   expect.now = clock_.now();
+  expect.trusted_audiences = trusted_audiences_;
+  expect.max_age_seconds = id_token_max_age_;
   return expect;
 }
 
@@ -297,10 +305,33 @@ Result<Identity> OidcProvider::verifyBearer(std::string_view token,
   return identity;
 }
 
+// RFC 9207 §2.4: the authorization response names the issuer that made it, so a response
+// from another provider (mix-up attack) is refused before its code goes anywhere.
+Status checkCallbackIssuer(const OidcDiscovery& meta, const std::optional<std::string>& iss) {
+  if (!iss) {
+    if (meta.iss_parameter_supported) {
+      return makeError(Errc::kCallbackIssuerMismatch,
+                       "the provider sends iss on the callback (RFC 9207), but none came");
+    }
+    return {};
+  }
+  // A multi-tenant issuer template names no one issuer to compare with; the ID token's iss
+  // is checked against the template instead.
+  if (*iss != meta.issuer && !meta.issuer_is_tenant_template) {
+    return makeError(Errc::kCallbackIssuerMismatch,
+                     "callback iss \"" + sanitizeForLog(*iss, 100) + "\" is not the issuer \"" +
+                         sanitizeForLog(meta.issuer, 100) + "\"");
+  }
+  return {};
+}
+
 Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
   auto meta = metadata_.discovery();
   if (!meta) {
     return meta.error();
+  }
+  if (Status issuer = checkCallbackIssuer(**meta, redemption.iss); !issuer) {
+    return issuer.error();
   }
   // RFC 6749 §4.1.3 with RFC 7636 §4.5: redirect_uri exactly as sent in the authorization
   // request, and the PKCE verifier.
@@ -332,6 +363,7 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
   sign_in.identity.email_verified_problem = claims->email_verified_problem;
   sign_in.identity.name = claims->name;
   sign_in.identity.picture = claims->picture;
+  sign_in.identity.hosted_domain = claims->hd;
   const bool has_groups = addTokenFacts(claims->payload_json, sign_in.identity.facts);
   if ((sign_in.identity.email.empty() || sign_in.identity.name.empty() ||
        (!has_groups && userinfo_for_groups_)) &&

@@ -31,6 +31,8 @@ std::string_view errcName(Errc code) {
       return "code_missing";
     case Errc::kProviderReturnedError:
       return "provider_returned_error";
+    case Errc::kCallbackIssuerMismatch:
+      return "callback_issuer_mismatch";
     case Errc::kProviderUnreachable:
       return "provider_unreachable";
     case Errc::kProviderBadResponse:
@@ -69,6 +71,8 @@ std::string_view errcName(Errc code) {
       return "id_token_expired";
     case Errc::kIdTokenIssuedInFuture:
       return "id_token_issued_in_future";
+    case Errc::kIdTokenTooOld:
+      return "id_token_too_old";
     case Errc::kIdTokenNonceMismatch:
       return "id_token_nonce_mismatch";
     case Errc::kIdTokenMissingClaim:
@@ -91,6 +95,8 @@ std::string_view errcName(Errc code) {
       return "rule_syntax";
     case Errc::kBearerInvalid:
       return "bearer_invalid";
+    case Errc::kHostedDomainMismatch:
+      return "hosted_domain_mismatch";
     case Errc::kRefreshFailed:
       return "refresh_failed";
     case Errc::kCryptoFailure:

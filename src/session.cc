@@ -60,10 +60,22 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 using PoolAllocator = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
 using PoolDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, PoolAllocator, PoolAllocator>;
 
-KeyMaterial deriveKeys(std::string_view secret) {
-  // RFC 5869 §3.2: one secret, independent keys per use, separated by "info".
-  std::string mac_key = hkdfSha256(secret, "", "latchkey v1 cookie mac", 32);
-  std::string enc_key = hkdfSha256(secret, "", "latchkey v1 token encryption", 32);
+// The scope as HKDF context: every field length-prefixed, so no two scopes give the same bytes.
+std::string scopeContext(const CookieScope& scope) {
+  std::string out;
+  for (const std::string* field : {&scope.provider, &scope.issuer, &scope.client_id,
+                                   &scope.cookie_name}) {
+    out.append("|").append(std::to_string(field->size())).append(":").append(*field);
+  }
+  return out;
+}
+
+KeyMaterial deriveKeys(std::string_view secret, const CookieScope& scope) {
+  // RFC 5869 §3.2: one secret, independent keys per use and per deployment, separated by
+  // "info" (the use label followed by the deployment).
+  const std::string context = scopeContext(scope);
+  std::string mac_key = hkdfSha256(secret, "", "latchkey v1 cookie mac" + context, 32);
+  std::string enc_key = hkdfSha256(secret, "", "latchkey v1 token encryption" + context, 32);
   if (mac_key.size() != 32 || enc_key.size() != 32) {
     std::fprintf(stderr, "latchkey: fatal: cookie key derivation failed\n");
     std::abort();
@@ -243,9 +255,26 @@ bool openSecrets(const KeyMaterial& keys, std::string_view aad, std::string_view
 
 }  // namespace
 
-CookieCodec::CookieCodec(std::string_view current, std::optional<std::string_view> previous)
-    : current_(std::make_unique<Keys>(deriveKeys(current))),
-      previous_(previous ? std::make_unique<Keys>(deriveKeys(*previous)) : nullptr) {}
+CookieCodec::CookieCodec(std::string_view current, std::optional<std::string_view> previous,
+                         const CookieScope& scope)
+    : current_(std::make_unique<Keys>(deriveKeys(current, scope))),
+      previous_(previous ? std::make_unique<Keys>(deriveKeys(*previous, scope)) : nullptr) {}
+
+CookieScope cookieScope(const Config& config) {
+  std::string provider;
+  switch (config.provider) {
+    case ProviderKind::kGoogle:
+      provider = "google";
+      break;
+    case ProviderKind::kGithub:
+      provider = "github";
+      break;
+    case ProviderKind::kOidc:
+      provider = "oidc";
+      break;
+  }
+  return CookieScope{std::move(provider), config.issuer, config.client_id, config.cookie_name};
+}
 
 CookieCodec::~CookieCodec() {
   for (Keys* keys : {current_.get(), previous_.get()}) {

@@ -48,8 +48,13 @@ Response handleHealthz(const Request& request, Deps& deps);
 // The page for a failed sign-in step: status (400/401/403/502), what happened and what to do.
 ErrorPage errorPageFor(const Error& error, const Config& config);
 
-// allowed_domains / allowed_emails: Errc::kEmailNotAllowed / kEmailNotVerified, or ok.
+// The e-mail rules, at sign-in and on every later request: with allowed_domains /
+// allowed_emails only a verified, listed address (kEmailNotVerified / kEmailNotAllowed);
+// without them an unverified address is kEmailNotVerified unless allow_unverified_email.
 Status checkEmailPolicy(const Config& config, std::string_view email, bool email_verified);
+// At sign-in: checkEmailPolicy, and for Google with allowed_domains an hd claim naming one of
+// them unless the address itself is in allowed_emails (kHostedDomainMismatch).
+Status checkSignInPolicy(const Config& config, const Identity& identity);
 
 // "rd" check: a local absolute path, or "/" when it could lead anywhere else.
 std::string safeReturnPath(std::string_view rd);

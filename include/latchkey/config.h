@@ -50,6 +50,12 @@ struct Config {
   int http_timeout = 10;
   int64_t auth_cache_seconds = 0;  // > 0: /auth 200s may be cached by nginx this long
   LogLevel log_level = LogLevel::kInfo;
+  // Sign in accounts whose e-mail the provider has not verified (the address itself is then
+  // never passed on). Off by default: such a sign-in is refused.
+  bool allow_unverified_email = false;
+  // OIDC Core §3.1.3.7 step 3: audiences besides client_id an ID token may list.
+  std::vector<std::string> trusted_audiences;
+  int64_t id_token_max_age = 300;  // seconds an ID token's iat may lie in the past
   std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
   std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default
   // Authorization (access_rules.h).

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,8 @@ struct AuthorizationRequest {
 struct CodeRedemption {
   std::string code;
   std::string code_verifier;
-  std::string nonce;  // expected in the ID token
+  std::string nonce;               // expected in the ID token
+  std::optional<std::string> iss{};  // the callback's iss parameter (RFC 9207), when sent
 };
 
 struct TokenSet {
@@ -41,11 +43,27 @@ struct Identity {
   bool email_verified = false;
   std::string name;
   std::string picture;
+  std::string hosted_domain{};  // Google's hd claim: the Workspace domain; empty otherwise
   // When email_verified was absent or not a boolean: which claim and where, for the site
   // owner's part of a refusal (empty otherwise).
   std::string email_verified_problem = {};
   Facts facts{};  // groups and other claims, for access rules
 };
+
+// Limits that keep every identity inside one cookie (browsers keep about 4 KB) together with
+// the rest of the session: a long profile is shortened, never refused.
+constexpr size_t kMaxSubBytes = 255;      // OIDC Core §2
+constexpr size_t kMaxEmailBytes = 254;    // RFC 5321 §4.5.3.1 path limit minus the brackets
+constexpr size_t kMaxNameBytes = 256;
+constexpr size_t kMaxPictureBytes = 512;
+
+// The one check every identity passes, whatever its source (ID token, userinfo, GitHub API),
+// before it reaches a cookie, a header or a page. sub must be 1..kMaxSubBytes characters and
+// e-mail at most kMaxEmailBytes, neither with control characters: otherwise
+// kProviderBadResponse. Control characters in name become spaces and a long name is cut at a
+// UTF-8 character boundary; a picture with control characters, longer than
+// kMaxPictureBytes or not an http(s) URL is dropped. hosted_domain is lower-cased.
+Result<Identity> validatedIdentity(Identity identity);
 
 struct SignIn {
   Identity identity;
@@ -63,6 +81,9 @@ class IdentityProvider {
 
   // Exchanges the code exactly once at the token endpoint, validates the ID token (OIDC)
   // or fetches /user and /user/emails (GitHub), calls userinfo when the e-mail is missing.
+  // OIDC first checks the callback's iss (RFC 9207 §2.4): it must equal the issuer when
+  // sent, and must be sent when discovery says so; else kCallbackIssuerMismatch and the code
+  // is never redeemed.
   virtual Result<SignIn> redeemCode(const CodeRedemption& redemption) = 0;
 
   // grant_type=refresh_token. A refresh token the provider does not rotate is kept.

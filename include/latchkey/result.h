@@ -26,6 +26,7 @@ enum class Errc {
   kStateMismatch,
   kCodeMissing,
   kProviderReturnedError,  // error= on the callback
+  kCallbackIssuerMismatch,  // RFC 9207: iss on the callback missing or not our issuer
   // talking to the provider
   kProviderUnreachable,     // connect refused, DNS, TLS failure, timeout
   kProviderBadResponse,     // 5xx, not JSON, too large, wrong types
@@ -47,6 +48,7 @@ enum class Errc {
   kIdTokenAzpMismatch,
   kIdTokenExpired,
   kIdTokenIssuedInFuture,
+  kIdTokenTooOld,  // iat further in the past than id_token_max_age
   kIdTokenNonceMismatch,
   kIdTokenMissingClaim,
   // user info and policy
@@ -59,6 +61,7 @@ enum class Errc {
   kFactsTooLarge,    // too many groups and claims to keep in cookies
   kRuleSyntax,       // a per-location rule in /auth's query is malformed
   kBearerInvalid,    // an Authorization: Bearer token failed verification
+  kHostedDomainMismatch,  // Google: hd claim absent or not one of allowed_domains
   // sessions
   kRefreshFailed,
   // internal

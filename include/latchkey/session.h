@@ -6,7 +6,8 @@
 // is AES-256-GCM over the tokens / PKCE verifier and nonce. The MAC covers
 // "latchkey|v1|<purpose>|<payload>", i.e. every byte, so a login cookie can never be
 // replayed as a session cookie. MAC and encryption keys are derived with HKDF from the
-// cookie secret, once, at construction. Treat the value as opaque outside session.cc.
+// cookie secret and the deployment (CookieScope), once, at construction. Treat the value as
+// opaque outside session.cc.
 #pragma once
 
 #include <cstdint>
@@ -47,10 +48,23 @@ struct LoginState {
   int64_t expires_at = 0;
 };
 
+// The deployment a cookie belongs to. It is part of the key derivation, so two deployments
+// that share a cookie secret never accept each other's cookies, and a change of provider,
+// issuer, client or cookie name ends every session made before it.
+struct CookieScope {
+  std::string provider;  // "google", "github", "oidc"
+  std::string issuer;
+  std::string client_id;
+  std::string cookie_name;
+};
+CookieScope cookieScope(const Config& config);
+
 class CookieCodec {
  public:
-  // current: bytes of cookie_secret; previous: cookie_secret_previous (verify only).
-  CookieCodec(std::string_view current, std::optional<std::string_view> previous);
+  // current: bytes of cookie_secret; previous: cookie_secret_previous (verify only). Both
+  // derive their keys under the same scope.
+  CookieCodec(std::string_view current, std::optional<std::string_view> previous,
+              const CookieScope& scope);
   ~CookieCodec();
   CookieCodec(const CookieCodec&) = delete;
   CookieCodec& operator=(const CookieCodec&) = delete;

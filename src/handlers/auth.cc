@@ -64,8 +64,8 @@ Response handleAuth(const Request& request, Deps& deps) {
         break;
       }
       response.status = 200;
-      addIdentityHeaders(response, deps.config, s.sub, s.email, s.name, lookup.facts,
-                         s.access_token);
+      addIdentityHeaders(response, deps.config, s.sub, std::string(provenEmail(s)), s.name,
+                         lookup.facts, s.access_token);
       break;
     }
   }

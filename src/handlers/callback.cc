@@ -1,8 +1,10 @@
 // GET /login/authorized: the OAuth callback. Checks, in order: provider error, state and
 // code present, this flow's login cookie present, authentic and fresh, state equal (constant
 // time), flow not already completed; then the provider redeems the code and verifies the
-// identity; then the e-mail policy. Only then is a session issued. Every refusal is logged
+// identity; then the identity values are validated and bounded and the e-mail policy
+// applied. Only then is a session issued. Every refusal is logged
 // with its reason and answered with a page that says what to do; no session is set.
+#include <optional>
 #include <string>
 
 #include "latchkey/app.h"
@@ -148,7 +150,12 @@ Response handleCallback(const Request& request, Deps& deps) {
                    cookie_name});
   }
 
-  auto sign_in = deps.provider.redeemCode({std::string(*code), login->code_verifier, login->nonce});
+  std::optional<std::string> iss;
+  if (const auto value = request.queryParam("iss")) {
+    iss = std::string(*value);
+  }
+  auto sign_in =
+      deps.provider.redeemCode({std::string(*code), login->code_verifier, login->nonce, iss});
   if (!sign_in) {
     if (sign_in.error().code == Errc::kProviderBusy) {
       // Nothing reached the provider: keep the login cookie so a reload completes the flow.
@@ -157,10 +164,17 @@ Response handleCallback(const Request& request, Deps& deps) {
     }
     return refuse(request, deps, {sign_in.error(), cookie_name});
   }
-  const Identity& who = sign_in->identity;
+  auto validated = validatedIdentity(sign_in->identity);
+  if (!validated) {
+    return refuse(request, deps, {validated.error(), cookie_name});
+  }
+  const Identity& who = *validated;
   auto facts = sealFacts(who.facts);
-  Status policy = facts ? checkSitePolicy(deps.config, who.email, who.email_verified, who.facts)
-                        : Status(facts.error());
+  Status policy = checkSignInPolicy(deps.config, who);
+  if (policy) {
+    policy = facts ? checkSitePolicy(deps.config, who.email, who.email_verified, who.facts)
+                   : Status(facts.error());
+  }
   if (!policy) {
     deps.log.log(LogLevel::kWarn, "sign_in_refused",
                  {{"client", request.client_address},
@@ -179,7 +193,9 @@ Response handleCallback(const Request& request, Deps& deps) {
 
   Session session;
   session.sub = who.sub;
-  session.email = who.email;
+  // With allow_unverified_email an unverified address is let in but never kept: nothing can
+  // then pass it on as if it were proven.
+  session.email = who.email_verified ? who.email : std::string();
   session.email_verified = who.email_verified;
   session.name = who.name;
   session.picture = who.picture;

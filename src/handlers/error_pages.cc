@@ -1,5 +1,6 @@
 // Every refusal names the check that failed in words a site owner understands, and says
 // what to do about it. Users of other tools get "state not equal" and no clue.
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -52,6 +53,25 @@ ErrorPage providerError(const Error& error, const Config& config,
               provider + "."};
 }
 
+std::string toLowerAscii(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return lower;
+}
+
+bool isListedEmail(const Config& config, std::string_view lower_email) {
+  return std::find(config.allowed_emails.begin(), config.allowed_emails.end(), lower_email) !=
+         config.allowed_emails.end();
+}
+
+bool isAllowedDomain(const Config& config, std::string_view lower_domain) {
+  return !lower_domain.empty() &&
+         std::find(config.allowed_domains.begin(), config.allowed_domains.end(), lower_domain) !=
+             config.allowed_domains.end();
+}
+
 }  // namespace
 
 ErrorPage errorPageFor(const Error& error, const Config& config) {
@@ -85,6 +105,11 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
                   " is for a sign-in that was not started in this browser, or that was "
                   "already used (state mismatch).",
               "Sign in again. Do not reuse old sign-in links or the browser's back button."};
+    case Errc::kCallbackIssuerMismatch:
+      return {400, "This sign-in answer did not come from " + provider,
+              "The answer names another sign-in provider than the one this sign-in was "
+              "started with (RFC 9207 issuer check), so it was not used.",
+              "Sign in again from this site's sign-in link."};
     case Errc::kTokenEndpointRefusedGrant:
       return {400, "This sign-in was already used or has expired",
               provider + " no longer accepts this sign-in's one-time code.",
@@ -135,6 +160,7 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
     case Errc::kIdTokenAzpMismatch:
     case Errc::kIdTokenExpired:
     case Errc::kIdTokenIssuedInFuture:
+    case Errc::kIdTokenTooOld:
     case Errc::kIdTokenNonceMismatch:
     case Errc::kIdTokenMissingClaim:
     case Errc::kUserinfoSubjectMismatch:
@@ -146,9 +172,12 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
     case Errc::kNoVerifiedEmail:
     case Errc::kEmailNotVerified:
       return {403, "No verified e-mail address",
-              "This site lets people in by e-mail address, and " + provider +
-                  " did not confirm a verified address for your account.",
-              "Verify your e-mail address at " + provider + ", then sign in again."};
+              "This site only lets people in whose e-mail address " + provider +
+                  " has verified, and " + provider +
+                  " did not confirm that for your account's address.",
+              "Verify your e-mail address at " + provider +
+                  ", then sign in again. Site owner: allow_unverified_email = true signs such "
+                  "accounts in without passing their address on."};
     case Errc::kEmailNotAllowed:
       return {403, "This account is not allowed in",
               "You signed in as " + error.detail +
@@ -179,6 +208,12 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
       break;
     case Errc::kBearerInvalid:
       return {401, "Invalid token", error.detail, ""};
+    case Errc::kHostedDomainMismatch:
+      return {403, "This account is not allowed in",
+              "You signed in as " + error.detail +
+                  ", but Google does not report it as an account managed by one of this "
+                  "site's allowed organisations.",
+              "Sign in with your organisation's Google account."};
     case Errc::kRefreshFailed:
     case Errc::kCookieMalformed:
     case Errc::kCookieBadSignature:
@@ -201,31 +236,41 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
 
 Status checkEmailPolicy(const Config& config, std::string_view email, bool email_verified) {
   if (config.allowed_domains.empty() && config.allowed_emails.empty()) {
+    // An unverified address proves nothing: anyone can type any address at some providers,
+    // and an application keyed on it would be taken over. Refused unless the site owner
+    // allows such accounts (their address is then never kept or passed on).
+    if (!email.empty() && !email_verified && !config.allow_unverified_email) {
+      return makeError(Errc::kEmailNotVerified, std::string(email));
+    }
     return {};
   }
-  // An unverified address proves nothing: anyone can type any address at some providers.
   if (email.empty() || !email_verified) {
     return makeError(Errc::kEmailNotVerified, std::string(email));
   }
-  std::string lower(email);
-  for (char& c : lower) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  for (const std::string& allowed : config.allowed_emails) {
-    if (lower == allowed) {
-      return {};
-    }
+  const std::string lower = toLowerAscii(email);
+  if (isListedEmail(config, lower)) {
+    return {};
   }
   const size_t at = lower.rfind('@');
-  if (at != std::string::npos) {
-    const std::string_view domain = std::string_view(lower).substr(at + 1);
-    for (const std::string& allowed : config.allowed_domains) {
-      if (domain == allowed) {
-        return {};
-      }
-    }
+  if (at != std::string::npos && isAllowedDomain(config, std::string_view(lower).substr(at + 1))) {
+    return {};
   }
   return makeError(Errc::kEmailNotAllowed, std::string(email));
+}
+
+Status checkSignInPolicy(const Config& config, const Identity& identity) {
+  if (Status email = checkEmailPolicy(config, identity.email, identity.email_verified); !email) {
+    return email;
+  }
+  // Google: an address at a domain is not an account that the domain's organisation manages
+  // (anyone can make a Google account for any address they receive mail at); only the hd
+  // claim says so. An address listed by itself in allowed_emails needs no hd.
+  if (config.provider == ProviderKind::kGoogle && !config.allowed_domains.empty() &&
+      !isListedEmail(config, toLowerAscii(identity.email)) &&
+      !isAllowedDomain(config, identity.hosted_domain)) {
+    return makeError(Errc::kHostedDomainMismatch, identity.email);
+  }
+  return {};
 }
 
 }  // namespace latchkey

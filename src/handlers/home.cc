@@ -15,8 +15,10 @@ Response handleHome(const Request& request, Deps& deps) {
       response = deps.pages.error(errorPageFor(*lookup.refusal, deps.config));
       break;
     case SessionLookup::Outcome::kValid:
-      response = deps.pages.signedIn(lookup.session.email, lookup.session.name,
-                                     lookup.session.picture);
+      // An account signed in under allow_unverified_email has no address to show.
+      response = deps.pages.signedIn(
+          lookup.session.email_verified ? lookup.session.email : "(no verified e-mail address)",
+          lookup.session.name, lookup.session.picture);
       break;
   }
   if (lookup.set_cookie) {

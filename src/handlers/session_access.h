@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "latchkey/app.h"
 #include "latchkey/facts.h"
@@ -29,5 +30,10 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
 // kEmailNotVerified / kAccessDenied ("rule: what; ask") for the page and the log.
 Status checkSitePolicy(const Config& config, std::string_view email, bool email_verified,
                        const Facts& facts);
+// The session's e-mail address when the provider verified it, else "": the only form in which
+// an address leaves latchkey (headers, /userinfo, pages).
+inline std::string_view provenEmail(const Session& session) {
+  return session.email_verified ? std::string_view(session.email) : std::string_view();
+}
 
 }  // namespace latchkey

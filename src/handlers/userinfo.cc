@@ -26,7 +26,7 @@ Response handleUserinfo(const Request& request, Deps& deps) {
   if (lookup.outcome == SessionLookup::Outcome::kValid) {
     const Session& s = lookup.session;
     response = jsonResponse(200, "{\"sub\":\"" + jsonEscape(s.sub) + "\",\"email\":\"" +
-                                     jsonEscape(s.email) + "\",\"name\":\"" +
+                                     jsonEscape(provenEmail(s)) + "\",\"name\":\"" +
                                      jsonEscape(s.name) + "\",\"exp\":" +
                                      std::to_string(s.expires_at) + "}");
   } else if (lookup.outcome == SessionLookup::Outcome::kForbidden) {

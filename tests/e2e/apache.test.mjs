@@ -73,7 +73,7 @@ function sharedHostingSite(root, url) {
     adapt('latchkey-gate.cgi', [...paths, ['/home/USER/public_html/private', path.join(root, 'private')]]), 0o750);
   // The program itself straight from .htaccess (no wrapper), for the test of CGI detection.
   writeForServer(path.join(root, 'latchkey/direct.cgi'),
-    `#!/bin/sh\nexec ${serverBinary} --config ${config}\n`, 0o750);
+    `#!/bin/sh\nLATCHKEY_CONFIG=${config}\nexport LATCHKEY_CONFIG\nexec ${serverBinary}\n`, 0o750);
   fs.writeFileSync(path.join(root, 'latchkey/.htaccess'), 'Options +ExecCGI\nAddHandler cgi-script .cgi\n');
   // Test only, first: /healthz?direct runs the program without the wrapper.
   fs.writeFileSync(path.join(root, '.htaccess'),

@@ -61,7 +61,7 @@ after(async () => {
   if (firstError) throw firstError;
 });
 
-const cookieFor = (who, extra = {}) => `latchkey=${mintCookie({ secretB64: config.cookie_secret, sub: `sub-${who}`, email: `${who}@example.com`, name: who, ...extra })}`;
+const cookieFor = (who, extra = {}) => `latchkey=${mintCookie({ configFile: latchkey.configFile, sub: `sub-${who}`, email: `${who}@example.com`, name: who, ...extra })}`;
 
 // A page behind the gate: what the application saw, plus the answer's Set-Cookie headers.
 async function page(cookie, target = '/app/page') {

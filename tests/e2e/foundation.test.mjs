@@ -19,7 +19,7 @@ const ALICE = { sub: DEMO_ACCOUNT.sub, email: DEMO_ACCOUNT.login, name: DEMO_ACC
 before(async () => {
   stack = await startStack('foundation');
   client = stack.client();
-  cookie = `latchkey=${mintCookie({ secretB64: stack.cookieSecret, ...ALICE })}`;
+  cookie = `latchkey=${mintCookie({ configFile: stack.latchkey.configFile, ...ALICE })}`;
 });
 after(async () => { await stack?.stop(); });
 
@@ -122,7 +122,7 @@ t('POST to a protected location: verdict by session, never a 500', async () => {
 // A cookie signed with another secret, or altered by one character, counts as no cookie.
 t('forged or altered session cookies are refused', async () => {
   const value = cookie.slice('latchkey='.length);
-  const forged = mintCookie({ secretB64: crypto.randomBytes(32).toString('base64'), ...ALICE });
+  const forged = mintCookie({ configFile: stack.latchkey.configFile, secretB64: crypto.randomBytes(32).toString('base64'), ...ALICE });
   const i = Math.floor(value.length / 2);
   const altered = value.slice(0, i) + (value[i] === 'A' ? 'B' : 'A') + value.slice(i + 1);
   for (const [what, v] of [['other secret', forged], ['one character changed', altered], ['truncated', value.slice(0, -5)], ['empty', '']]) {
@@ -231,16 +231,16 @@ t('CGI: /healthz from the environment alone', async () => {
 });
 
 // CGI as Apache runs it: SCRIPT_NAME is the script, PATH_INFO the route, base_path the script.
-t('CGI: Apache-style SCRIPT_NAME + PATH_INFO with base_path and --config', async () => {
+t('CGI: Apache-style SCRIPT_NAME + PATH_INFO with base_path, file from LATCHKEY_CONFIG', async () => {
   const file = path.join(stack.dir, 'cgi.conf');
   fs.writeFileSync(file, configText({ ...stack.config, base_path: '/cgi-bin/latchkey', redirect_uri: `${stack.url}/cgi-bin/latchkey/login/authorized` }));
   const base = { GATEWAY_INTERFACE: 'CGI/1.1', REQUEST_METHOD: 'GET', SCRIPT_NAME: '/cgi-bin/latchkey', QUERY_STRING: '', REMOTE_ADDR: '127.0.0.1', SERVER_NAME: 'localhost', SERVER_PORT: '80' };
-  const ok = runCgi({ args: ['--config', file], env: { ...base, PATH_INFO: '/healthz', REQUEST_URI: '/cgi-bin/latchkey/healthz' } });
+  const ok = runCgi({ env: { ...base, LATCHKEY_CONFIG: file, PATH_INFO: '/healthz', REQUEST_URI: '/cgi-bin/latchkey/healthz' } });
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.status, 200, ok.stdout);
-  const auth = runCgi({ args: ['--config', file], env: { ...base, PATH_INFO: '/auth', REQUEST_URI: '/cgi-bin/latchkey/auth', HTTP_COOKIE: cookie } });
+  const auth = runCgi({ env: { ...base, LATCHKEY_CONFIG: file, PATH_INFO: '/auth', REQUEST_URI: '/cgi-bin/latchkey/auth', HTTP_COOKIE: cookie } });
   assert.equal(auth.status, 200, auth.stdout);
   assert.equal(auth.headers['x-auth-request-email'], ALICE.email);
-  const none = runCgi({ args: ['--config', file], env: { ...base, PATH_INFO: '/auth', REQUEST_URI: '/cgi-bin/latchkey/auth' } });
+  const none = runCgi({ env: { ...base, LATCHKEY_CONFIG: file, PATH_INFO: '/auth', REQUEST_URI: '/cgi-bin/latchkey/auth' } });
   assert.equal(none.status, 401, none.stdout);
 });

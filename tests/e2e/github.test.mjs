@@ -23,12 +23,12 @@ const t = (name, fn) => test(name, async () => {
   }
 });
 
-async function refused(scenario, { status, reason }) {
+async function refused(scenario, { status, reason, event }) {
   stack.fake.script(scenario);
   const client = stack.client();
   const mark = logMark(stack);
   const { response } = await attemptSignIn(stack, client);
-  const line = await assertRefused(stack, response, { status, reason, mark, client });
+  const line = await assertRefused(stack, response, { status, reason, event, mark, client });
   assert.equal((await client.get('/_latchkey/auth')).status, 401, 'no session after a refused sign-in');
   return { response, line };
 }
@@ -59,12 +59,13 @@ t('sign-in with the primary verified e-mail', async () => {
 });
 
 // An unverified primary address proves nothing (anyone can type any address), even when
-// another address on the account is verified.
-t('unverified primary e-mail → 403 no_verified_email', async () => {
+// another address on the account is verified: the e-mail policy refuses it, as it refuses an
+// OIDC email_verified=false.
+t('unverified primary e-mail → 403 email_not_verified', async () => {
   await refused({ emails: [
     { email: 'someone-else@example.com', primary: true, verified: false, visibility: 'public' },
     { email: 'octocat-old@example.net', primary: false, verified: true, visibility: null },
-  ] }, { status: 403, reason: 'no_verified_email' });
+  ] }, { status: 403, reason: 'email_not_verified', event: 'sign_in_refused' });
 });
 
 // No primary address at all.

@@ -19,7 +19,7 @@ let rotate;  // fresh latchkey for the key rotation
 let rotateMany;  // and for the rotation seen by concurrent callbacks (refetches are rate-limited)
 let jwks;    // fresh latchkey that has never seen a good JWKS
 before(async () => {
-  main = await startFakeStack('hostile-provider', { config: { http_timeout: HTTP_TIMEOUT } });
+  main = await startFakeStack('hostile-provider', { config: { http_timeout: HTTP_TIMEOUT, trusted_audiences: 'another-client' } });
   kid = await startFakeStack('hostile-provider-kid');
   rotate = await startFakeStack('hostile-provider-rotation');
   rotateMany = await startFakeStack('hostile-provider-rotation-many', { latchkeyArgs: ['--threads', '8'] });
@@ -132,7 +132,13 @@ t('wrong aud → 401 id_token_audience_mismatch', () => main, async (s) => {
   await refused(s, { idToken: { claims: { aud: 'some-other-client' } } }, { status: 401, reason: 'id_token_audience_mismatch' });
 });
 
-// §3.1.3.7 steps 4-5: with several audiences, azp must be present and be us.
+// §3.1.3.7 step 3: an extra audience not listed in trusted_audiences is refused, even with
+// azp naming us.
+t('an untrusted extra audience → 401 id_token_audience_mismatch', () => main, async (s) => {
+  await refused(s, { idToken: { claims: { aud: [s.fake.clientId, 'stranger'], azp: s.fake.clientId } } }, { status: 401, reason: 'id_token_audience_mismatch' });
+});
+
+// §3.1.3.7 steps 4-5: with several (trusted) audiences, azp must be present and be us.
 t('several audiences without azp, or azp of another client → 401 id_token_azp_mismatch', () => main, async (s) => {
   await refused(s, { idToken: { claims: { aud: [s.fake.clientId, 'another-client'] } } }, { status: 401, reason: 'id_token_azp_mismatch' });
   await refused(s, { idToken: { claims: { aud: [s.fake.clientId, 'another-client'], azp: 'another-client' } } }, { status: 401, reason: 'id_token_azp_mismatch' });
@@ -141,6 +147,12 @@ t('several audiences without azp, or azp of another client → 401 id_token_azp_
 // §3.1.3.7 step 9.
 t('expired ID token → 401 id_token_expired', () => main, async (s) => {
   await refused(s, { idToken: { claims: { iat: now() - 3600, exp: now() - 1800 } } }, { status: 401, reason: 'id_token_expired' });
+});
+
+// §3.1.3.7 step 10: an ID token issued an hour ago but still valid is older than
+// id_token_max_age (300 s): a stockpiled or replayed token, refused.
+t('iat older than id_token_max_age → 401 id_token_too_old', () => main, async (s) => {
+  await refused(s, { idToken: { claims: { iat: now() - 3600, exp: now() + 600 } } }, { status: 401, reason: 'id_token_too_old' });
 });
 
 // §3.1.3.7 step 10: issued an hour from now.

@@ -109,7 +109,7 @@ t('same-site GET /logout (Sec-Fetch-Site same-origin / none, or our own Origin) 
 
 t('sign-out of a session that has just expired still revokes its token', async () => {
   const value = mintCookie({
-    secretB64: s.config.cookie_secret, sub: 'expired-user', email: 'expired@example.com', name: 'Expired',
+    configFile: s.latchkey.configFile, sub: 'expired-user', email: 'expired@example.com', name: 'Expired',
     lifetime: -60, accessToken: 'at-expired', refreshToken: 'rt-expired',
   });
   const client = s.client();
@@ -122,7 +122,7 @@ t('sign-out of a session that has just expired still revokes its token', async (
 
   // A cookie that ended long ago (beyond the bound) is not acted on.
   const old = mintCookie({
-    secretB64: s.config.cookie_secret, sub: 'old-user', email: 'old@example.com', name: 'Old',
+    configFile: s.latchkey.configFile, sub: 'old-user', email: 'old@example.com', name: 'Old',
     lifetime: -2 * 3600, refreshToken: 'rt-old',
   });
   const before2 = s.fake.counts.revoke;

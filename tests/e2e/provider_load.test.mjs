@@ -49,7 +49,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 // "latchkey=<value>" for a minted session; with refreshToken, a refresh is due at once.
 function sessionCookie({ refreshToken, lifetime } = {}) {
   const value = mintCookie({
-    secretB64: s.config.cookie_secret, sub: 'load-user', email: 'load@example.com', name: 'Load User',
+    configFile: s.latchkey.configFile, sub: 'load-user', email: 'load@example.com', name: 'Load User',
     lifetime,
     ...(refreshToken ? { accessToken: `at-${refreshToken}`, refreshToken, accessExpiresAt: nowSeconds() - 10 } : {}),
   });

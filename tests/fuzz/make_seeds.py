@@ -57,7 +57,9 @@ def hkdf(secret, info):
     return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
 
 
-MAC_KEY = hkdf(SECRET, b"latchkey v1 cookie mac")
+# session.cc binds the keys to the deployment: fuzz_targets.h's kCookieScope.
+SCOPE = b"|4:oidc|19:https://idp.example|11:fuzz-client|8:latchkey"
+MAC_KEY = hkdf(SECRET, b"latchkey v1 cookie mac" + SCOPE)
 
 
 def cookie(purpose, payload, sealed64=""):

@@ -1,8 +1,13 @@
 // mint_cookie: prints a sealed session cookie value, for end-to-end tests that need a
 // signed-in browser without a full sign-in (or an expired one: pass a negative lifetime).
 //
-//   mint_cookie --secret-b64 B64 [--sub S] [--email E] [--name N] [--lifetime SECONDS]
-//               [--access-token T] [--refresh-token R] [--access-expires-at UNIX]
+//   mint_cookie --config FILE [--secret-b64 B64] [--sub S] [--email E] [--name N]
+//               [--lifetime SECONDS] [--access-token T] [--refresh-token R]
+//               [--access-expires-at UNIX]
+//
+// The configuration gives the cookie secret and the deployment the cookie is bound to
+// (provider, issuer, client_id, cookie_name); --secret-b64 replaces its secret (a forgery
+// under another secret).
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "latchkey/config.h"
 #include "latchkey/encoding.h"
 #include "latchkey/session.h"
 
@@ -17,7 +23,8 @@ namespace {
 
 int usage(const char* why) {
   std::fprintf(stderr,
-               "mint_cookie: %s\nusage: mint_cookie --secret-b64 B64 [--sub S] [--email E] "
+               "mint_cookie: %s\nusage: mint_cookie --config FILE [--secret-b64 B64] [--sub S] "
+               "[--email E] "
                "[--name N] [--lifetime SECONDS] [--access-token T] [--refresh-token R] "
                "[--access-expires-at UNIX]\n",
                why);
@@ -35,6 +42,7 @@ std::optional<int64_t> parseInt(std::string_view text) {
 
 int main(int argc, char** argv) {
   std::optional<std::string> secret;
+  std::optional<std::string> config_path;
   latchkey::Session session;
   session.sub = "test-subject";
   session.email = "test@example.com";
@@ -46,7 +54,9 @@ int main(int argc, char** argv) {
     const std::string_view flag = argv[i];
     if (i + 1 >= argc) return usage("missing value after a flag");
     const std::string_view value = argv[++i];
-    if (flag == "--secret-b64") {
+    if (flag == "--config") {
+      config_path = std::string(value);
+    } else if (flag == "--secret-b64") {
       secret = latchkey::base64Decode(value);
       if (!secret) return usage("--secret-b64 is not base64");
     } else if (flag == "--sub") {
@@ -67,12 +77,20 @@ int main(int argc, char** argv) {
       return usage("unknown flag");
     }
   }
-  if (!secret) return usage("--secret-b64 is required");
+  if (!config_path) return usage("--config is required");
+  const latchkey::ConfigLoad loaded = latchkey::loadConfig(config_path, {});
+  if (!loaded.config) {
+    for (const std::string& problem : loaded.problems) {
+      std::fprintf(stderr, "mint_cookie: %s\n", problem.c_str());
+    }
+    return 2;
+  }
+  if (!secret) secret = loaded.config->cookie_secret;
   if (secret->size() < 32) return usage("the secret must decode to at least 32 bytes");
 
   session.issued_at = static_cast<int64_t>(std::time(nullptr));
   session.expires_at = session.issued_at + lifetime;
-  const latchkey::CookieCodec codec(*secret, std::nullopt);
+  const latchkey::CookieCodec codec(*secret, std::nullopt, latchkey::cookieScope(*loaded.config));
   std::printf("%s\n", codec.sealSession(session).c_str());
   return 0;
 }

@@ -88,7 +88,7 @@ struct TestEnv {
   explicit TestEnv(Config c = testConfig())
       : config(std::move(c)),
         names(cookieNames(config)),
-        codec(config.cookie_secret, config.cookie_secret_previous),
+        codec(config.cookie_secret, config.cookie_secret_previous, cookieScope(config)),
         log(LogLevel::kError) {
     std::vector<std::string> problems;
     pages = Pages::load(config, problems);

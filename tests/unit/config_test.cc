@@ -641,6 +641,38 @@ TEST(Config, ConfigKeysInSpecOrder) {
   EXPECT_EQ(keys[18], "log_level");
   EXPECT_EQ(keys[19], "templates_dir");
   EXPECT_EQ(keys[20], "provider_name");
+  EXPECT_EQ(keys[24], "allowed_tenants");
+}
+
+// The identity-check keys: safe defaults (unverified addresses refused, no extra audience,
+// ID tokens at most 300 s old), explicit values parsed, nonsense refused.
+TEST(Config, IdentityCheckKeys) {
+  const auto defaults = parseConfig(minimal(), {});
+  ASSERT_TRUE(defaults.config) << allProblems(defaults);
+  EXPECT_FALSE(defaults.config->allow_unverified_email);
+  EXPECT_TRUE(defaults.config->trusted_audiences.empty());
+  EXPECT_EQ(defaults.config->id_token_max_age, 300);
+
+  const auto set = parseConfig(minimalWith("allow_unverified_email = TRUE\n"
+                                           "trusted_audiences = api-1 api-2,api-3\n"
+                                           "id_token_max_age = 600\n"),
+                               {});
+  ASSERT_TRUE(set.config) << allProblems(set);
+  EXPECT_TRUE(set.config->allow_unverified_email);
+  EXPECT_EQ(set.config->trusted_audiences, (std::vector<std::string>{"api-1", "api-2", "api-3"}));
+  EXPECT_EQ(set.config->id_token_max_age, 600);
+
+  const auto bad = parseConfig(
+      minimalWith("allow_unverified_email = maybe\nid_token_max_age = 5\n"), {});
+  EXPECT_FALSE(bad.config);
+  EXPECT_EQ(problemsFor(bad, "allow_unverified_email"), 1) << allProblems(bad);
+  EXPECT_EQ(problemsFor(bad, "id_token_max_age"), 1) << allProblems(bad);
+}
+
+// LATCHKEY_CONFIG names the file (read by main), so it is not an unknown setting.
+TEST(Config, LatchkeyConfigVariableIsNotASetting) {
+  const auto load = parseConfig(minimal(), {{"LATCHKEY_CONFIG", "/etc/latchkey/latchkey.conf"}});
+  EXPECT_TRUE(load.config) << allProblems(load);
 }
 
 // processEnvironment sees the real environment.

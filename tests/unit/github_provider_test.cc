@@ -109,16 +109,18 @@ TEST(GithubProvider, NameFallsBackToLogin) {
   EXPECT_EQ(sign_in->identity.name, "octocat");
 }
 
-// An unverified primary address is refused even when another address is verified.
-TEST(GithubProvider, UnverifiedPrimaryEmailIsRefused) {
+// An unverified primary address is the one returned, marked unverified (the e-mail policy
+// then refuses it), even when another address is verified.
+TEST(GithubProvider, UnverifiedPrimaryEmailIsMarkedUnverified) {
   GithubEnv env;
   env.happyPath();
   env.http.onJson(kEmails, 200,
                   R"([{"email":"a@example.com","primary":false,"verified":true},
                       {"email":"b@example.com","primary":true,"verified":false}])");
   auto sign_in = env.redeem();
-  ASSERT_FALSE(sign_in);
-  EXPECT_EQ(sign_in.error().code, Errc::kNoVerifiedEmail);
+  ASSERT_TRUE(sign_in);
+  EXPECT_EQ(sign_in->identity.email, "b@example.com");
+  EXPECT_FALSE(sign_in->identity.email_verified);
 }
 
 // No primary address at all (or a malformed list) is refused, never a crash.

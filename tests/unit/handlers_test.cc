@@ -100,6 +100,7 @@ TEST(Home, SignedInShowsEscapedIdentity) {
   Session s;
   s.sub = "x";
   s.email = "a<b>@example.com";
+  s.email_verified = true;
   s.name = "<script>alert(1)</script>";
   Request request = env.get("/");
   request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
@@ -166,6 +167,7 @@ TEST(Auth, ExpiredAccessTokenIsRefreshed) {
   Session s;
   s.sub = "sub-1";
   s.email = "alice@example.com";
+  s.email_verified = true;
   s.access_token = "access-1";
   s.refresh_token = "refresh-1";
   s.access_expires_at = env.clock.now() - 1;
@@ -644,6 +646,7 @@ TEST(Userinfo, JsonOfIdentity) {
   Session s;
   s.sub = "a\"b";
   s.email = "alice@example.com";
+  s.email_verified = true;
   s.name = "Alice";
   Request request = env.get("/userinfo");
   request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
@@ -653,6 +656,169 @@ TEST(Userinfo, JsonOfIdentity) {
   EXPECT_NE(r.body.find("\"sub\":\"a\\\"b\""), std::string::npos);
   EXPECT_NE(r.body.find("\"exp\":"), std::string::npos);
   EXPECT_EQ(handleUserinfo(env.get("/userinfo"), deps).status, 401);
+}
+
+// ---- identity trust: unverified e-mail, Google hd, bounded identity values, RFC 9207 iss ----
+
+// The session cookie a successful callback sets, or "" when it set none.
+std::string sessionFrom(const TestEnv& env, const Response& r) {
+  for (const auto& c : headerValues(r, "Set-Cookie")) {
+    auto [name, value] = cookiePair(c);
+    if (name == env.names.session && !value.empty()) {
+      return value;
+    }
+  }
+  return "";
+}
+
+// Every answer a signed-in visitor can get from latchkey, joined: headers and bodies.
+std::string everythingShown(TestEnv& env, const std::string& cookie) {
+  std::string all;
+  Deps deps = env.deps();
+  for (const char* path : {"/auth", "/userinfo", "/"}) {
+    Request request = env.get(path);
+    request.cookies.emplace_back(env.names.session, cookie);
+    const Response r = route(request, deps);
+    EXPECT_EQ(r.status, 200) << path;
+    for (const auto& [name, value] : r.headers) {
+      all += name + ": " + value + "\n";
+    }
+    all += r.body;
+  }
+  return all;
+}
+
+// A whole sign-in whose provider answers with this identity (and tokens).
+Response signInAs(TestEnv& env, Identity who, TokenSet tokens = {"a", "", 0}) {
+  env.provider.sign_in_result = SignIn{std::move(who), std::move(tokens)};
+  Request callback = callbackFor(env);
+  Deps deps = env.deps();
+  return handleCallback(callback, deps);
+}
+
+// Without allow-lists an address the provider did not verify is refused by default with a
+// 403 page that says so, and no session (it would otherwise reach X-Auth-Request-Email).
+TEST(Callback, UnverifiedEmailRefusedByDefault) {
+  TestEnv env;
+  Response r = signInAs(env, {"sub-1", "victim@example.com", false, "Mallory", ""});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("verified"), std::string::npos);
+  EXPECT_EQ(sessionFrom(env, r), "");
+}
+
+// With allow_unverified_email the account signs in, but the unverified address appears in no
+// header, page or /userinfo.
+TEST(Callback, AllowedUnverifiedEmailIsNeverShown) {
+  auto config = testing::testConfig();
+  config.allow_unverified_email = true;
+  TestEnv env(config);
+  Response r = signInAs(env, {"sub-1", "victim@example.com", false, "Mallory", ""});
+  ASSERT_EQ(r.status, 302);
+  const std::string cookie = sessionFrom(env, r);
+  ASSERT_FALSE(cookie.empty());
+  const std::string shown = everythingShown(env, cookie);
+  EXPECT_EQ(shown.find("victim@example.com"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("X-Auth-Request-User: sub-1"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("Mallory"), std::string::npos);
+}
+
+// A session holding an unverified address (however it was made) never shows it: /auth sends
+// an empty X-Auth-Request-Email under allow_unverified_email, and refuses it (403) otherwise.
+TEST(Auth, UnverifiedSessionAddressNeverInHeaders) {
+  auto config = testing::testConfig();
+  config.allow_unverified_email = true;
+  TestEnv env(config);
+  Session s;
+  s.sub = "sub-1";
+  s.email = "victim@example.com";
+  s.email_verified = false;
+  const std::string cookie = env.sessionCookie(s);
+  EXPECT_EQ(everythingShown(env, cookie).find("victim@example.com"), std::string::npos);
+
+  TestEnv strict;
+  Request request = strict.get("/auth");
+  request.cookies.emplace_back(strict.names.session, strict.sessionCookie(s));
+  Deps deps = strict.deps();
+  EXPECT_EQ(handleAuth(request, deps).status, 403);
+}
+
+// Google with allowed_domains: the hd claim must name an allowed domain, because a Google
+// account can be made for any address; an address listed in allowed_emails needs no hd.
+TEST(Callback, GoogleHostedDomainRequired) {
+  struct Case {
+    const char* hd;
+    bool listed;
+    int status;
+  };
+  for (const Case& c : {Case{"", false, 403}, Case{"other.example", false, 403},
+                        Case{"corp.example", false, 302}, Case{"", true, 302}}) {
+    auto config = testing::testConfig();
+    config.provider = ProviderKind::kGoogle;
+    config.allowed_domains = {"corp.example"};
+    if (c.listed) {
+      config.allowed_emails = {"alice@corp.example"};
+    }
+    TestEnv env(config);
+    Response r = signInAs(env, {"sub-1", "alice@corp.example", true, "Alice", "", c.hd});
+    EXPECT_EQ(r.status, c.status) << "hd=" << c.hd << " listed=" << c.listed;
+    EXPECT_EQ(sessionFrom(env, r).empty(), c.status != 302);
+  }
+}
+
+// Identity values from any provider answer are bounded and cleaned in one place: a profile
+// with control characters and thousands of characters signs in with a cookie browsers keep,
+// and no control character reaches the upstream headers.
+TEST(Callback, LongHostileProfileStillSignsIn) {
+  TestEnv env;
+  std::string name = "Eve\x1b[2J\x07\x0b";
+  for (int i = 0; i < 3000; ++i) {
+    name += "\xe2\x82\xac";  // €
+  }
+  Response r = signInAs(
+      env, {"sub-1", "eve@example.com", true, name, "https://p.example/" + std::string(4000, 'p'), ""},
+      {std::string(1500, 'a'), std::string(1500, 'r'), 0});
+  ASSERT_EQ(r.status, 302);
+  const std::string cookie = sessionFrom(env, r);
+  ASSERT_FALSE(cookie.empty());
+  EXPECT_LE(cookie.size(), kMaxCookieValueBytes);
+  Request auth = env.get("/auth");
+  auth.cookies.emplace_back(env.names.session, cookie);
+  Deps deps = env.deps();
+  Response verdict = handleAuth(auth, deps);
+  ASSERT_EQ(verdict.status, 200);
+  const std::string header(verdict.header("X-Auth-Request-Name").value_or(""));
+  EXPECT_TRUE(header.starts_with("Eve [2J  \xe2\x82\xac")) << header.substr(0, 20);
+  EXPECT_LE(header.size(), kMaxNameBytes);
+  for (char ch : header) {
+    EXPECT_FALSE(static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f);
+  }
+}
+
+// A sub with a control character (from userinfo or GitHub as much as an ID token) is refused.
+TEST(Callback, ControlCharacterInSubRefused) {
+  TestEnv env;
+  Response r = signInAs(env, {"sub\x1b-1", "alice@example.com", true, "Alice", ""});
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(sessionFrom(env, r), "");
+}
+
+// The callback's iss parameter (RFC 9207) goes to the provider's check; a mismatch is a 400
+// page with no session.
+TEST(Callback, IssParameterReachesTheProvider) {
+  TestEnv env;
+  Request callback = callbackFor(env);
+  callback.query.emplace_back("iss", "https://idp.example");
+  Deps deps = env.deps();
+  EXPECT_EQ(handleCallback(callback, deps).status, 302);
+  EXPECT_EQ(env.provider.last_redemption.iss.value_or(""), "https://idp.example");
+
+  TestEnv mixed;
+  mixed.provider.sign_in_result = makeError(Errc::kCallbackIssuerMismatch, "iss differs");
+  Request second = callbackFor(mixed);
+  Deps mixed_deps = mixed.deps();
+  Response r = handleCallback(second, mixed_deps);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(sessionFrom(mixed, r), "");
 }
 
 }  // namespace

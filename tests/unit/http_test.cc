@@ -288,6 +288,15 @@ TEST(SerializeResponse, KeepsEverySetCookie) {
   EXPECT_NE(out.find("Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n"), std::string::npos);
 }
 
+// No control character reaches a header value (ESC, BEL, VT in a display name would reach the
+// application behind the gate): each becomes a space, printable UTF-8 stays.
+TEST(SerializeResponse, HeaderValuesCarryNoControlCharacters) {
+  Response response;
+  response.addHeader("X-Auth-Request-Name", std::string("A\x1b[31mB\x07" "C\x0b" "D\x7f" "E\t" "\xc3\xa9"));
+  const std::string out = serializeResponse(response);
+  EXPECT_NE(out.find("X-Auth-Request-Name: A [31mB C D E \xc3\xa9\r\n"), std::string::npos) << out;
+}
+
 // CR, LF or NUL in a value can never start a new header or the body (no response splitting).
 TEST(SerializeResponse, HeaderInjectionIsImpossible) {
   Response response;

@@ -6,6 +6,7 @@
 
 #include "jwt_test_support.h"
 #include "latchkey/encoding.h"
+#include "latchkey/identity_provider.h"
 
 namespace latchkey {
 namespace {
@@ -146,13 +147,44 @@ TEST(IdToken, AcceptsAudienceArrayWithClient) {
   EXPECT_TRUE(verify(c));
 }
 
-// With several audiences azp must be present and be the client.
+// With several (trusted) audiences azp must be present and be the client.
 TEST(IdToken, MultipleAudiencesNeedAzp) {
   Claims c;
   c.aud = R"(["client-1","other"])";
-  expectError(verify(c), Errc::kIdTokenAzpMismatch, "azp missing");
+  IdTokenExpectations e = expectations();
+  e.trusted_audiences = {"other"};
+  expectError(verify(c, e), Errc::kIdTokenAzpMismatch, "azp missing");
   c.extra = R"("azp":"client-1")";
-  EXPECT_TRUE(verify(c));
+  EXPECT_TRUE(verify(c, e));
+}
+
+// OIDC Core §3.1.3.7 step 3: an extra audience that is not trusted is refused, even with azp
+// naming the client; trusted_audiences admits exactly the listed extras.
+TEST(IdToken, RefusesUntrustedExtraAudiences) {
+  Claims c;
+  c.aud = R"(["client-1","attacker-app"])";
+  c.extra = R"("azp":"client-1")";
+  expectError(verify(c), Errc::kIdTokenAudienceMismatch, "attacker-app");
+  IdTokenExpectations e = expectations();
+  e.trusted_audiences = {"api-1"};
+  expectError(verify(c, e), Errc::kIdTokenAudienceMismatch, "attacker-app");
+  e.trusted_audiences = {"api-1", "attacker-app"};
+  EXPECT_TRUE(verify(c, e));
+}
+
+// An ID token issued longer ago than max_age (plus skew) is refused: a callback redeems a
+// fresh code, so an old token is replayed or stockpiled.
+TEST(IdToken, RefusesIatOlderThanMaxAge) {
+  Claims c;
+  IdTokenExpectations e = expectations();
+  e.max_age_seconds = 300;
+  c.iat = std::to_string(kNow - 300 - 60);
+  EXPECT_TRUE(verify(c, e));
+  c.iat = std::to_string(kNow - 300 - 61);
+  expectError(verify(c, e), Errc::kIdTokenTooOld, "id_token_max_age");
+  c.iat = std::to_string(kNow - 86400);
+  expectError(verify(c, e), Errc::kIdTokenTooOld);
+  EXPECT_EQ(IdTokenExpectations{}.max_age_seconds, 300);
 }
 
 // An azp naming another party is refused even with a single audience.
@@ -286,14 +318,18 @@ TEST(IdToken, ReadsEmailVerifiedLeniently) {
   EXPECT_TRUE(r->email.empty());
 }
 
-// Control characters in the display name become spaces; the sign-in still succeeds.
+// Control characters in the display name become spaces once the identity is validated (as
+// for every source); the sign-in still succeeds. hd is read for the Google domain check.
 TEST(IdToken, CleansControlCharactersFromName) {
   Claims c;
-  c.extra = R"("name":"Al\nice\u0000","picture":"https://p.example/a\r.png")";
+  c.extra = R"("name":"Al\nice\u0000","picture":"https://p.example/a\r.png","hd":"Corp.Example")";
   auto r = verify(c);
   ASSERT_TRUE(r) << r.error().detail;
-  EXPECT_EQ(r->name, "Al ice ");
-  EXPECT_TRUE(r->picture.empty());
+  auto identity = validatedIdentity({r->sub, r->email, r->email_verified, r->name, r->picture, r->hd});
+  ASSERT_TRUE(identity) << identity.error().detail;
+  EXPECT_EQ(identity->name, "Al ice ");
+  EXPECT_TRUE(identity->picture.empty());
+  EXPECT_EQ(identity->hosted_domain, "corp.example");
 }
 
 // A signed payload that is not a JSON object, or has duplicate claims, is malformed.

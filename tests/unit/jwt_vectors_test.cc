@@ -161,6 +161,7 @@ const std::map<std::string, Errc>& errcByName() {
       {"IdTokenAzpMismatch", Errc::kIdTokenAzpMismatch},
       {"IdTokenExpired", Errc::kIdTokenExpired},
       {"IdTokenIssuedInFuture", Errc::kIdTokenIssuedInFuture},
+      {"IdTokenTooOld", Errc::kIdTokenTooOld},
       {"IdTokenNonceMismatch", Errc::kIdTokenNonceMismatch},
       {"IdTokenMissingClaim", Errc::kIdTokenMissingClaim},
   };
@@ -176,6 +177,7 @@ TEST_P(JwtVector, GivesTheExpectedVerdict) {
   IdTokenExpectations e;
   e.issuer = "https://issuer.example";
   e.client_id = "client-1";
+  e.trusted_audiences = {"client-2"};
   e.nonce = "n-0S6_WzA2Mj";
   e.now = 1700000000;
   auto result = verifyIdToken(buildToken(v), vectorKeys(), e);

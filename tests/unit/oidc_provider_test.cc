@@ -1,6 +1,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,8 +84,59 @@ struct OidcEnv {
     provider = makeIdentityProvider(config, http, clock);
   }
 
-  Result<SignIn> redeem() { return provider->redeemCode({"code-1", "verifier-1", kNonce}); }
+  Result<SignIn> redeem(std::optional<std::string> iss = std::nullopt) {
+    return provider->redeemCode({"code-1", "verifier-1", kNonce, std::move(iss)});
+  }
 };
+
+// RFC 9207: where discovery says the provider sends iss on the callback, a callback without
+// it or with another issuer is refused before the code is redeemed (mix-up attack).
+TEST(OidcProvider, CallbackIssIsRequiredWhenAdvertised) {
+  OidcEnv env(discoveryJson(kIssuer, R"(,"authorization_response_iss_parameter_supported":true)"));
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  for (const std::optional<std::string>& iss :
+       {std::optional<std::string>(), std::optional<std::string>("https://evil.example"),
+        std::optional<std::string>("https://idp.example/")}) {
+    auto refused = env.redeem(iss);
+    ASSERT_FALSE(refused) << iss.value_or("(none)");
+    EXPECT_EQ(refused.error().code, Errc::kCallbackIssuerMismatch);
+  }
+  EXPECT_EQ(env.http.count(kToken), 0u);
+  EXPECT_TRUE(env.redeem(std::string(kIssuer)));
+  EXPECT_EQ(env.http.count(kToken), 1u);
+}
+
+// Without the discovery flag iss is optional, but one that is sent must still match.
+TEST(OidcProvider, CallbackIssCheckedWhenSent) {
+  OidcEnv env;
+  env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
+  auto refused = env.redeem(std::string("https://evil.example"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kCallbackIssuerMismatch);
+  EXPECT_EQ(env.http.count(kToken), 0u);
+  EXPECT_TRUE(env.redeem());
+}
+
+// trusted_audiences and id_token_max_age from the configuration reach the ID token check.
+TEST(OidcProvider, AudienceAndAgeSettingsApply) {
+  OidcEnv env;
+  const std::string payload = testing::idTokenPayload(
+      kIssuer, R"(["client-1","api-1"])", kNonce, env.clock.now() + 600, env.clock.now() - 500,
+      R"("azp":"client-1")");
+  env.http.onJson(kToken, 200,
+                  tokenJson(testing::signCompact(key(1), "RS256", "k1", payload)));
+  auto refused = env.redeem();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kIdTokenAudienceMismatch);
+  env.config.trusted_audiences = {"api-1"};
+  auto too_old = makeIdentityProvider(env.config, env.http, env.clock)
+                     ->redeemCode({"code-1", "verifier-1", kNonce});
+  ASSERT_FALSE(too_old);
+  EXPECT_EQ(too_old.error().code, Errc::kIdTokenTooOld);
+  env.config.id_token_max_age = 600;
+  EXPECT_TRUE(makeIdentityProvider(env.config, env.http, env.clock)
+                  ->redeemCode({"code-1", "verifier-1", kNonce}));
+}
 
 // Discovery is fetched once and reused for many calls until its hour is up.
 TEST(OidcProvider, DiscoveryIsCached) {

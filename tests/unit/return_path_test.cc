@@ -39,7 +39,20 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"double-encoded-slash", "/%252F%252Fevil.example", "/"},
                       Case{"nul", "/a%00b", "/"},
                       Case{"encoded-ok", "/a%20b", "/a%20b"},
-                      Case{"utf8-escaped", "/caf\xc3\xa9", "/caf%C3%A9"}),
+                      Case{"utf8-escaped", "/caf\xc3\xa9", "/caf%C3%A9"},
+                      // RFC 3986 §5.2.4: judged after dot segments are removed.
+                      Case{"dot-dot-double-slash", "/..//evil.example", "/"},
+                      Case{"deep-dot-dot-double-slash", "/a/b/../../..//evil.example/x", "/"},
+                      Case{"dot-double-slash", "/.//evil.example", "/"},
+                      Case{"encoded-dot-dot-double-slash", "/%2e%2e//evil.example", "/"},
+                      Case{"mixed-encoded-dots", "/a/.%2E/%2e.//evil.example", "/"},
+                      Case{"encoded-dots-and-slash", "/..%2F%2Fevil.example", "/"},
+                      Case{"dot-dot-backslash", "/a/..\\evil.example", "/"},
+                      Case{"dots-resolved", "/a/b/../c/./d?x=/../y", "/a/c/d?x=/../y"},
+                      Case{"parent-at-end", "/a/b/..", "/a/"},
+                      Case{"above-root", "/../../app", "/app"},
+                      Case{"encoded-dots-resolved", "/a/%2E%2E/b", "/b"},
+                      Case{"dots-in-names-kept", "/a/..b/.c/...", "/a/..b/.c/..."}),
     [](const auto& param_info) {
       std::string name = param_info.param.attack;
       for (char& c : name) {

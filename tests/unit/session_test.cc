@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
@@ -13,6 +14,7 @@ namespace {
 constexpr int64_t kNow = 1700000000;
 const std::string kSecret(32, 'a');
 const std::string kOldSecret(32, 'b');
+const CookieScope kScope{"oidc", "https://idp.example", "client-1", "__Host-latchkey"};
 
 Session sampleSession() {
   Session s;
@@ -61,7 +63,7 @@ void expectSameSession(const Session& a, const Session& b) {
 
 // A sealed session opens to exactly the same fields, tokens included.
 TEST(Session, RoundTripsEveryField) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   const std::string value = codec.sealSession(sampleSession());
   EXPECT_TRUE(value.starts_with("v1."));
   auto opened = codec.openSession(value, kNow);
@@ -71,7 +73,7 @@ TEST(Session, RoundTripsEveryField) {
 
 // A session without tokens, and one with odd bytes in its claims, round-trip too.
 TEST(Session, RoundTripsWithoutTokensAndWithOddBytes) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   Session s = sampleSession();
   s.access_token.clear();
   s.refresh_token.clear();
@@ -83,7 +85,7 @@ TEST(Session, RoundTripsWithoutTokensAndWithOddBytes) {
 
 // The identity fast path returns the claims but leaves the tokens empty.
 TEST(Session, IdentityOpenLeavesTokensEmpty) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   auto opened = codec.openSessionIdentity(codec.sealSession(sampleSession()), kNow);
   ASSERT_TRUE(opened);
   EXPECT_EQ(opened->sub, "1234567890");
@@ -95,7 +97,7 @@ TEST(Session, IdentityOpenLeavesTokensEmpty) {
 
 // Tokens never appear in the cookie text or in its decoded payload; identity does.
 TEST(Session, TokensAreNotReadableInTheCookie) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   const std::string value = codec.sealSession(sampleSession());
   const std::string payload = readablePart(value);
   EXPECT_NE(payload.find("ada@example.com"), std::string::npos);
@@ -114,7 +116,7 @@ TEST(Session, TokensAreNotReadableInTheCookie) {
 
 // exp <= now is expired; one second before is still valid.
 TEST(Session, ExpiresAtExp) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   const std::string value = codec.sealSession(sampleSession());
   EXPECT_TRUE(codec.openSession(value, kNow + 3599));
   auto expired = codec.openSession(value, kNow + 3600);
@@ -125,8 +127,8 @@ TEST(Session, ExpiresAtExp) {
 
 // A cookie made under another secret is refused as a bad signature.
 TEST(Session, WrongSecretIsRefused) {
-  const CookieCodec maker(kOldSecret, std::nullopt);
-  const CookieCodec checker(kSecret, std::nullopt);
+  const CookieCodec maker(kOldSecret, std::nullopt, kScope);
+  const CookieCodec checker(kSecret, std::nullopt, kScope);
   auto opened = checker.openSession(maker.sealSession(sampleSession()), kNow);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, Errc::kCookieBadSignature);
@@ -135,24 +137,66 @@ TEST(Session, WrongSecretIsRefused) {
 // Rotation: old cookies open (tokens too) while the old secret is "previous"; new cookies
 // are sealed under the current secret only; without "previous" old cookies are refused.
 TEST(Session, RotationAcceptsPreviousSealsWithCurrent) {
-  const CookieCodec old_codec(kOldSecret, std::nullopt);
-  const CookieCodec rotated(kSecret, std::string_view(kOldSecret));
+  const CookieCodec old_codec(kOldSecret, std::nullopt, kScope);
+  const CookieCodec rotated(kSecret, std::string_view(kOldSecret), kScope);
   const std::string old_value = old_codec.sealSession(sampleSession());
   auto opened = rotated.openSession(old_value, kNow);
   ASSERT_TRUE(opened);
   expectSameSession(*opened, sampleSession());
 
   const std::string new_value = rotated.sealSession(sampleSession());
-  EXPECT_TRUE(CookieCodec(kSecret, std::nullopt).openSession(new_value, kNow));
+  EXPECT_TRUE(CookieCodec(kSecret, std::nullopt, kScope).openSession(new_value, kNow));
   EXPECT_FALSE(old_codec.openSession(new_value, kNow));
 
-  EXPECT_EQ(CookieCodec(kSecret, std::nullopt).openSession(old_value, kNow).error().code,
+  EXPECT_EQ(CookieCodec(kSecret, std::nullopt, kScope).openSession(old_value, kNow).error().code,
             Errc::kCookieBadSignature);
+}
+
+// Two deployments that share a cookie secret never accept each other's cookies: any change
+// of provider, issuer, client id or cookie name gives other keys (sessions and login state),
+// and moving a byte between fields is a change too.
+TEST(Session, CookiesAreBoundToTheirDeployment) {
+  const CookieCodec here(kSecret, std::nullopt, kScope);
+  const std::string session = here.sealSession(sampleSession());
+  const std::string login = here.sealLogin(sampleLogin());
+  const std::vector<CookieScope> others = {
+      {"google", "https://idp.example", "client-1", "__Host-latchkey"},
+      {"oidc", "https://other-idp.example", "client-1", "__Host-latchkey"},
+      {"oidc", "https://idp.example", "client-2", "__Host-latchkey"},
+      {"oidc", "https://idp.example", "client-1", "__Host-other"},
+      {"oidc", "https://idp.example/", "client-1", "__Host-latchkey"},
+      {"oidc", "https://idp.exampl", "eclient-1", "__Host-latchkey"},
+  };
+  for (const CookieScope& scope : others) {
+    const CookieCodec there(kSecret, std::string_view(kSecret), scope);
+    SCOPED_TRACE(scope.provider + " " + scope.issuer + " " + scope.client_id + " " +
+                 scope.cookie_name);
+    EXPECT_EQ(there.openSession(session, kNow).error().code, Errc::kCookieBadSignature);
+    EXPECT_EQ(there.openSessionIdentity(session, kNow).error().code,
+              Errc::kCookieBadSignature);
+    EXPECT_EQ(there.openLogin(login, kNow).error().code, Errc::kCookieBadSignature);
+    EXPECT_FALSE(here.openSession(there.sealSession(sampleSession()), kNow));
+  }
+  EXPECT_TRUE(CookieCodec(kSecret, std::nullopt, kScope).openSession(session, kNow));
+}
+
+// The scope of a configuration is its provider, issuer, client id and cookie name.
+TEST(Session, ScopeComesFromTheConfiguration) {
+  Config config;
+  config.provider = ProviderKind::kGithub;
+  config.issuer = "https://github.example.com";
+  config.client_id = "gh-client";
+  config.cookie_name = "latchkey";
+  const CookieScope scope = cookieScope(config);
+  EXPECT_EQ(scope.provider, "github");
+  EXPECT_EQ(scope.issuer, "https://github.example.com");
+  EXPECT_EQ(scope.client_id, "gh-client");
+  EXPECT_EQ(scope.cookie_name, "latchkey");
 }
 
 // Every single-byte change anywhere in a valid cookie is refused.
 TEST(Session, EverySingleByteChangeIsRefused) {
-  const CookieCodec codec(kSecret, std::string_view(kOldSecret));
+  const CookieCodec codec(kSecret, std::string_view(kOldSecret), kScope);
   const std::string value = codec.sealSession(sampleSession());
   const char replacements[] = {'A', 'B', 'a', 'z', '0', '9', '-', '_', '.', '=', '+', '/',
                                ' ', '\0', '\x80', '\xff'};
@@ -173,7 +217,7 @@ TEST(Session, EverySingleByteChangeIsRefused) {
 
 // The encrypted segment of one cookie cannot be moved into another (the MAC covers it).
 TEST(Session, SealedSegmentCannotBeTransplanted) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   Session other = sampleSession();
   other.sub = "mallory";
   other.access_token = "mallory-token";
@@ -191,7 +235,7 @@ TEST(Session, SealedSegmentCannotBeTransplanted) {
 
 // Every truncation, and the empty value, is refused; so are appended bytes.
 TEST(Session, TruncatedOrExtendedValuesAreRefused) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   const std::string value = codec.sealSession(sampleSession());
   for (size_t n = 0; n < value.size(); ++n) {
     EXPECT_FALSE(codec.openSession(value.substr(0, n), kNow)) << n;
@@ -204,7 +248,7 @@ TEST(Session, TruncatedOrExtendedValuesAreRefused) {
 
 // Garbage of any shape, including 100 KB of it, is a clean malformed error.
 TEST(Session, GarbageIsRefused) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   const std::string big = "v1." + std::string(100 * 1024, 'A') + "." + std::string(43, 'A');
   EXPECT_EQ(codec.openSession(big, kNow).error().code, Errc::kCookieMalformed);
   EXPECT_EQ(codec.openSession(std::string(100 * 1024, '\xff'), kNow).error().code,
@@ -229,7 +273,7 @@ TEST(Session, GarbageIsRefused) {
 
 // A login cookie is not a session cookie and a session cookie is not a login cookie.
 TEST(Session, PurposesDoNotCross) {
-  const CookieCodec codec(kSecret, std::nullopt);
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
   const std::string login = codec.sealLogin(sampleLogin());
   const std::string session = codec.sealSession(sampleSession());
   EXPECT_EQ(codec.openSession(login, kNow).error().code, Errc::kCookieBadSignature);
@@ -239,7 +283,7 @@ TEST(Session, PurposesDoNotCross) {
 
 // Login state round-trips, expires, and keeps nonce and verifier out of the cookie text.
 TEST(Session, LoginStateRoundTripsAndHidesSecrets) {
-  const CookieCodec codec(kSecret, std::string_view(kOldSecret));
+  const CookieCodec codec(kSecret, std::string_view(kOldSecret), kScope);
   const std::string value = codec.sealLogin(sampleLogin());
   auto opened = codec.openLogin(value, kNow);
   ASSERT_TRUE(opened);
@@ -257,7 +301,7 @@ TEST(Session, LoginStateRoundTripsAndHidesSecrets) {
   EXPECT_EQ(value.find("verifier-ghi"), std::string::npos);
 
   // Old-secret login cookies open after rotation.
-  EXPECT_TRUE(codec.openLogin(CookieCodec(kOldSecret, std::nullopt).sealLogin(sampleLogin()),
+  EXPECT_TRUE(codec.openLogin(CookieCodec(kOldSecret, std::nullopt, kScope).sealLogin(sampleLogin()),
                               kNow));
   for (size_t i = 0; i < value.size(); ++i) {
     std::string bad = value;

@@ -110,12 +110,15 @@ export function runCgi({ env, args = [], body, binary = latchkeyBinary(), timeou
   };
 }
 
-// A valid session cookie value from build/mint_cookie (made by the project for tests).
-// Optional: lifetime (seconds, negative = already expired), accessToken, refreshToken,
-// accessExpiresAt (unix seconds; in the past = a refresh is due).
-export function mintCookie({ secretB64, sub, email, name, lifetime, accessToken, refreshToken, accessExpiresAt }) {
+// A valid session cookie value from build/mint_cookie (made by the project for tests), for the
+// deployment of configFile (its secret, provider, issuer, client_id and cookie name);
+// secretB64 signs under another secret instead. Optional: lifetime (seconds, negative =
+// already expired), accessToken, refreshToken, accessExpiresAt (unix seconds; in the past = a
+// refresh is due).
+export function mintCookie({ configFile, secretB64, sub, email, name, lifetime, accessToken, refreshToken, accessExpiresAt }) {
   if (!fs.existsSync(MINT_COOKIE)) throw new Error(`${MINT_COOKIE} does not exist: run make first`);
-  const args = ['--secret-b64', secretB64, '--sub', sub, '--email', email, '--name', name];
+  const args = ['--config', configFile, '--sub', sub, '--email', email, '--name', name];
+  if (secretB64) args.push('--secret-b64', secretB64);
   const optional = { '--lifetime': lifetime, '--access-token': accessToken, '--refresh-token': refreshToken, '--access-expires-at': accessExpiresAt };
   for (const [flag, value] of Object.entries(optional)) {
     if (value !== undefined) args.push(flag, String(value));
