@@ -38,6 +38,8 @@ std::vector<std::string_view> routePaths();
 
 // Route handlers (src/handlers/*.cc).
 Response handleHome(const Request& request, Deps& deps);
+// The landing page of a gate after sign-out (nginx/protect.conf): never protected itself.
+Response handleSignedOut(const Request& request, Deps& deps);
 Response handleLogin(const Request& request, Deps& deps);
 Response handleCallback(const Request& request, Deps& deps);
 Response handleLogout(const Request& request, Deps& deps);

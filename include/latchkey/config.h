@@ -42,9 +42,15 @@ struct Config {
   std::string base_path;                     // "" or "/prefix" without trailing slash
   std::string ca_file;
   int http_timeout = 10;
+  int connect_timeout = 3;  // seconds to open a connection to the provider (<= http_timeout)
   LogLevel log_level = LogLevel::kInfo;
   std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
   std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default
+  // Branding of the pages (plain text, escaped when shown); empty = not shown.
+  std::string site_name;    // the welcome heading and page titles name the site
+  std::string banner_text;  // a line above every page's card
+  std::string footer_text;  // a line in every page's footer
+  std::string logo_url;     // a same-origin path ("/logo.png") or a data:image/... URL
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.

@@ -98,10 +98,9 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
               "; latchkey --check tests them."};
     case Errc::kProviderUnreachable:
     case Errc::kDiscoveryFailed:
-      return {502, provider + " cannot be reached",
-              "This site could not talk to " + provider +
-                  ", which it needs to sign you in: it did not answer in time or refused "
-                  "the connection.",
+      return {502, provider + " is not answering",
+              "This site needs " + provider + " to sign you in, but " + provider +
+                  " is not answering right now: the connection was refused or timed out.",
               "Wait a moment and sign in again. Site owner: check the issuer URL, DNS and "
               "outgoing connections from this server; latchkey --check tries them."};
     case Errc::kProviderTlsFailure:
@@ -142,12 +141,16 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
               "This site lets people in by e-mail address, and " + provider +
                   " did not confirm a verified address for your account.",
               "Verify your e-mail address at " + provider + ", then sign in again."};
-    case Errc::kEmailNotAllowed:
-      return {403, "This account is not allowed in",
-              "You signed in as " + error.detail +
-                  ", but that address is not on this site's list of allowed users.",
-              "Sign in with another account, or ask the site owner to let this address in. "
-              "Site owner: add it to allowed_emails or its domain to allowed_domains."};
+    case Errc::kEmailNotAllowed: {
+      ErrorPage page{403, "This account is not allowed in",
+                     "You signed in as " + error.detail +
+                         ", but that address is not on this site's list of allowed users, so "
+                         "you are not signed in here.",
+                     "Use another account, or ask the site owner to let this address in. "
+                     "Site owner: add it to allowed_emails or its domain to allowed_domains."};
+      page.next = NextStep::kOtherAccount;
+      return page;
+    }
     case Errc::kRefreshFailed:
     case Errc::kCookieMalformed:
     case Errc::kCookieBadSignature:

@@ -1,5 +1,6 @@
 // GET or POST /logout: end the session (revoking the provider token when the provider has
-// a revocation endpoint, best effort) and go back to the start page.
+// a revocation endpoint, best effort) and go back to the start page, which then says "You
+// have signed out" (a short-lived flag cookie tells it so).
 #include "latchkey/app.h"
 #include "latchkey/log.h"
 
@@ -26,6 +27,7 @@ Response handleLogout(const Request& request, Deps& deps) {
   response.addHeader("Location", deps.config.base_path + "/");
   response.addHeader("Cache-Control", "no-store");
   response.addHeader("Set-Cookie", sessionClearCookie(deps.config));
+  response.addHeader("Set-Cookie", signedOutFlagSetCookie(deps.config));
   return response;
 }
 

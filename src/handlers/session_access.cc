@@ -28,6 +28,7 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
   if (!opened) {
     logRefused(request, deps, opened.error());
     lookup.set_cookie = sessionClearCookie(deps.config);
+    lookup.ended = true;
     return lookup;
   }
   const bool refresh_due =
@@ -37,6 +38,7 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
     if (!opened) {
       logRefused(request, deps, opened.error());
       lookup.set_cookie = sessionClearCookie(deps.config);
+      lookup.ended = true;
       return lookup;
     }
   }
@@ -51,6 +53,7 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
                     {"reason", errcName(tokens.error().code)},
                     {"detail", tokens.error().detail}});
       lookup.set_cookie = sessionClearCookie(deps.config);
+      lookup.ended = true;
       return lookup;
     }
     session.access_token = tokens->access_token;
