@@ -16,6 +16,7 @@ import { Client, followRedirects } from './lib/client.mjs';
 import { signIn } from './lib/signin.mjs';
 import { startApache, apacheAvailable, isRoot, RUN_GROUP, gidOf } from './lib/apache.mjs';
 import { startEchoUpstream } from './lib/gate.mjs';
+import { ERROR_PAGES } from './lib/nginx.mjs';
 
 const MODULES = ['proxy', 'proxy_fcgi', 'proxy_http', 'rewrite', 'cgid', 'fcgid', 'authnz_fcgi', 'headers', 'authn_core', 'authz_user'];
 const skip = apacheAvailable(MODULES) ? false : 'apache2 or one of its modules is not installed (make deps)';
@@ -103,7 +104,8 @@ before(async () => {
   started.push(await startApache({
     dir: proxyDir, port: ports.proxy, modules: ['proxy', 'proxy_fcgi'],
     site: `DocumentRoot ${proxyDir}/www\n<Directory ${proxyDir}/www>\n    Require all granted\n</Directory>\n${
-      adapt('latchkey-proxy-fcgi.conf', [['/run/latchkey/latchkey.sock', latchkey.socket]])}`,
+      adapt('latchkey-proxy-fcgi.conf', [['/run/latchkey/latchkey.sock', latchkey.socket],
+        ['/usr/share/latchkey/error-pages', ERROR_PAGES]])}`,
   }));
 
   // (b) mod_fcgid starting latchkey through the wrapper of apache/latchkey-fcgid.conf.
@@ -144,6 +146,7 @@ before(async () => {
 <VirtualHost 127.0.0.1:${ports.authnz}>
 DocumentRoot ${authnzDir}/www\n<Directory ${authnzDir}/www>\n    Require all granted\n</Directory>\n${
       adapt('latchkey-authnz-fcgi.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`],
+        ['/usr/share/latchkey/error-pages', ERROR_PAGES],
         ['#ProxyPass "http://127.0.0.1:3000/private/"', `ProxyPass "http://127.0.0.1:${upstream.port}/private/"`]])}
 </VirtualHost>`,
   }));
@@ -329,9 +332,20 @@ describe('Apache mod_authnz_fcgi gate (apache/latchkey-authnz-fcgi.conf)', { ski
     assert.ok(!seen.rawHeaders.some((v) => /mallory/i.test(v)), JSON.stringify(seen.rawHeaders));
     assert.equal(app.header('x-auth-request-email'), null, 'the answer headers are not sent to the browser');
 
+    assert.equal(app.header('cache-control'), 'private, no-store', 'the browser keeps no copy of a protected page');
+
     assert.equal((await client.post('/logout')).status, 302);
     const again = await client.get('/private/whoami');
     assert.equal(again.status, 302);
     assert.ok(again.location.startsWith(provider.issuer));
+  });
+
+  // Apache's own 404 is the shipped latchkey-styled page: a language, landmarks, no script.
+  test('Apache\'s own 404 is the styled page of the recipe', async () => {
+    const r = await new Client(urls.authnz).get('/no-such-page');
+    assert.equal(r.status, 404);
+    assert.match(r.body, /<html lang="en">/);
+    assert.match(r.body, /<main>[\s\S]*Page not found[\s\S]*<\/main>/);
+    assert.doesNotMatch(r.body, /<script/i);
   });
 });

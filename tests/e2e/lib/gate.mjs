@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { FASTCGI_PARAMS, runNginx } from './nginx.mjs';
+import { ERROR_PAGES, FASTCGI_PARAMS, runNginx } from './nginx.mjs';
 import { REPO } from './paths.mjs';
 import { freePort } from './ports.mjs';
 
@@ -20,6 +20,7 @@ export function adaptProtectConf(text, { socket, port, root, upstreamPort }) {
     ['certificate lines', /^\s*ssl_certificate(_key)?\s.*\n/gm, ''],
     ['fastcgi_params include', /include fastcgi_params;/g, `include ${FASTCGI_PARAMS};`],
     ['document root', /root \/var\/www\/html;/g, `root ${root};`],
+    ['error pages', /\/usr\/share\/latchkey\/error-pages\//g, `${ERROR_PAGES}/`],
     ['upstream address', /proxy_pass http:\/\/127\.0\.0\.1:3000;/g, `proxy_pass http://127.0.0.1:${upstreamPort};`],
   ];
   let out = text;

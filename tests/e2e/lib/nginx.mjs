@@ -10,6 +10,8 @@ import { waitForConnect } from './ports.mjs';
 
 export const SHIPPED_CONF = path.join(REPO, 'nginx/latchkey.conf');
 export const FASTCGI_PARAMS = '/etc/nginx/fastcgi_params';
+// The styled pages for nginx's own errors, where `make install` would put them.
+export const ERROR_PAGES = path.join(REPO, 'deploy/error-pages');
 
 // The substitutions every shipped server block needs on a test machine.
 export function standardRules({ socket, port, root }) {
@@ -20,6 +22,7 @@ export function standardRules({ socket, port, root }) {
     ['certificate lines', /^\s*ssl_certificate(_key)?\s.*\n/gm, ''],
     ['fastcgi_params include', /include fastcgi_params;/g, `include ${FASTCGI_PARAMS};`],
     ['document root', /root \/var\/www\/html;/g, `root ${root};`],
+    ['error pages', /\/usr\/share\/latchkey\/error-pages\//g, `${ERROR_PAGES}/`],
   ];
 }
 
