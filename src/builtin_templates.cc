@@ -49,7 +49,7 @@ footer p{margin:.25rem 0}
 .site{width:100%;max-width:30rem;font-weight:600;text-align:center}
 .site p{margin:0}
 .logo{display:block;max-width:100%;height:auto;max-height:4rem;margin:0 0 1rem}
-.said{border-left:4px solid var(--border);padding:.25rem 0 .25rem 1rem;color:var(--muted)}
+.said{margin:.75rem 0;border-left:4px solid var(--border);padding:.25rem 0 .25rem 1rem;color:var(--muted)}
 .said strong{display:block;color:var(--fg);font-size:.875rem}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875rem}
 @media (max-width:30rem){body{justify-content:flex-start;padding:.75rem}main{padding:1.25rem}.actions .button{width:100%}}
