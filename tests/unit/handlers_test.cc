@@ -468,3 +468,64 @@ TEST(Userinfo, JsonOfIdentity) {
 
 }  // namespace
 }  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+using testing::headerValues;
+using testing::TestEnv;
+
+// Right after sign-out (the flag cookie), / says so; a forged session cookie is cleared and
+// the page says the session ended, instead of a plain welcome.
+TEST(Home, SaysWhyTheVisitorIsSignedOut) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Request flagged = env.get("/");
+  flagged.cookies.emplace_back("latchkey_signed_out", "1");
+  EXPECT_NE(handleHome(flagged, deps).body.find("<h1>You have signed out</h1>"), std::string::npos);
+  Request forged = env.get("/");
+  forged.cookies.emplace_back(env.names.session, "v1.forged.value");
+  const Response ended = handleHome(forged, deps);
+  EXPECT_NE(ended.body.find("<h1>Your session has ended</h1>"), std::string::npos);
+  ASSERT_EQ(headerValues(ended, "Set-Cookie").size(), 1u);
+  EXPECT_NE(headerValues(ended, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+  // /signed-out says "You have signed out" even without the flag, and keeps rd.
+  const Response landing = handleSignedOut(env.get("/signed-out?rd=/app/x"), deps);
+  EXPECT_NE(landing.body.find("<h1>You have signed out</h1>"), std::string::npos);
+  EXPECT_NE(landing.body.find("href=\"/login?rd=%2Fapp%2Fx\""), std::string::npos);
+}
+
+// A session whose address is no longer allowed is ended on the page (cookie cleared), which
+// offers another account and keeps rd.
+TEST(Home, RefusedSessionIsEndedWithAnotherAccountOffered) {
+  auto config = testing::testConfig();
+  config.allowed_domains = {"corp.example"};
+  TestEnv env(config);
+  Request request = env.get("/signed-out?rd=/app/");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie());
+  Deps deps = env.deps();
+  const Response r = handleSignedOut(request, deps);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("/login?rd=%2Fapp%2F&amp;prompt=select_account"), std::string::npos);
+  ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
+  EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+}
+
+// "Use another account" reaches the provider as choose_account; signing in on purpose clears
+// the signed-out flag.
+TEST(Login, AnotherAccountAndFlagCleared) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Request request = env.get("/login?prompt=select_account");
+  request.cookies.emplace_back("latchkey_signed_out", "1");
+  const Response r = handleLogin(request, deps);
+  EXPECT_TRUE(env.provider.last_authorization.choose_account);
+  const auto cookies = headerValues(r, "Set-Cookie");
+  ASSERT_EQ(cookies.size(), 2u);
+  EXPECT_TRUE(cookies[1].starts_with("latchkey_signed_out=; Path=/; Max-Age=0")) << cookies[1];
+  handleLogin(env.get("/login"), deps);
+  EXPECT_FALSE(env.provider.last_authorization.choose_account);
+}
+
+}  // namespace
+}  // namespace latchkey
