@@ -148,11 +148,16 @@ TEST(Auth, TamperedCookieIs401AndCleared) {
   EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
 }
 
-// A valid session whose address is no longer allowed is 403, not 401.
-TEST(Auth, SessionNoLongerAllowedIs403) {
+// A site that lets only corp.example in, so the test session's address is refused.
+Config corpOnlyConfig() {
   auto config = testing::testConfig();
   config.allowed_domains = {"corp.example"};
-  TestEnv env(config);
+  return config;
+}
+
+// A valid session whose address is no longer allowed is 403, not 401.
+TEST(Auth, SessionNoLongerAllowedIs403) {
+  TestEnv env(corpOnlyConfig());
   Request request = env.get("/auth");
   request.cookies.emplace_back(env.names.session, env.sessionCookie());
   Deps deps = env.deps();
@@ -498,9 +503,7 @@ TEST(Home, SaysWhyTheVisitorIsSignedOut) {
 // A session whose address is no longer allowed is ended on the page (cookie cleared), which
 // offers another account and keeps rd.
 TEST(Home, RefusedSessionIsEndedWithAnotherAccountOffered) {
-  auto config = testing::testConfig();
-  config.allowed_domains = {"corp.example"};
-  TestEnv env(config);
+  TestEnv env(corpOnlyConfig());
   Request request = env.get("/signed-out?rd=/app/");
   request.cookies.emplace_back(env.names.session, env.sessionCookie());
   Deps deps = env.deps();
