@@ -171,8 +171,8 @@ bool isLocalReference(std::string_view value) {
   if (value.starts_with("{{")) {
     return true;
   }
-  if (value.starts_with("//") || value.starts_with("\\\\")) {
-    return false;  // scheme-relative: another host
+  if (value.starts_with("//") || value.starts_with("\\") || value.starts_with("/\\")) {
+    return false;  // scheme-relative (browsers read '\' as '/'): another host
   }
   const size_t colon = value.find(':');
   const size_t end = value.find_first_of("/?#\"' )>");
