@@ -97,7 +97,8 @@ constexpr std::string_view kSignedIn = R"HTML(<h1>Logged in as {{email}}</h1>
 
 constexpr std::string_view kErrorTitle =
     "<title>{{title}}{{#site_name}} \u00b7 {{site_name}}{{/site_name}}</title>\n";
-constexpr std::string_view kError = R"HTML({{#status_label}}<p class="status">{{status_label}}</p>{{/status_label}}
+constexpr std::string_view kError =
+    R"HTML({{#status_label}}<p class="status">{{status_label}}</p>{{/status_label}}
 <h1>{{title}}</h1>
 <p>{{message}}</p>
 {{#provider_says}}<blockquote class="said"><strong>{{provider}} said:</strong> {{provider_says}}</blockquote>{{/provider_says}}

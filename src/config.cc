@@ -1072,8 +1072,7 @@ class Validator {
       return std::nullopt;
     }
     if (value->size() > max_bytes || hasControlChar(*value)) {
-      problems_.add(key,
-                    "must be at most " + std::to_string(max_bytes) + " printable characters",
+      problems_.add(key, "must be at most " + std::to_string(max_bytes) + " printable characters",
                     "write one short line such as '" + std::string(example) + "'");
       return std::nullopt;
     }

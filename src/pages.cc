@@ -32,9 +32,9 @@ constexpr size_t kMaxTemplateBytes = 256 * 1024;
 
 // The placeholders each page offers (docs/pages.md lists them for site owners).
 const NameSet& allowedPlaceholders(std::string_view name) {
-  static const NameSet common = {"provider",  "login_url",   "logout_url",  "home_url",
-                                 "site_name", "banner_text", "footer_text", "logo_url",
-                                 "request_id"};
+  static const NameSet common = {"provider",    "login_url", "logout_url",
+                                 "home_url",    "site_name", "banner_text",
+                                 "footer_text", "logo_url",  "request_id"};
   const auto with = [](std::initializer_list<std::string> more) {
     auto s = common;
     s.insert(more);
@@ -43,8 +43,8 @@ const NameSet& allowedPlaceholders(std::string_view name) {
   static const NameSet signed_out = with({"heading", "lead", "signed_out", "session_ended"});
   static const NameSet signed_in = with({"email", "name", "picture"});
   static const NameSet error =
-      with({"status", "status_label", "title", "message", "hint", "owner_hint", "provider_says", "retry_url",
-            "switch_url", "continue_url", "start_url"});
+      with({"status", "status_label", "title", "message", "hint", "owner_hint", "provider_says",
+            "retry_url", "switch_url", "continue_url", "start_url"});
   if (name == "signed_in.html") {
     return signed_in;
   }
@@ -236,7 +236,8 @@ std::optional<std::string> tagProblem(std::string_view lower) {
       continue;
     }
     const size_t close = lower.find('>', open);
-    const std::string_view tag = lower.substr(open, close == std::string_view::npos ? close : close - open);
+    const std::string_view tag =
+        lower.substr(open, close == std::string_view::npos ? close : close - open);
     if (tag.size() < 2 || tag[1] < 'a' || tag[1] > 'z') {
       continue;  // an end tag, a doctype, or a lone '<'
     }
@@ -623,8 +624,9 @@ Response Pages::signedOut(SignedOutReason reason, std::string_view return_to) co
     case SignedOutReason::kSessionEnded:
       values.emplace("session_ended", "1");
       values.emplace("heading", "Your session has ended");
-      values.emplace("lead", "Your sign-in expired or could no longer be verified, so you are "
-                             "signed out. Sign in again to continue.");
+      values.emplace("lead",
+                     "Your sign-in expired or could no longer be verified, so you are "
+                     "signed out. Sign in again to continue.");
       break;
   }
   return impl_->render(200, "signed_out.html", std::move(values), {});
@@ -654,7 +656,8 @@ Response Pages::error(const ErrorPage& page) const {
   // Signing in again is the way out of every sign-in failure; for a wrong address or
   // method it would be a non sequitur.
   const bool wrong_request = page.status == 404 || page.status == 405 || page.status == 413;
-  const NextStep next = page.next.value_or(wrong_request ? NextStep::kNone : NextStep::kSignInAgain);
+  const NextStep next =
+      page.next.value_or(wrong_request ? NextStep::kNone : NextStep::kSignInAgain);
   switch (next) {
     case NextStep::kSignInAgain:
       values.emplace("retry_url", impl_->loginUrl(page.return_to));

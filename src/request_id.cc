@@ -11,10 +11,16 @@ thread_local std::string t_request_id;
 
 // 72 random bits: unique enough to find one line among a busy site's logs, short enough
 // to read out over the phone.
-RequestIdScope::RequestIdScope() { t_request_id = randomToken(9); }
+RequestIdScope::RequestIdScope() {
+  t_request_id = randomToken(9);
+}
 
-RequestIdScope::~RequestIdScope() { t_request_id.clear(); }
+RequestIdScope::~RequestIdScope() {
+  t_request_id.clear();
+}
 
-std::string_view currentRequestId() { return t_request_id; }
+std::string_view currentRequestId() {
+  return t_request_id;
+}
 
 }  // namespace latchkey

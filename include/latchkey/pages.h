@@ -16,10 +16,10 @@ namespace latchkey {
 
 // What the error page offers as the way on.
 enum class NextStep {
-  kSignInAgain,    // "Sign in again" (the default for sign-in failures)
-  kOtherAccount,   // "Use another account": this account is refused, another may not be
-  kContinue,       // "Continue": the visitor is signed in already
-  kNone,           // a wrong address or method: only "Back to the start page"
+  kSignInAgain,   // "Sign in again" (the default for sign-in failures)
+  kOtherAccount,  // "Use another account": this account is refused, another may not be
+  kContinue,      // "Continue": the visitor is signed in already
+  kNone,          // a wrong address or method: only "Back to the start page"
 };
 
 struct ErrorPage {
@@ -35,8 +35,8 @@ struct ErrorPage {
   std::string title;    // "Sign-in was cancelled"
   std::string message;  // what happened, plain words
   std::string hint;     // what to do about it
-  std::string provider_says;  // the provider's own words, shown shortened and labelled
-  std::string return_to;      // validated local path the next sign-in lands on; "" = "/"
+  std::string provider_says;     // the provider's own words, shown shortened and labelled
+  std::string return_to;         // validated local path the next sign-in lands on; "" = "/"
   std::optional<NextStep> next;  // unset: from the status (404/405/413: none, else sign in)
 };
 

@@ -186,7 +186,8 @@ bool oneRound(Visitor& v, testing::TestEnv& env, Problems& problems, int thread,
       v.send("GET", "/login/authorized?state=" + query["state"] + "&code=c." + query["nonce"]);
   bool new_cookie = false;
   for (const auto& [name, value] : replay.headers) {
-    new_cookie = new_cookie || (name == "Set-Cookie" && value.find("Max-Age=0") == std::string::npos);
+    new_cookie =
+        new_cookie || (name == "Set-Cookie" && value.find("Max-Age=0") == std::string::npos);
   }
   problems.expect(replay.status != 302 && !replay.header("Location") && !new_cookie,
                   who + ": replayed callback");

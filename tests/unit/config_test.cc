@@ -746,9 +746,9 @@ TEST(ConfigBranding, TextAndLogoChecked) {
   EXPECT_EQ(good.config->footer_text, "Help: it@acme.example");
   EXPECT_EQ(good.config->logo_url, "/static/logo.png");
   EXPECT_TRUE(parse(minimalWith("logo_url = data:image/svg+xml;base64,PHN2Zy8+\n")).config);
-  for (const char* bad : {"https://cdn.example/logo.png", "//cdn.example/logo.png",
-                          "data:text/html;base64,PHA+", "data:image/png,<svg>", "logo.png",
-                          "/a\"b.png"}) {
+  for (const char* bad :
+       {"https://cdn.example/logo.png", "//cdn.example/logo.png", "data:text/html;base64,PHA+",
+        "data:image/png,<svg>", "logo.png", "/a\"b.png"}) {
     const ConfigLoad load = parse(minimalWith(std::string("logo_url = ") + bad + "\n"));
     EXPECT_FALSE(load.config) << bad;
     EXPECT_TRUE(anyProblemContains(load, "logo_url:")) << bad << ": " << allProblems(load);

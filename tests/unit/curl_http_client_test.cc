@@ -1,5 +1,6 @@
 // CurlHttpClient against a tiny HTTP server on 127.0.0.1 run by the test itself.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,8 +12,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "latchkey/http_client.h"
 

@@ -2,13 +2,12 @@
 #include "latchkey/log.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
 #include "latchkey/request_id.h"
 

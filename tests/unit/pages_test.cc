@@ -1,5 +1,7 @@
 // Pages: templates_dir loading and refusal, escaping of every placeholder, the CSP's style
 // hashes, pictures only from the provider, and the error pages the issue names.
+#include "latchkey/pages.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -9,7 +11,6 @@
 #include "latchkey/app.h"
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
-#include "latchkey/pages.h"
 #include "latchkey/request_id.h"
 
 namespace latchkey {
@@ -195,16 +196,20 @@ TEST(Pages, ErrorPagesLeadOn) {
   failed.provider_says = std::string(500, 'x');
   const Response retry = pages->error(failed);
   EXPECT_NE(retry.body.find("<a class=\"button\" href=\"/login?rd=%2Fapp%2F\">Sign in again"),
-            std::string::npos) << retry.body;
+            std::string::npos)
+      << retry.body;
   EXPECT_NE(retry.body.find("idp.example said:</strong> " + std::string(160, 'x') + "\u2026<"),
-            std::string::npos) << retry.body;
+            std::string::npos)
+      << retry.body;
 
   ErrorPage refused = errorPageFor(makeError(Errc::kEmailNotAllowed, "bob@example.org"), config);
   refused.return_to = "/app/";
   const Response other = pages->error(refused);
   EXPECT_EQ(other.status, 403);
-  EXPECT_NE(other.body.find("href=\"/login?rd=%2Fapp%2F&amp;prompt=select_account\">Use another account"),
-            std::string::npos) << other.body;
+  EXPECT_NE(
+      other.body.find("href=\"/login?rd=%2Fapp%2F&amp;prompt=select_account\">Use another account"),
+      std::string::npos)
+      << other.body;
   EXPECT_EQ(other.body.find("Sign in again"), std::string::npos);
   EXPECT_EQ(other.body.find("Back to the start page"), std::string::npos);
 
@@ -226,8 +231,8 @@ TEST(Pages, BrandingOnEveryPage) {
   config.logo_url = "/static/logo.png";
   auto pages = Pages::load(config, problems);
   ASSERT_TRUE(pages);
-  for (const Response& r : {pages->signedOut(), pages->signedIn("a@b", "A", ""),
-                            pages->error({500, "T", "M", ""})}) {
+  for (const Response& r :
+       {pages->signedOut(), pages->signedIn("a@b", "A", ""), pages->error({500, "T", "M", ""})}) {
     EXPECT_NE(r.body.find("<header class=\"site\"><p>Staff only</p></header>"), std::string::npos);
     EXPECT_NE(r.body.find("<p>Help: it@acme.example</p>"), std::string::npos);
     EXPECT_NE(r.body.find("<img class=\"logo\" src=\"/static/logo.png\" alt=\"Acme\">"),
@@ -406,7 +411,9 @@ TEST(ErrorPages, NamedFailuresExplainAndAdvise) {
   };
   const Case cases[] = {
       {{Errc::kProviderReturnedError, "access_denied"}, 403, "cancelled", "Allow"},
-      {{Errc::kProviderReturnedError, "redirect_uri_mismatch"}, 502, "not set up",
+      {{Errc::kProviderReturnedError, "redirect_uri_mismatch"},
+       502,
+       "not set up",
        "https://app.example/login/authorized"},
       {{Errc::kTokenEndpointRefusedClient, ""}, 502, "not set up", "client_secret"},
       {{Errc::kProviderReturnedError, "invalid_client"}, 502, "not set up", "client_id"},
