@@ -43,7 +43,8 @@ constexpr std::string_view kUsage =
     "  --socket-group NAME  group of a unix socket (the web server's group)\n"
     "  --check              validate the configuration, reach the provider, test the client\n"
     "                       credentials; exit 0 when all is well, 1 otherwise\n"
-    "  --print-templates DIR  write the built-in page templates into DIR (created if\n"
+    "  --print-templates DIR\n"
+    "                       write the built-in page templates into DIR (created if\n"
     "                       missing, existing files kept) to start templates_dir from\n"
     "\n"
     "Started as CGI (GATEWAY_INTERFACE set, fd 0 not a listening socket) it answers one\n"
@@ -80,6 +81,11 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"client_private_key_file", "required with private_key_jwt"},
     {"client_key_id", "none (no kid)"},
     {"allowed_tenants", "empty: the issuer must match exactly"},
+    {"connect_timeout", "3"},
+    {"site_name", "none"},
+    {"banner_text", "none"},
+    {"footer_text", "none"},
+    {"logo_url", "none"},
 };
 
 std::string_view keyDefault(std::string_view key) {

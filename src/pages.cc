@@ -470,15 +470,16 @@ struct Pages::Impl {
   }
 
   // /login, with where to land afterwards when that is not the start page.
+  // prompt goes first: /login reads all of a query that starts with rd= as the return address.
   std::string loginUrl(std::string_view return_to, bool choose_account = false) const {
     std::string url = login_url;
     char sep = '?';
-    if (!return_to.empty() && return_to != "/") {
-      url += sep + std::string("rd=") + urlEncode(return_to);
+    if (choose_account) {
+      url += "?prompt=select_account";
       sep = '&';
     }
-    if (choose_account) {
-      url += sep + std::string("prompt=select_account");
+    if (!return_to.empty() && return_to != "/") {
+      url += sep + std::string("rd=") + urlEncode(return_to);
     }
     return url;
   }

@@ -53,6 +53,10 @@ ErrorPage errorPageFor(const Error& error, const Config& config);
 // allowed_domains / allowed_emails: Errc::kEmailNotAllowed / kEmailNotVerified, or ok.
 Status checkEmailPolicy(const Config& config, std::string_view email, bool email_verified);
 
+// The rd of a request, unchecked: all the rest of a query string that starts with "rd=" (web
+// servers cannot encode the '&' of the page's own query), else the rd parameter, else "/".
+std::string requestedReturnPath(const Request& request);
+
 // "rd" check: a local absolute path, or "/" when it could lead anywhere else.
 std::string safeReturnPath(std::string_view rd);
 

@@ -10,7 +10,7 @@ namespace {
 
 Response sessionPage(const Request& request, Deps& deps, SignedOutReason signed_out) {
   SessionLookup lookup = lookupSession(request, deps, /*with_tokens=*/false);
-  const std::string return_to = safeReturnPath(request.queryParam("rd").value_or("/"));
+  const std::string return_to = safeReturnPath(requestedReturnPath(request));
   Response response;
   switch (lookup.outcome) {
     case SessionLookup::Outcome::kNone: {

@@ -32,6 +32,8 @@ std::vector<std::pair<int64_t, std::string>> existingFlows(const Request& reques
   return flows;
 }
 
+}  // namespace
+
 // When the query string starts with rd=, the return address is all the rest of it, decoded once
 // ('+' kept: it is a literal in a path). The web servers' own redirects cannot percent-encode
 // '&' (nginx's `/login?rd=$request_uri`, Apache's `%{escape:...}` in an ErrorDocument), so
@@ -46,8 +48,6 @@ std::string requestedReturnPath(const Request& request) {
   }
   return std::string(request.queryParam("rd").value_or("/"));
 }
-
-}  // namespace
 
 Response handleLogin(const Request& request, Deps& deps) {
   const int64_t now = deps.clock.now();

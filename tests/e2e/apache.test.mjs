@@ -16,7 +16,7 @@ import { Client, followRedirects } from './lib/client.mjs';
 import { signIn } from './lib/signin.mjs';
 import { startApache, apacheAvailable, isRoot, RUN_GROUP, gidOf } from './lib/apache.mjs';
 import { startEchoUpstream } from './lib/gate.mjs';
-import { ERROR_PAGES } from './lib/nginx.mjs';
+import { errorPagesIn } from './lib/nginx.mjs';
 
 const MODULES = ['proxy', 'proxy_fcgi', 'proxy_http', 'rewrite', 'cgid', 'fcgid', 'authnz_fcgi', 'headers', 'authn_core', 'authz_user'];
 const skip = apacheAvailable(MODULES) ? false : 'apache2 or one of its modules is not installed (make deps)';
@@ -105,7 +105,7 @@ before(async () => {
     dir: proxyDir, port: ports.proxy, modules: ['proxy', 'proxy_fcgi'],
     site: `DocumentRoot ${proxyDir}/www\n<Directory ${proxyDir}/www>\n    Require all granted\n</Directory>\n${
       adapt('latchkey-proxy-fcgi.conf', [['/run/latchkey/latchkey.sock', latchkey.socket],
-        ['/usr/share/latchkey/error-pages', ERROR_PAGES]])}`,
+        ['/usr/share/latchkey/error-pages', errorPagesIn(dir)]])}`,
   }));
 
   // (b) mod_fcgid starting latchkey through the wrapper of apache/latchkey-fcgid.conf.
@@ -146,7 +146,7 @@ before(async () => {
 <VirtualHost 127.0.0.1:${ports.authnz}>
 DocumentRoot ${authnzDir}/www\n<Directory ${authnzDir}/www>\n    Require all granted\n</Directory>\n${
       adapt('latchkey-authnz-fcgi.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`],
-        ['/usr/share/latchkey/error-pages', ERROR_PAGES],
+        ['/usr/share/latchkey/error-pages', errorPagesIn(dir)],
         ['#ProxyPass "http://127.0.0.1:3000/private/"', `ProxyPass "http://127.0.0.1:${upstream.port}/private/"`]])}
 </VirtualHost>`,
   }));

@@ -378,7 +378,7 @@ browserTest('gate: a refused account is signed out and can really use another ac
   await heading('This account is not allowed in');
   assert.equal((await context.cookies(gate.url)).find((c) => c.name === SESSION_COOKIE), undefined, 'no session');
   const other = page.getByRole('link', { name: 'Use another account' });
-  assert.equal(await other.getAttribute('href'), `/login?rd=${encodeURIComponent(REPORT)}&prompt=select_account`);
+  assert.equal(await other.getAttribute('href'), `/login?prompt=select_account&rd=${encodeURIComponent(REPORT)}`);
   assert.equal(await page.getByRole('link', { name: 'Back to the start page' }).count(), 0, 'no loop back to the same page');
   await readmeScreenshot('not-allowed.png');
   await assertGoodPage('account not allowed');
@@ -433,7 +433,7 @@ browserTest('gate: a session whose account is no longer allowed ends on latchkey
   await heading('This account is not allowed in');
   assert.equal((await context.cookies(gate.url)).find((c) => c.name === SESSION_COOKIE), undefined, 'latchkey\'s session ended');
   assert.equal(await page.getByRole('link', { name: 'Use another account' }).getAttribute('href'),
-    `/login?rd=${encodeURIComponent(REPORT)}&prompt=select_account`);
+    `/login?prompt=select_account&rd=${encodeURIComponent(REPORT)}`);
   assert.doesNotMatch(await page.locator('body').innerText(), new RegExp(REPORT_TEXT));
   await assertGoodPage('gate: session no longer allowed');
 });

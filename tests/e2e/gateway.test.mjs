@@ -168,7 +168,7 @@ test('valid session, e-mail no longer allowed: latchkey\'s 403 page ends the ses
   const page = await client.get(r.location);
   assert.equal(page.status, 403, diagnostics(client));
   assert.match(page.body, /This account is not allowed in/);
-  assert.match(page.body, /href="\/login\?rd=%2Fapp%2Fwhoami&amp;prompt=select_account">Use another account/);
+  assert.match(page.body, /href="\/login\?prompt=select_account&amp;rd=%2Fapp%2Fwhoami">Use another account/);
   assert.ok(!page.body.includes(PAGE_TEXT));
   assert.match(page.header('set-cookie') ?? '', /latchkey=; Path=\/; Max-Age=0/, 'the session is ended');
   assert.equal((await client.get(PAGE)).location, `${nginx.url}/login?rd=${PAGE}`, 'no session left: sign in');

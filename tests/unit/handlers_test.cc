@@ -509,7 +509,7 @@ TEST(Home, RefusedSessionIsEndedWithAnotherAccountOffered) {
   Deps deps = env.deps();
   const Response r = handleSignedOut(request, deps);
   EXPECT_EQ(r.status, 403);
-  EXPECT_NE(r.body.find("/login?rd=%2Fapp%2F&amp;prompt=select_account"), std::string::npos);
+  EXPECT_NE(r.body.find("/login?prompt=select_account&amp;rd=%2Fapp%2F"), std::string::npos);
   ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
   EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
 }

@@ -207,7 +207,7 @@ TEST(Pages, ErrorPagesLeadOn) {
   const Response other = pages->error(refused);
   EXPECT_EQ(other.status, 403);
   EXPECT_NE(
-      other.body.find("href=\"/login?rd=%2Fapp%2F&amp;prompt=select_account\">Use another account"),
+      other.body.find("href=\"/login?prompt=select_account&amp;rd=%2Fapp%2F\">Use another account"),
       std::string::npos)
       << other.body;
   EXPECT_EQ(other.body.find("Sign in again"), std::string::npos);
