@@ -130,6 +130,7 @@ install: DATADIR ?= $(PREFIX)/share/latchkey
 install: MANDIR ?= $(PREFIX)/share/man
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/nginx $(DESTDIR)$(DATADIR)/apache \
+	  $(DESTDIR)$(DATADIR)/error-pages \
 	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MANDIR)/man8
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/latchkey
 	install -m 0755 $(INSTALL_STRIP) $(BUILD)/latchkey $(DESTDIR)$(PREFIX)/bin/latchkey
@@ -140,6 +141,7 @@ install: all
 	  apache/htaccess-cgi \
 	  apache/htaccess-protect-folder $(DESTDIR)$(DATADIR)/apache/
 	install -m 0755 apache/latchkey.cgi apache/latchkey-gate.cgi $(DESTDIR)$(DATADIR)/apache/
+	install -m 0644 deploy/error-pages/*.html $(DESTDIR)$(DATADIR)/error-pages/
 	sed -e 's|/usr/bin/latchkey|$(PREFIX)/bin/latchkey|g' -e 's|/etc/latchkey/|$(SYSCONFDIR)/latchkey/|g' \
 	  deploy/latchkey.service > $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.service

@@ -40,8 +40,8 @@ extern char** environ;  // POSIX: the process environment
 namespace latchkey {
 namespace {
 
-// SPEC table order, plus templates_dir and provider_name (the pages) and the identity checks
-// allow_unverified_email, trusted_audiences and id_token_max_age.
+// SPEC table order, then the keys latchkey adds (pages, client authentication, authorization,
+// identity checks, branding, ...); --help and the docs list them in this order.
 const std::vector<std::string> kKeys = {
     "provider",
     "issuer",
@@ -80,6 +80,11 @@ const std::vector<std::string> kKeys = {
     "allow_unverified_email",
     "trusted_audiences",
     "id_token_max_age",
+    "connect_timeout",
+    "site_name",
+    "banner_text",
+    "footer_text",
+    "logo_url",
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
@@ -133,6 +138,31 @@ bool hasControlChar(std::string_view s) {
     const auto u = static_cast<unsigned char>(c);
     return u < 0x20 || u == 0x7f;
   });
+}
+
+// A logo the pages' Content-Security-Policy allows ('self' and data:): a local absolute
+// path ("//host" would be another origin), or a base64 data: URL of an image type.
+bool isPageLogoUrl(std::string_view url) {
+  if (url.starts_with('/')) {
+    return url.size() <= 2048 && !url.starts_with("//") &&
+           std::all_of(url.begin(), url.end(), [](char c) {
+             return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>';
+           });
+  }
+  constexpr size_t kMaxDataUrlBytes = 64 * 1024;
+  const size_t comma = url.find(',');
+  if (url.size() > kMaxDataUrlBytes || comma == std::string_view::npos) {
+    return false;
+  }
+  const std::string_view head = url.substr(0, comma);
+  static constexpr std::string_view kTypes[] = {"png", "gif", "jpeg", "webp", "svg+xml"};
+  const bool typed = std::any_of(std::begin(kTypes), std::end(kTypes), [&](std::string_view t) {
+    return head == "data:image/" + std::string(t) + ";base64";
+  });
+  const std::string_view data = url.substr(comma + 1);
+  return typed && !data.empty() && std::all_of(data.begin(), data.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
+         });
 }
 
 // Splits on any of the separator characters, dropping empty pieces.
@@ -530,6 +560,7 @@ class Validator {
     providerName(config);
     accessRules(config);
     identityChecks(config);
+    branding(config);
     return config;
   }
 
@@ -949,6 +980,12 @@ class Validator {
     if (const auto cache = boundedInteger("auth_cache_seconds", 0, 300)) {
       config.auth_cache_seconds = *cache;
     }
+    // A provider that is down should cost a visitor seconds, not the whole http_timeout;
+    // the connect phase never needs longer than the whole call may take.
+    if (const auto timeout = boundedInteger("connect_timeout", 1, 300)) {
+      config.connect_timeout = static_cast<int>(*timeout);
+    }
+    config.connect_timeout = std::min(config.connect_timeout, config.http_timeout);
   }
 
   void allowLists(Config& config) {
@@ -1161,6 +1198,40 @@ class Validator {
     if (const auto max_age = boundedInteger("id_token_max_age", 60, 86400)) {
       config.id_token_max_age = *max_age;
     }
+  }
+
+  // A line of text for the pages: printable, bounded, shown escaped.
+  std::optional<std::string> pageText(const std::string& key, size_t max_bytes,
+                                      std::string_view example) {
+    const auto value = get(key);
+    if (!value) {
+      return std::nullopt;
+    }
+    if (value->size() > max_bytes || hasControlChar(*value)) {
+      problems_.add(key, "must be at most " + std::to_string(max_bytes) + " printable characters",
+                    "write one short line such as '" + std::string(example) + "'");
+      return std::nullopt;
+    }
+    return std::string(*value);
+  }
+
+  void branding(Config& config) {
+    config.site_name = pageText("site_name", 80, "Acme intranet").value_or("");
+    config.banner_text = pageText("banner_text", 300, "Staff only").value_or("");
+    config.footer_text = pageText("footer_text", 300, "Questions: it@example.com").value_or("");
+    const auto logo = get("logo_url");
+    if (!logo) {
+      return;
+    }
+    if (!isPageLogoUrl(*logo)) {
+      problems_.add("logo_url",
+                    "must be a path on this site (/static/logo.png) or a "
+                    "data:image/png|gif|jpeg|webp|svg+xml;base64,... URL of at most 64 KiB",
+                    "the pages' Content-Security-Policy allows images from nowhere else; "
+                    "serve the logo from this site");
+      return;
+    }
+    config.logo_url = std::string(*logo);
   }
 
   void logLevel(Config& config) {

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -303,7 +304,10 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   // The provider's endpoints are fixed by config or discovery; a redirect is never followed.
   set(CURLOPT_FOLLOWLOCATION, 0L);
   set(CURLOPT_REDIR_PROTOCOLS_STR, "https");
-  set(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  // A provider that is down answers no SYN: give up on the connect after the short
+  // connect timeout instead of the whole call's (a refused connection fails at once anyway).
+  set(CURLOPT_CONNECTTIMEOUT_MS,
+      std::min(timeout_ms, static_cast<long>(options_.connect_timeout_seconds) * 1000L));
   set(CURLOPT_TIMEOUT_MS, timeout_ms);
   set(CURLOPT_SSL_VERIFYPEER, 1L);
   set(CURLOPT_SSL_VERIFYHOST, 2L);

@@ -70,14 +70,17 @@ class GithubProvider final : public IdentityProvider {
 
 Result<std::string> GithubProvider::authorizationUrl(const AuthorizationRequest& request) {
   // GitHub supports PKCE S256 and state; it has no nonce (no ID token), so none is sent.
-  return base_ + "/login/oauth/authorize?" +
-         formBody({{"response_type", "code"},
-                   {"client_id", client_id_},
-                   {"redirect_uri", redirect_uri_},
-                   {"scope", scope_},
-                   {"state", request.state},
-                   {"code_challenge", request.code_challenge},
-                   {"code_challenge_method", "S256"}});
+  FormFields fields = {{"response_type", "code"},
+                       {"client_id", client_id_},
+                       {"redirect_uri", redirect_uri_},
+                       {"scope", scope_},
+                       {"state", request.state},
+                       {"code_challenge", request.code_challenge},
+                       {"code_challenge_method", "S256"}};
+  if (request.choose_account) {
+    fields.emplace_back("prompt", "select_account");  // GitHub's account picker
+  }
+  return base_ + "/login/oauth/authorize?" + formBody(fields);
 }
 
 HttpRequest GithubProvider::tokenRequest(const std::string& code,

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "latchkey/encoding.h"
+#include "latchkey/request_id.h"
 
 namespace latchkey {
 namespace {
@@ -92,6 +93,9 @@ void Logger::log(LogLevel level, std::string_view event,
   line += '"';
   for (const auto& [name, value] : fields) {
     appendField(line, name, value);
+  }
+  if (const std::string_view id = currentRequestId(); !id.empty()) {
+    appendField(line, "request_id", id);
   }
   line += "}\n";
   writeLine(line);

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "latchkey/access_rules.h"
+#include "builtin_templates.h"
 #include "latchkey/app.h"
 #include "latchkey/bounded_provider.h"
 #include "latchkey/http_client.h"
@@ -19,6 +22,7 @@
 #include "latchkey/pages.h"
 #include "latchkey/refresh_coordinator.h"
 #include "latchkey/replay_guard.h"
+#include "latchkey/request_id.h"
 #include "latchkey/server.h"
 #include "latchkey/session.h"
 
@@ -29,6 +33,7 @@ constexpr std::string_view kUsage =
     "usage: latchkey --config FILE [--listen ADDR] [--threads N] [--socket-mode MODE]\n"
     "                [--socket-group NAME]\n"
     "       latchkey --config FILE --check\n"
+    "       latchkey --print-templates DIR\n"
     "       latchkey --version | --help\n"
     "\n"
     "  --config FILE        configuration file (key = value); LATCHKEY_<KEY> variables\n"
@@ -40,6 +45,9 @@ constexpr std::string_view kUsage =
     "  --socket-group NAME  group of a unix socket (the web server's group)\n"
     "  --check              validate the configuration, reach the provider, test the client\n"
     "                       credentials; exit 0 when all is well, 1 otherwise\n"
+    "  --print-templates DIR\n"
+    "                       write the built-in page templates into DIR (created if\n"
+    "                       missing, existing files kept) to start templates_dir from\n"
     "\n"
     "  LATCHKEY_CONFIG      (environment) the configuration file when --config is not given\n"
     "\n"
@@ -88,6 +96,11 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"allow_unverified_email", "false"},
     {"trusted_audiences", "none"},
     {"id_token_max_age", "300"},
+    {"connect_timeout", "3"},
+    {"site_name", "none"},
+    {"banner_text", "none"},
+    {"footer_text", "none"},
+    {"logo_url", "none"},
 };
 
 std::string_view keyDefault(std::string_view key) {
@@ -130,6 +143,7 @@ std::optional<std::string> configPathFromEnvironment() {
 
 struct Options {
   std::optional<std::string> config_path;
+  std::optional<std::string> print_templates_dir;
   ServerOptions server;
   bool check = false;
 };
@@ -142,7 +156,8 @@ std::optional<Options> parseArguments(int argc, char** argv, int& exit_code) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     const bool takes_value = arg == "--config" || arg == "--listen" || arg == "--threads" ||
-                             arg == "--socket-mode" || arg == "--socket-group";
+                             arg == "--socket-mode" || arg == "--socket-group" ||
+                             arg == "--print-templates";
     if (takes_value && i + 1 >= args.size()) {
       std::cerr << "latchkey: " << arg << " needs a value\n";
       return std::nullopt;
@@ -161,6 +176,8 @@ std::optional<Options> parseArguments(int argc, char** argv, int& exit_code) {
       options.check = true;
     } else if (arg == "--config") {
       options.config_path = value;
+    } else if (arg == "--print-templates") {
+      options.print_templates_dir = value;
     } else if (arg == "--listen") {
       options.server.listen = value;
     } else if (arg == "--threads") {
@@ -201,6 +218,35 @@ Options cgiOptions() {
   return options;
 }
 
+// The built-in templates as files, the starting point for templates_dir. A file already
+// there is kept: it may be the site owner's edited copy.
+int printTemplates(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::cerr << "latchkey: cannot create " << dir << " (" << ec.message() << ")\n";
+    return 1;
+  }
+  int status = 0;
+  for (const std::string& name : Pages::templateNames()) {
+    const std::filesystem::path path = std::filesystem::path(dir) / name;
+    if (std::filesystem::exists(path, ec)) {
+      std::cerr << "latchkey: " << path.string() << " exists; kept as it is\n";
+      status = 1;
+      continue;
+    }
+    std::ofstream out(path, std::ios::binary);
+    out << builtinTemplate(name);
+    out.close();
+    if (!out) {
+      std::cerr << "latchkey: cannot write " << path.string() << '\n';
+      return 1;
+    }
+    std::cout << path.string() << '\n';
+  }
+  return status;
+}
+
 }  // namespace
 
 int runMain(int argc, char** argv) {
@@ -209,6 +255,9 @@ int runMain(int argc, char** argv) {
   auto options = cgi ? std::optional(cgiOptions()) : parseArguments(argc, argv, exit_code);
   if (!options) {
     return exit_code;
+  }
+  if (options->print_templates_dir && !cgi) {
+    return printTemplates(*options->print_templates_dir);
   }
 
   ConfigLoad loaded = loadConfig(options->config_path, processEnvironment());
@@ -236,7 +285,7 @@ int runMain(int argc, char** argv) {
       return 1;
     }
   }
-  CurlHttpClient http({config.ca_file, config.http_timeout, true});
+  CurlHttpClient http({config.ca_file, config.http_timeout, config.connect_timeout, true});
   SystemClock clock;
   auto provider = makeIdentityProvider(config, http, clock);
 
@@ -275,6 +324,7 @@ int runMain(int argc, char** argv) {
   Deps deps{config, cookie_names, codec, bounded, clock, log, *pages, refresher, used_states};
 
   const RequestHandler handler = [&deps](const ParamMap& params, std::string_view body) {
+    const RequestIdScope request_id;
     auto request = requestFromParams(params, body, deps.config.base_path);
     if (!request) {
       deps.log.log(LogLevel::kInfo, "bad_request",

@@ -185,6 +185,12 @@ Result<std::string> OidcProvider::authorizationUrl(const AuthorizationRequest& r
                    {"nonce", request.nonce},
                    {"code_challenge", request.code_challenge},
                    {"code_challenge_method", "S256"}});
+  if (request.choose_account) {
+    // Google shows its account chooser for select_account; other providers are not bound to
+    // support that value (some refuse the request), while every OpenID provider knows
+    // "login", which asks for the credentials again and so lets the visitor type another.
+    url += issuer_ == "https://accounts.google.com" ? "&prompt=select_account" : "&prompt=login";
+  }
   return url;
 }
 

@@ -14,6 +14,7 @@
 #include "builtin_templates.h"
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
+#include "latchkey/request_id.h"
 #include "template.h"
 
 namespace latchkey {
@@ -24,29 +25,33 @@ using NameSet = std::set<std::string, std::less<>>;
 
 constexpr std::string_view kTemplateNames[] = {"signed_out.html", "signed_in.html",
                                                "error.html"};
+// The provider's free text is quoted on the page: enough to recognise it, never a wall.
+constexpr size_t kMaxProviderTextChars = 160;
 // A page template is a page, not a data file: a larger one is almost surely a wrong path.
 constexpr size_t kMaxTemplateBytes = 256 * 1024;
 
 // The placeholders each page offers (docs/pages.md lists them for site owners).
 const NameSet& allowedPlaceholders(std::string_view name) {
-  static const NameSet common = {"provider", "login_url", "logout_url", "home_url"};
-  static const NameSet signed_in = [] {
+  static const NameSet common = {"provider",    "login_url", "logout_url",
+                                 "home_url",    "site_name", "banner_text",
+                                 "footer_text", "logo_url",  "request_id"};
+  const auto with = [](std::initializer_list<std::string> more) {
     auto s = common;
-    s.insert({"email", "name", "picture"});
+    s.insert(more);
     return s;
-  }();
-  static const NameSet error = [] {
-    auto s = common;
-    s.insert({"status", "title", "message", "hint", "owner_hint", "retry_url"});
-    return s;
-  }();
+  };
+  static const NameSet signed_out = with({"heading", "lead", "signed_out", "session_ended"});
+  static const NameSet signed_in = with({"email", "name", "picture"});
+  static const NameSet error =
+      with({"status", "status_label", "title", "message", "hint", "owner_hint", "provider_says",
+            "retry_url", "switch_url", "continue_url", "start_url"});
   if (name == "signed_in.html") {
     return signed_in;
   }
   if (name == "error.html") {
     return error;
   }
-  return common;
+  return signed_out;
 }
 
 std::string lowerAscii(std::string_view text) {
@@ -149,6 +154,115 @@ std::optional<std::vector<StyleBlock>> styleBlocks(std::string_view text, std::s
   return blocks;
 }
 
+// The start of an attribute value or url(...) argument without its opening quote.
+std::string_view unquoted(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\n')) {
+    value.remove_prefix(1);
+  }
+  if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
+    value.remove_prefix(1);
+  }
+  return value;
+}
+
+// A reference that stays on this site: a (relative) path, or a {{placeholder}}, whose
+// value latchkey itself builds and checks (logo_url, picture, the route URLs).
+bool isLocalReference(std::string_view value) {
+  if (value.starts_with("{{")) {
+    return true;
+  }
+  if (value.starts_with("//") || value.starts_with("\\") || value.starts_with("/\\")) {
+    return false;  // scheme-relative (browsers read '\' as '/'): another host
+  }
+  const size_t colon = value.find(':');
+  const size_t end = value.find_first_of("/?#\"' )>");
+  return colon == std::string_view::npos || (end != std::string_view::npos && end < colon);
+}
+
+// Where a page may load an image from under its CSP (img-src 'self' data:, plus the
+// provider's picture, which only latchkey inserts).
+bool allowedImageSource(std::string_view value) {
+  return isLocalReference(value) || value.starts_with("data:");
+}
+
+// The value of attribute `name` in one tag's text (lower case), when the tag has it.
+std::optional<std::string_view> attribute(std::string_view tag, std::string_view name) {
+  for (size_t at = tag.find(name); at != std::string_view::npos; at = tag.find(name, at + 1)) {
+    const char before = at == 0 ? ' ' : tag[at - 1];
+    size_t after = at + name.size();
+    while (after < tag.size() && tag[after] == ' ') {
+      ++after;
+    }
+    if ((before == ' ' || before == '\n' || before == '\t' || before == '/') &&
+        after < tag.size() && tag[after] == '=') {
+      return unquoted(tag.substr(after + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+// Event handler attributes (onclick=...) anywhere in a tag: the CSP runs no script.
+bool hasEventHandler(std::string_view tag) {
+  for (size_t at = tag.find("on"); at != std::string_view::npos; at = tag.find("on", at + 1)) {
+    const char before = at == 0 ? '<' : tag[at - 1];
+    if (before != ' ' && before != '\n' && before != '\t' && before != '/' && before != '"' &&
+        before != '\'') {
+      continue;  // part of another word ("content", "button")
+    }
+    size_t end = at + 2;
+    while (end < tag.size() && tag[end] >= 'a' && tag[end] <= 'z') {
+      ++end;
+    }
+    while (end < tag.size() && tag[end] == ' ') {
+      ++end;
+    }
+    if (end > at + 2 && end < tag.size() && tag[end] == '=') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The tags of a lower-cased template that the CSP would silently break: images from other
+// sites, event handlers, forms that post elsewhere (form-action 'self').
+std::optional<std::string> tagProblem(std::string_view lower) {
+  for (size_t open = lower.find('<'); open != std::string_view::npos;
+       open = lower.find('<', open + 1)) {
+    if (lower.substr(open, 4) == "<!--") {
+      open = lower.find("-->", open);
+      if (open == std::string_view::npos) {
+        break;
+      }
+      continue;
+    }
+    const size_t close = lower.find('>', open);
+    const std::string_view tag =
+        lower.substr(open, close == std::string_view::npos ? close : close - open);
+    if (tag.size() < 2 || tag[1] < 'a' || tag[1] > 'z') {
+      continue;  // an end tag, a doctype, or a lone '<'
+    }
+    if (hasEventHandler(tag)) {
+      return "has an event handler attribute (on...=); latchkey's pages run no script (the "
+             "Content-Security-Policy blocks it), so remove it";
+    }
+    for (const std::string_view name : {"src", "srcset", "poster", "background"}) {
+      if (const auto value = attribute(tag, name); value && !allowedImageSource(*value)) {
+        return "loads " + std::string(name) + "=\"" +
+               std::string(value->substr(0, value->find_first_of("\"' >"))) +
+               "\" from another site; the Content-Security-Policy allows images only from this "
+               "site or data: URLs (see logo_url)";
+      }
+    }
+    for (const std::string_view name : {"action", "formaction"}) {
+      if (const auto value = attribute(tag, name); value && !isLocalReference(*value)) {
+        return "has a form that posts to another site; the Content-Security-Policy allows "
+               "forms to post only to this site (form-action 'self')";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 // What a browser would refuse under the page's CSP, refused here at start-up instead, with
 // the reason: the site owner sees it once in the start-up error instead of never.
 std::optional<std::string> cspProblem(std::string_view text,
@@ -172,12 +286,25 @@ std::optional<std::string> cspProblem(std::string_view text,
     }
   }
   for (const StyleBlock& b : blocks) {
-    if (text.substr(b.start, b.end - b.start).find("{{") != std::string_view::npos) {
+    const std::string_view css = text.substr(b.start, b.end - b.start);
+    if (css.find("{{") != std::string_view::npos) {
       return "has a {{placeholder}} inside <style>; the Content-Security-Policy allows the "
              "block by the hash of its exact text, so it must not change per request";
     }
+    const std::string lower_css = lowerAscii(css);
+    if (lower_css.find("@import") != std::string::npos) {
+      return "uses @import in <style>; the Content-Security-Policy loads no other stylesheet, "
+             "so copy the rules into the block";
+    }
+    for (size_t at = lower_css.find("url("); at != std::string::npos;
+         at = lower_css.find("url(", at + 4)) {
+      if (!allowedImageSource(unquoted(std::string_view(lower_css).substr(at + 4)))) {
+        return "loads an image from another site in <style> (url(...)); the "
+               "Content-Security-Policy allows images only from this site or data: URLs";
+      }
+    }
   }
-  return std::nullopt;
+  return tagProblem(lower);
 }
 
 // CSP3 'sha256-...' sources for the page's inline <style> blocks: the template needs no
@@ -288,6 +415,18 @@ std::pair<std::string, std::string> splitHint(std::string_view hint) {
   return {std::string(visitor), std::string(hint.substr(at + kOwner.size()))};
 }
 
+// The provider's free text, cut to kMaxProviderTextChars characters (at a UTF-8 boundary)
+// with an ellipsis: a whole paragraph, or a long unbroken token, says no more.
+std::string shortened(std::string_view text) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && chars++ == kMaxProviderTextChars) {
+      return std::string(text.substr(0, i)) + "\u2026";
+    }
+  }
+  return std::string(text);
+}
+
 }  // namespace
 
 struct Pages::Impl {
@@ -296,6 +435,7 @@ struct Pages::Impl {
   std::string login_url;
   std::string logout_url;
   std::string home_url;
+  std::string img_src;  // the img-src sources every page allows
   struct Page {
     HtmlTemplate tpl;
     std::string style_sources;
@@ -329,30 +469,57 @@ struct Pages::Impl {
     return allowed ? std::optional<std::string>(origin->origin) : std::nullopt;
   }
 
+  // /login, with where to land afterwards when that is not the start page.
+  // prompt goes first: /login reads all of a query that starts with rd= as the return address.
+  std::string loginUrl(std::string_view return_to, bool choose_account = false) const {
+    std::string url = login_url;
+    char sep = '?';
+    if (choose_account) {
+      url += "?prompt=select_account";
+      sep = '&';
+    }
+    if (!return_to.empty() && return_to != "/") {
+      url += sep + std::string("rd=") + urlEncode(return_to);
+    }
+    return url;
+  }
+
   Response render(int status, std::string_view name, Values values,
                   std::string_view img_origin) const {
     values.emplace("provider", provider_name);
     values.emplace("login_url", login_url);
     values.emplace("logout_url", logout_url);
     values.emplace("home_url", home_url);
+    values.emplace("site_name", config->site_name);
+    values.emplace("banner_text", config->banner_text);
+    values.emplace("footer_text", config->footer_text);
+    values.emplace("logo_url", config->logo_url);
+    values.emplace("request_id", std::string(currentRequestId()));
     const Page& page = pages.find(name)->second;
     Response response;
     response.status = status;
     response.body = page.tpl.render(values);
     response.addHeader("Content-Type", "text/html; charset=utf-8");
-    // data: images let a site owner inline a logo; they cannot carry anything out.
-    std::string csp = "default-src 'none'; style-src" + page.style_sources + "; img-src data:";
+    std::string csp = "default-src 'none'; style-src" + page.style_sources + "; img-src " + img_src;
     if (!img_origin.empty()) {
       csp += " " + std::string(img_origin);
     }
     csp += "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
     addSecurityHeaders(response, csp);
+    if (status >= 400 && !currentRequestId().empty()) {
+      response.addHeader("X-Request-Id", std::string(currentRequestId()));
+    }
     return response;
   }
 };
 
 Pages::Pages(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Pages::~Pages() = default;
+
+const std::vector<std::string>& Pages::templateNames() {
+  static const std::vector<std::string> names(std::begin(kTemplateNames), std::end(kTemplateNames));
+  return names;
+}
 
 std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string>& problems) {
   auto impl = std::make_unique<Impl>();
@@ -361,6 +528,9 @@ std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string
   impl->login_url = config.base_path + "/login";
   impl->logout_url = config.base_path + "/logout";
   impl->home_url = config.base_path + "/";
+  // data: images let a site owner inline a logo; they cannot carry anything out. 'self'
+  // only when the logo is a path on this site.
+  impl->img_src = config.logo_url.starts_with('/') ? "'self' data:" : "data:";
   const size_t problems_before = problems.size();
   const auto problem = [&](std::string_view file, const std::string& what) {
     problems.push_back("templates_dir: " + std::string(file) + ": " + what);
@@ -436,7 +606,32 @@ std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string
   return std::unique_ptr<Pages>(new Pages(std::move(impl)));  // NOLINT: private constructor
 }
 
-Response Pages::signedOut() const { return impl_->render(200, "signed_out.html", {}, {}); }
+Response Pages::signedOut(SignedOutReason reason, std::string_view return_to) const {
+  const std::string& site = impl_->config->site_name;
+  const std::string& provider = impl_->provider_name;
+  Values values{{"login_url", impl_->loginUrl(return_to)}};
+  switch (reason) {
+    case SignedOutReason::kWelcome:
+      values.emplace("heading", site.empty() ? "Welcome" : "Welcome to " + site);
+      values.emplace("lead", "Sign in to continue to this site.");
+      break;
+    case SignedOutReason::kSignedOut:
+      values.emplace("signed_out", "1");
+      values.emplace("heading", "You have signed out");
+      values.emplace("lead", "You are signed out of " + (site.empty() ? "this site" : site) +
+                                 ". You may still be signed in at " + provider +
+                                 "; on a shared computer, sign out there too.");
+      break;
+    case SignedOutReason::kSessionEnded:
+      values.emplace("session_ended", "1");
+      values.emplace("heading", "Your session has ended");
+      values.emplace("lead",
+                     "Your sign-in expired or could no longer be verified, so you are "
+                     "signed out. Sign in again to continue.");
+      break;
+  }
+  return impl_->render(200, "signed_out.html", std::move(values), {});
+}
 
 Response Pages::signedIn(std::string_view email, std::string_view name,
                          std::string_view picture) const {
@@ -452,14 +647,33 @@ Response Pages::signedIn(std::string_view email, std::string_view name,
 Response Pages::error(const ErrorPage& page) const {
   auto [hint, owner_hint] = splitHint(page.hint);
   Values values{{"status", std::to_string(page.status)},
+                {"status_label", page.status >= 400 ? "Error " + std::to_string(page.status) : ""},
                 {"title", page.title},
                 {"message", page.message},
                 {"hint", std::move(hint)},
-                {"owner_hint", std::move(owner_hint)}};
+                {"owner_hint", std::move(owner_hint)},
+                {"provider_says", shortened(page.provider_says)},
+                {"login_url", impl_->loginUrl(page.return_to)}};
   // Signing in again is the way out of every sign-in failure; for a wrong address or
   // method it would be a non sequitur.
-  if (page.status != 404 && page.status != 405 && page.status != 413) {
-    values.emplace("retry_url", impl_->login_url);
+  const bool wrong_request = page.status == 404 || page.status == 405 || page.status == 413;
+  const NextStep next =
+      page.next.value_or(wrong_request ? NextStep::kNone : NextStep::kSignInAgain);
+  switch (next) {
+    case NextStep::kSignInAgain:
+      values.emplace("retry_url", impl_->loginUrl(page.return_to));
+      values.emplace("start_url", impl_->home_url);
+      break;
+    case NextStep::kOtherAccount:
+      // No "start page": for a refused account that is this same page again.
+      values.emplace("switch_url", impl_->loginUrl(page.return_to, /*choose_account=*/true));
+      break;
+    case NextStep::kContinue:
+      values.emplace("continue_url", page.return_to.empty() ? impl_->home_url : page.return_to);
+      break;
+    case NextStep::kNone:
+      values.emplace("start_url", impl_->home_url);
+      break;
   }
   Response response = impl_->render(page.status, "error.html", std::move(values), {});
   if (page.status == 503) {

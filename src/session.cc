@@ -486,4 +486,12 @@ std::string loginClearCookie(const Config& config, std::string_view name) {
   return setCookie(config, name, "", loginPath(config), 0);
 }
 
+std::string signedOutFlagSetCookie(const Config& config) {
+  return setCookie(config, kSignedOutFlagCookie, "1", "/", kSignedOutFlagSeconds);
+}
+
+std::string signedOutFlagClearCookie(const Config& config) {
+  return setCookie(config, kSignedOutFlagCookie, "", "/", 0);
+}
+
 }  // namespace latchkey

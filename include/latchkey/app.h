@@ -38,6 +38,8 @@ std::vector<std::string_view> routePaths();
 
 // Route handlers (src/handlers/*.cc).
 Response handleHome(const Request& request, Deps& deps);
+// The landing page of a gate after sign-out (nginx/protect.conf): never protected itself.
+Response handleSignedOut(const Request& request, Deps& deps);
 Response handleLogin(const Request& request, Deps& deps);
 Response handleCallback(const Request& request, Deps& deps);
 Response handleLogout(const Request& request, Deps& deps);
@@ -55,6 +57,10 @@ Status checkEmailPolicy(const Config& config, std::string_view email, bool email
 // At sign-in: checkEmailPolicy, and for Google with allowed_domains an hd claim naming one of
 // them unless the address itself is in allowed_emails (kHostedDomainMismatch).
 Status checkSignInPolicy(const Config& config, const Identity& identity);
+
+// The rd of a request, unchecked: all the rest of a query string that starts with "rd=" (web
+// servers cannot encode the '&' of the page's own query), else the rd parameter, else "/".
+std::string requestedReturnPath(const Request& request);
 
 // "rd" check: a local absolute path, or "/" when it could lead anywhere else.
 std::string safeReturnPath(std::string_view rd);

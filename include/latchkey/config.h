@@ -49,6 +49,7 @@ struct Config {
   std::string ca_file;
   int http_timeout = 10;
   int64_t auth_cache_seconds = 0;  // > 0: /auth 200s may be cached by nginx this long
+  int connect_timeout = 3;  // seconds to open a connection to the provider (<= http_timeout)
   LogLevel log_level = LogLevel::kInfo;
   // Sign in accounts whose e-mail the provider has not verified (the address itself is then
   // never passed on). Off by default: such a sign-in is refused.
@@ -67,6 +68,11 @@ struct Config {
   bool pass_access_token = false;  // X-Auth-Request-Access-Token from /auth
   bool bearer_tokens = false;      // Authorization: Bearer <JWT> at /auth
   std::vector<std::string> bearer_audiences;  // accepted besides client_id
+  // Branding of the pages (plain text, escaped when shown); empty = not shown.
+  std::string site_name;    // the welcome heading and page titles name the site
+  std::string banner_text;  // a line above every page's card
+  std::string footer_text;  // a line in every page's footer
+  std::string logo_url;     // a same-origin path ("/logo.png") or a data:image/... URL
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.

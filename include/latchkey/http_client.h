@@ -35,7 +35,8 @@ class HttpClient {
 
 struct CurlOptions {
   std::string ca_file;  // empty: system store
-  int timeout_seconds = 10;
+  int timeout_seconds = 10;         // the whole call
+  int connect_timeout_seconds = 3;  // opening the connection (TCP and TLS handshake)
   bool allow_http_loopback = true;  // http only to loopback hosts (config validated this)
 };
 

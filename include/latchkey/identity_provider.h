@@ -22,6 +22,9 @@ struct AuthorizationRequest {
   std::string state;
   std::string nonce;
   std::string code_challenge;  // S256
+  // "Use another account": ask the provider to let the visitor pick or type an account
+  // instead of silently reusing the one it is signed in with (OIDC Core §3.1.2.1 prompt).
+  bool choose_account = false;
 };
 
 struct CodeRedemption {

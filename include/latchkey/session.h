@@ -115,4 +115,13 @@ std::string loginSetCookie(const Config& config, std::string_view name, std::str
                            int64_t max_age);
 std::string loginClearCookie(const Config& config, std::string_view name);
 
+// "Just signed out": a short-lived flag, set by /logout, so the landing page can say "You
+// have signed out" and a gate (nginx/protect.conf: $cookie_latchkey_signed_out) can show
+// that page instead of starting a sign-in the provider would complete at once. It carries
+// no secret and grants nothing; its name has no '-' so nginx can read it as a variable.
+inline constexpr std::string_view kSignedOutFlagCookie = "latchkey_signed_out";
+inline constexpr int64_t kSignedOutFlagSeconds = 300;
+std::string signedOutFlagSetCookie(const Config& config);
+std::string signedOutFlagClearCookie(const Config& config);
+
 }  // namespace latchkey

@@ -48,14 +48,10 @@ Response handleAuth(const Request& request, Deps& deps) {
       response.status = 401;
       break;
     case SessionLookup::Outcome::kForbidden:
+      // The account itself is no longer let in: the web server sends the visitor to
+      // latchkey's page, which ends the session and offers another account. No
+      // X-Auth-Request-Denied: that header marks a per-location rule (a 403 page naming it).
       response.status = 403;
-      if (lookup.refusal) {
-        const Error& why = *lookup.refusal;
-        response.addHeader("X-Auth-Request-Denied",
-                           why.code == Errc::kAccessDenied
-                               ? why.detail
-                               : std::string(errcName(why.code)) + ": " + why.detail);
-      }
       break;
     case SessionLookup::Outcome::kValid: {
       const Session& s = lookup.session;

@@ -48,6 +48,33 @@ struct Refusal {
   std::optional<std::string> clear_login_cookie;  // this flow's cookie, when known
 };
 
+// A callback that fails only because its flow is gone (the back button, a second tab),
+// from a visitor whose session is valid: nothing is wrong, they can just go on.
+bool alreadySignedIn(const Request& request, Deps& deps, Errc code) {
+  if (code != Errc::kLoginCookieMissing && code != Errc::kStateMismatch) {
+    return false;
+  }
+  const auto value = request.cookie(deps.cookie_names.session);
+  if (!value) {
+    return false;
+  }
+  const auto session = deps.cookies.openSessionIdentity(*value, deps.clock.now());
+  return session && checkEmailPolicy(deps.config, session->email, session->email_verified);
+}
+
+// Where the failed flow was going, so "Sign in again" lands there; "" when unknown.
+std::string flowReturnPath(const Request& request, Deps& deps, const Refusal& refusal) {
+  if (!refusal.clear_login_cookie) {
+    return {};
+  }
+  const auto value = request.cookie(*refusal.clear_login_cookie);
+  if (!value) {
+    return {};
+  }
+  const auto login = deps.cookies.openLogin(*value, deps.clock.now());
+  return login ? login->return_to : std::string();
+}
+
 // provider_says: the error_description on the callback, when there was one; always logged
 // (sanitised), shown on the page only with show_provider_text.
 Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
@@ -58,8 +85,14 @@ Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
                 {"detail", refusal.error.detail},
                 {"provider_says", provider_says}});
   ErrorPage page = errorPageFor(refusal.error, deps.config);
-  if (show_provider_text && !provider_says.empty()) {
-    page.message += " The provider says: \"" + provider_says + "\"";
+  if (show_provider_text) {
+    page.provider_says = provider_says;
+  }
+  page.return_to = flowReturnPath(request, deps, refusal);
+  if (alreadySignedIn(request, deps, refusal.error.code)) {
+    page = {200, "You are already signed in",
+            "This sign-in link was already used, and you are signed in.", ""};
+    page.next = NextStep::kContinue;
   }
   Response response = deps.pages.error(page);
   if (refusal.clear_login_cookie) {
@@ -186,6 +219,7 @@ Response handleCallback(const Request& request, Deps& deps) {
     if (policy.error().code == Errc::kEmailNotVerified && !who.email_verified_problem.empty()) {
       page.hint += " " + emailVerifiedFix(who.email_verified_problem);
     }
+    page.return_to = login->return_to;
     Response response = deps.pages.error(page);
     response.addHeader("Set-Cookie", loginClearCookie(deps.config, cookie_name));
     return response;

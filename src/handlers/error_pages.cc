@@ -123,10 +123,9 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
               "; latchkey --check tests them."};
     case Errc::kProviderUnreachable:
     case Errc::kDiscoveryFailed:
-      return {502, provider + " cannot be reached",
-              "This site could not talk to " + provider +
-                  ", which it needs to sign you in: it did not answer in time or refused "
-                  "the connection.",
+      return {502, provider + " is not answering",
+              "This site needs " + provider + " to sign you in, but " + provider +
+                  " is not answering right now: the connection was refused or timed out.",
               "Wait a moment and sign in again. Site owner: check the issuer URL, DNS and "
               "outgoing connections from this server; latchkey --check tries them."};
     case Errc::kProviderBusy:
@@ -178,12 +177,16 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
               "Verify your e-mail address at " + provider +
                   ", then sign in again. Site owner: allow_unverified_email = true signs such "
                   "accounts in without passing their address on."};
-    case Errc::kEmailNotAllowed:
-      return {403, "This account is not allowed in",
-              "You signed in as " + error.detail +
-                  ", but that address is not on this site's list of allowed users.",
-              "Sign in with another account, or ask the site owner to let this address in. "
-              "Site owner: add it to allowed_emails or its domain to allowed_domains."};
+    case Errc::kEmailNotAllowed: {
+      ErrorPage page{403, "This account is not allowed in",
+                     "You signed in as " + error.detail +
+                         ", but that address is not on this site's list of allowed users, so "
+                         "you are not signed in here.",
+                     "Use another account, or ask the site owner to let this address in. "
+                     "Site owner: add it to allowed_emails or its domain to allowed_domains."};
+      page.next = NextStep::kOtherAccount;
+      return page;
+    }
     case Errc::kAccessDenied: {
       // detail: "rule: what; ask" from checkSitePolicy.
       const size_t colon = error.detail.find(": ");
@@ -193,10 +196,12 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
                                    ? error.detail
                                    : error.detail.substr(colon + 2, semi - colon - 2);
       const std::string ask = semi == std::string::npos ? "" : error.detail.substr(semi + 2);
-      return {403, "This account is not allowed in",
-              "This site lets in only the people its rule " + rule + " allows, and " + what +
-                  ".",
-              "To get in, " + ask + " (the rule is " + rule + ")."};
+      ErrorPage page{403, "This account is not allowed in",
+                     "This site lets in only the people its rule " + rule + " allows, and " +
+                         what + ".",
+                     "To get in, " + ask + " (the rule is " + rule + ")."};
+      page.next = NextStep::kOtherAccount;
+      return page;
     }
     case Errc::kFactsTooLarge:
       return {403, "Too many groups to remember",
@@ -208,12 +213,15 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
       break;
     case Errc::kBearerInvalid:
       return {401, "Invalid token", error.detail, ""};
-    case Errc::kHostedDomainMismatch:
-      return {403, "This account is not allowed in",
-              "You signed in as " + error.detail +
-                  ", but Google does not report it as an account managed by one of this "
-                  "site's allowed organisations.",
-              "Sign in with your organisation's Google account."};
+    case Errc::kHostedDomainMismatch: {
+      ErrorPage page{403, "This account is not allowed in",
+                     "You signed in as " + error.detail +
+                         ", but Google does not report it as an account managed by one of this "
+                         "site's allowed organisations.",
+                     "Use your organisation's Google account."};
+      page.next = NextStep::kOtherAccount;
+      return page;
+    }
     case Errc::kRefreshFailed:
     case Errc::kCookieMalformed:
     case Errc::kCookieBadSignature:

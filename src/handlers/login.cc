@@ -32,6 +32,8 @@ std::vector<std::pair<int64_t, std::string>> existingFlows(const Request& reques
   return flows;
 }
 
+}  // namespace
+
 // When the query string starts with rd=, the return address is all the rest of it, decoded once
 // ('+' kept: it is a literal in a path). The web servers' own redirects cannot percent-encode
 // '&' (nginx's `/login?rd=$request_uri`, Apache's `%{escape:...}` in an ErrorDocument), so
@@ -47,8 +49,6 @@ std::string requestedReturnPath(const Request& request) {
   return std::string(request.queryParam("rd").value_or("/"));
 }
 
-}  // namespace
-
 Response handleLogin(const Request& request, Deps& deps) {
   const int64_t now = deps.clock.now();
   LoginState login;
@@ -59,14 +59,18 @@ Response handleLogin(const Request& request, Deps& deps) {
   login.return_to = safeReturnPath(requestedReturnPath(request));
   login.expires_at = now + kLoginLifetimeSeconds;
 
+  // prompt=select_account: the "Use another account" link of a refused account's page.
+  const bool choose_account = request.queryParam("prompt") == "select_account";
   auto url = deps.provider.authorizationUrl(
-      {login.state, login.nonce, pkceChallengeS256(login.code_verifier)});
+      {login.state, login.nonce, pkceChallengeS256(login.code_verifier), choose_account});
   if (!url) {
     deps.log.log(LogLevel::kError, "sign_in_failed",
                  {{"client", request.client_address},
                   {"reason", errcName(url.error().code)},
                   {"detail", url.error().detail}});
-    return deps.pages.error(errorPageFor(url.error(), deps.config));
+    ErrorPage page = errorPageFor(url.error(), deps.config);
+    page.return_to = login.return_to;
+    return deps.pages.error(page);
   }
 
   Response response;
@@ -84,6 +88,10 @@ Response handleLogin(const Request& request, Deps& deps) {
   response.addHeader("Set-Cookie",
                      loginSetCookie(deps.config, loginCookieName(deps.config, login.state),
                                     deps.cookies.sealLogin(login), kLoginLifetimeSeconds));
+  if (request.cookie(kSignedOutFlagCookie)) {
+    // Signing in again on purpose: the gate may start sign-ins by itself again.
+    response.addHeader("Set-Cookie", signedOutFlagClearCookie(deps.config));
+  }
   deps.log.log(LogLevel::kDebug, "sign_in_started", {{"client", request.client_address}});
   return response;
 }

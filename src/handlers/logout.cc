@@ -1,5 +1,6 @@
 // GET or POST /logout: end the session (revoking the provider token when the provider has
-// a revocation endpoint, best effort) and go back to the start page.
+// a revocation endpoint, best effort) and go back to the start page, which then says "You
+// have signed out" (a short-lived flag cookie tells it so).
 //
 // A GET that another site started (a link, an <img>, a top-level navigation: SameSite=Lax
 // cookies ride along on the last) must not sign anyone out: it gets the start page, whose
@@ -86,6 +87,7 @@ Response handleLogout(const Request& request, Deps& deps) {
   for (std::string& part : factsClearCookies(deps.config, request)) {
     response.addHeader("Set-Cookie", std::move(part));
   }
+  response.addHeader("Set-Cookie", signedOutFlagSetCookie(deps.config));
   return response;
 }
 

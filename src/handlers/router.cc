@@ -19,8 +19,9 @@ struct Route {
 
 // /auth answers any method: inside an nginx auth_request subrequest REQUEST_METHOD is the
 // visitor's own method ($request_method reads the main request), POST and PUT included.
-constexpr std::array<Route, 7> kRoutes = {{
+constexpr std::array<Route, 8> kRoutes = {{
     {"/", "GET, HEAD", handleHome},
+    {"/signed-out", "GET, HEAD", handleSignedOut},
     {"/login", "GET, HEAD", handleLogin},
     {"/login/authorized", "GET, HEAD", handleCallback},
     {"/logout", "GET, HEAD, POST", handleLogout},

@@ -70,6 +70,7 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
   if (!opened) {
     logRefused(request, deps, opened.error());
     lookup.set_cookie = sessionClearCookie(deps.config);
+    lookup.ended = true;
     return lookup;
   }
   const bool refresh_due =
@@ -79,6 +80,7 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
     if (!opened) {
       logRefused(request, deps, opened.error());
       lookup.set_cookie = sessionClearCookie(deps.config);
+      lookup.ended = true;
       return lookup;
     }
   }
@@ -93,6 +95,7 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
     if (!facts) {
       logRefused(request, deps, facts.error());
       lookup.set_cookie = sessionClearCookie(deps.config);
+      lookup.ended = true;
       return lookup;
     }
     lookup.facts = std::move(*facts);

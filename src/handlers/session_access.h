@@ -19,6 +19,7 @@ struct SessionLookup {
   Facts facts;                            // groups and claims (session_facts.h)
   std::optional<Error> refusal;           // kForbidden: which policy check failed
   std::optional<std::string> set_cookie;  // a refreshed session, or clearing a dead one
+  bool ended = false;  // kNone: a session cookie came but was expired, forged or not refreshed
 };
 
 // Tokens are decrypted only when a refresh is due or with_tokens is set, so the usual

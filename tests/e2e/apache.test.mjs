@@ -16,6 +16,7 @@ import { Client, followRedirects } from './lib/client.mjs';
 import { signIn } from './lib/signin.mjs';
 import { startApache, apacheAvailable, isRoot, RUN_GROUP, gidOf } from './lib/apache.mjs';
 import { startEchoUpstream } from './lib/gate.mjs';
+import { errorPagesIn } from './lib/nginx.mjs';
 
 const MODULES = ['proxy', 'proxy_fcgi', 'proxy_http', 'rewrite', 'cgid', 'fcgid', 'authnz_fcgi', 'headers', 'authn_core', 'authz_user'];
 const skip = apacheAvailable(MODULES) ? false : 'apache2 or one of its modules is not installed (make deps)';
@@ -110,7 +111,8 @@ before(async () => {
   started.push(await startApache({
     dir: proxyDir, port: ports.proxy, modules: ['proxy', 'proxy_fcgi'],
     site: `DocumentRoot ${proxyDir}/www\n<Directory ${proxyDir}/www>\n    Require all granted\n</Directory>\n${
-      adapt('latchkey-proxy-fcgi.conf', [['/run/latchkey/latchkey.sock', latchkey.socket]])}`,
+      adapt('latchkey-proxy-fcgi.conf', [['/run/latchkey/latchkey.sock', latchkey.socket],
+        ['/usr/share/latchkey/error-pages', errorPagesIn(dir)]])}`,
   }));
 
   // (b) mod_fcgid starting latchkey through the wrapper of apache/latchkey-fcgid.conf.
@@ -151,6 +153,7 @@ before(async () => {
 <VirtualHost 127.0.0.1:${ports.authnz}>
 DocumentRoot ${authnzDir}/www\n<Directory ${authnzDir}/www>\n    Require all granted\n</Directory>\n${
       withOpsLocation(adapt('latchkey-authnz-fcgi.conf', [['127.0.0.1:9000', `127.0.0.1:${tcpPort}`],
+        ['/usr/share/latchkey/error-pages', errorPagesIn(dir)],
         ['#ProxyPass "http://127.0.0.1:3000/private/"', `ProxyPass "http://127.0.0.1:${upstream.port}/private/"`],
         ['#ProxyPass "http://127.0.0.1:3000/admin/"', `ProxyPass "http://127.0.0.1:${upstream.port}/admin/"`]]))}
 </VirtualHost>`,
@@ -346,10 +349,20 @@ describe('Apache mod_authnz_fcgi gate (apache/latchkey-authnz-fcgi.conf)', { ski
     assert.equal(ops.status, 403, diag(client, 'authnz'));
     assert.equal(ops.location, null, 'a 403, not a new sign-in');
     assert.equal((await client.get('/private/whoami?allowed_groups=nobody')).status, 200);
+    assert.equal(app.header('cache-control'), 'private, no-store', 'the browser keeps no copy of a protected page');
 
     assert.equal((await client.post('/logout')).status, 302);
     const again = await client.get('/private/whoami');
     assert.equal(again.status, 302);
     assert.ok(again.location.startsWith(provider.issuer));
+  });
+
+  // Apache's own 404 is the shipped latchkey-styled page: a language, landmarks, no script.
+  test('Apache\'s own 404 is the styled page of the recipe', async () => {
+    const r = await new Client(urls.authnz).get('/no-such-page');
+    assert.equal(r.status, 404);
+    assert.match(r.body, /<html lang="en">/);
+    assert.match(r.body, /<main>[\s\S]*Page not found[\s\S]*<\/main>/);
+    assert.doesNotMatch(r.body, /<script/i);
   });
 });

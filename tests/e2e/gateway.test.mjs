@@ -126,11 +126,18 @@ test('sign in through the gate, identity reaches the upstream, forged headers do
 
   const out = await client.post('/logout');
   assert.equal(out.status, 302, diagnostics(client));
+  // Just signed out: the gate shows latchkey's never-protected "You have signed out" page
+  // instead of a sign-in the provider would complete at once; its link still leads back.
   const again = await client.get(PAGE);
   assert.equal(again.status, 302, `signed out again\n${diagnostics(client)}`);
-  assert.equal(again.location, `${nginx.url}/login?rd=${PAGE}`);
+  assert.equal(again.location, `${nginx.url}/signed-out?rd=${PAGE}`);
+  const landing = await client.get(again.location);
+  assert.equal(landing.status, 200, diagnostics(client));
+  assert.match(landing.body, /<h1>You have signed out<\/h1>/);
+  assert.match(landing.body, /href="\/login\?rd=%2Fprivate%2Freport\.html"/);
   const appAgain = await client.get('/app/whoami');
   assert.equal(appAgain.status, 302);
+  assert.equal(upstream.requests.at(-1)?.url, '/app/form', 'the upstream is not reached after sign-out');
 });
 
 // A cookie that is not latchkey's (tampered) counts as none: the gate stays closed.
@@ -144,7 +151,7 @@ test('a tampered session cookie does not open the gate', async () => {
 // A session that is still valid but whose e-mail is no longer allowed (allowed_emails changed
 // and latchkey restarted, same cookie secret): the gate answers 403, not a sign-in loop, and
 // the upstream is not reached.
-test('valid session, e-mail no longer allowed: 403 from the gate', async () => {
+test('valid session, e-mail no longer allowed: latchkey\'s 403 page ends the session', async () => {
   const client = new Client(nginx.url);
   await signIn(client, DEMO_ACCOUNT, { rd: '/app/whoami' });
   assert.equal((await client.get('/app/whoami')).status, 200, diagnostics(client));
@@ -156,9 +163,14 @@ test('valid session, e-mail no longer allowed: 403 from the gate', async () => {
 
   const before_ = upstream.requests.length;
   const r = await client.get('/app/whoami');
-  assert.equal(r.status, 403, diagnostics(client));
-  const page = await client.get(PAGE);
-  assert.equal(page.status, 403);
+  assert.equal(r.status, 302, diagnostics(client));
+  assert.equal(r.location, `${nginx.url}/signed-out?rd=/app/whoami`);
+  const page = await client.get(r.location);
+  assert.equal(page.status, 403, diagnostics(client));
+  assert.match(page.body, /This account is not allowed in/);
+  assert.match(page.body, /href="\/login\?prompt=select_account&amp;rd=%2Fapp%2Fwhoami">Use another account/);
   assert.ok(!page.body.includes(PAGE_TEXT));
+  assert.match(page.header('set-cookie') ?? '', /latchkey=; Path=\/; Max-Age=0/, 'the session is ended');
+  assert.equal((await client.get(PAGE)).location, `${nginx.url}/login?rd=${PAGE}`, 'no session left: sign in');
   assert.equal(upstream.requests.length, before_, 'the upstream is not reached');
 });

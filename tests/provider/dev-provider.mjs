@@ -197,7 +197,10 @@ function send(res, status, type, body) {
 
 // Grants every scope the client asked for, and finishes the interaction (login and consent).
 async function finish(req, res, details, accountId) {
-  const grant = details.grantId
+  // A grant belongs to one account: after prompt=login the visitor may have signed in as
+  // another one ("use another account"), whose grant is a new one.
+  const sameAccount = !details.session || details.session.accountId === accountId;
+  const grant = details.grantId && sameAccount
     ? await provider.Grant.find(details.grantId)
     : new provider.Grant({ accountId, clientId: details.params.client_id });
   grant.addOIDCScope(String(details.params.scope || 'openid'));

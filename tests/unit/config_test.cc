@@ -778,5 +778,42 @@ TEST(Config, AllowedTenants) {
   EXPECT_EQ(problemsFor(google, "allowed_tenants"), 1) << "only with provider = oidc";
 }
 
+// Branding keys: plain lines of text, and a logo the pages' CSP allows (a path on this site
+// or a data:image URL); anything else is refused with the key named.
+TEST(ConfigBranding, TextAndLogoChecked) {
+  const ConfigLoad good = parse(minimalWith(
+      "site_name = Acme intranet\nbanner_text = Staff only\nfooter_text = Help: it@acme.example\n"
+      "logo_url = /static/logo.png\n"));
+  ASSERT_TRUE(good.config) << allProblems(good);
+  EXPECT_EQ(good.config->site_name, "Acme intranet");
+  EXPECT_EQ(good.config->banner_text, "Staff only");
+  EXPECT_EQ(good.config->footer_text, "Help: it@acme.example");
+  EXPECT_EQ(good.config->logo_url, "/static/logo.png");
+  EXPECT_TRUE(parse(minimalWith("logo_url = data:image/svg+xml;base64,PHN2Zy8+\n")).config);
+  for (const char* bad :
+       {"https://cdn.example/logo.png", "//cdn.example/logo.png", "data:text/html;base64,PHA+",
+        "data:image/png,<svg>", "logo.png", "/a\"b.png"}) {
+    const ConfigLoad load = parse(minimalWith(std::string("logo_url = ") + bad + "\n"));
+    EXPECT_FALSE(load.config) << bad;
+    EXPECT_TRUE(anyProblemContains(load, "logo_url:")) << bad << ": " << allProblems(load);
+  }
+  const ConfigLoad long_name = parse(minimalWith("site_name = " + std::string(81, 'x') + "\n"));
+  EXPECT_TRUE(anyProblemContains(long_name, "site_name:")) << allProblems(long_name);
+}
+
+// connect_timeout defaults to 3 s and never exceeds http_timeout.
+TEST(ConfigTimeouts, ConnectTimeoutBoundedByHttpTimeout) {
+  const ConfigLoad plain = parse(minimal());
+  ASSERT_TRUE(plain.config);
+  EXPECT_EQ(plain.config->connect_timeout, 3);
+  const ConfigLoad shorter = parse(minimalWith("http_timeout = 2\n"));
+  ASSERT_TRUE(shorter.config);
+  EXPECT_EQ(shorter.config->connect_timeout, 2);
+  const ConfigLoad set = parse(minimalWith("connect_timeout = 1\n"));
+  ASSERT_TRUE(set.config);
+  EXPECT_EQ(set.config->connect_timeout, 1);
+  EXPECT_TRUE(anyProblemContains(parse(minimalWith("connect_timeout = 0\n")), "connect_timeout:"));
+}
+
 }  // namespace
 }  // namespace latchkey

@@ -1,5 +1,6 @@
 // CurlHttpClient against a tiny HTTP server on 127.0.0.1 run by the test itself.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,8 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
+#include <vector>
 
 #include "latchkey/http_client.h"
 
@@ -217,6 +217,41 @@ TEST(CurlHttpClient, TimesOut) {
   EXPECT_NE(response.error().detail.find("timed out after 1s"), std::string::npos)
       << response.error().detail;
   EXPECT_LT(elapsed, std::chrono::seconds(4));
+}
+
+// A host that takes no connection (here: a listener whose accept queue is full, so the
+// kernel drops further SYNs, as a firewall or a dead host does) costs the connect timeout,
+// not the whole call's timeout.
+TEST(CurlHttpClient, ConnectTimeoutShorterThanTheCall) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);  // NOLINT
+  ASSERT_EQ(listen(listener, 0), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);  // NOLINT
+  std::vector<int> fillers;
+  for (int i = 0; i < 3; ++i) {  // never accepted: the queue stays full
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT
+    fillers.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CurlOptions options;
+  options.timeout_seconds = 10;
+  options.connect_timeout_seconds = 1;
+  const auto start = std::chrono::steady_clock::now();
+  auto response = CurlHttpClient(options).send(
+      {"GET", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", {}, {}});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  for (const int fd : fillers) {
+    close(fd);
+  }
+  close(listener);
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code, Errc::kProviderUnreachable);
+  EXPECT_LT(elapsed, std::chrono::seconds(4)) << response.error().detail;
 }
 
 // The server closes after half the announced body: an error, not a short success.

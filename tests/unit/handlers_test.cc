@@ -149,11 +149,16 @@ TEST(Auth, TamperedCookieIs401AndCleared) {
   EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
 }
 
-// A valid session whose address is no longer allowed is 403, not 401.
-TEST(Auth, SessionNoLongerAllowedIs403) {
+// A site that lets only corp.example in, so the test session's address is refused.
+Config corpOnlyConfig() {
   auto config = testing::testConfig();
   config.allowed_domains = {"corp.example"};
-  TestEnv env(config);
+  return config;
+}
+
+// A valid session whose address is no longer allowed is 403, not 401.
+TEST(Auth, SessionNoLongerAllowedIs403) {
+  TestEnv env(corpOnlyConfig());
   Request request = env.get("/auth");
   request.cookies.emplace_back(env.names.session, env.sessionCookie());
   Deps deps = env.deps();
@@ -575,8 +580,10 @@ TEST(Logout, RevokesClearsAndRedirects) {
   EXPECT_EQ(r.header("Location").value_or(""), "/");
   EXPECT_EQ(env.provider.revoke_calls, 1);
   EXPECT_EQ(env.provider.last_revoked.refresh_token, "refresh-1");
-  ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
+  // The session is cleared, and the landing page is told to say "You have signed out".
+  ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 2u);
   EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+  EXPECT_TRUE(headerValues(r, "Set-Cookie")[1].starts_with("latchkey_signed_out=1;"));
 }
 
 // A GET another site started signs nobody out: the start page with its POST form instead.
@@ -819,6 +826,65 @@ TEST(Callback, IssParameterReachesTheProvider) {
   Response r = handleCallback(second, mixed_deps);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(sessionFrom(mixed, r), "");
+}
+
+}  // namespace
+}  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+using testing::headerValues;
+using testing::TestEnv;
+
+// Right after sign-out (the flag cookie), / says so; a forged session cookie is cleared and
+// the page says the session ended, instead of a plain welcome.
+TEST(Home, SaysWhyTheVisitorIsSignedOut) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Request flagged = env.get("/");
+  flagged.cookies.emplace_back("latchkey_signed_out", "1");
+  EXPECT_NE(handleHome(flagged, deps).body.find("<h1>You have signed out</h1>"), std::string::npos);
+  Request forged = env.get("/");
+  forged.cookies.emplace_back(env.names.session, "v1.forged.value");
+  const Response ended = handleHome(forged, deps);
+  EXPECT_NE(ended.body.find("<h1>Your session has ended</h1>"), std::string::npos);
+  ASSERT_EQ(headerValues(ended, "Set-Cookie").size(), 1u);
+  EXPECT_NE(headerValues(ended, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+  // /signed-out says "You have signed out" even without the flag, and keeps rd.
+  const Response landing = handleSignedOut(env.get("/signed-out?rd=/app/x"), deps);
+  EXPECT_NE(landing.body.find("<h1>You have signed out</h1>"), std::string::npos);
+  EXPECT_NE(landing.body.find("href=\"/login?rd=%2Fapp%2Fx\""), std::string::npos);
+}
+
+// A session whose address is no longer allowed is ended on the page (cookie cleared), which
+// offers another account and keeps rd.
+TEST(Home, RefusedSessionIsEndedWithAnotherAccountOffered) {
+  TestEnv env(corpOnlyConfig());
+  Request request = env.get("/signed-out?rd=/app/");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie());
+  Deps deps = env.deps();
+  const Response r = handleSignedOut(request, deps);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("/login?prompt=select_account&amp;rd=%2Fapp%2F"), std::string::npos);
+  ASSERT_EQ(headerValues(r, "Set-Cookie").size(), 1u);
+  EXPECT_NE(headerValues(r, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+}
+
+// "Use another account" reaches the provider as choose_account; signing in on purpose clears
+// the signed-out flag.
+TEST(Login, AnotherAccountAndFlagCleared) {
+  TestEnv env;
+  Deps deps = env.deps();
+  Request request = env.get("/login?prompt=select_account");
+  request.cookies.emplace_back("latchkey_signed_out", "1");
+  const Response r = handleLogin(request, deps);
+  EXPECT_TRUE(env.provider.last_authorization.choose_account);
+  const auto cookies = headerValues(r, "Set-Cookie");
+  ASSERT_EQ(cookies.size(), 2u);
+  EXPECT_TRUE(cookies[1].starts_with("latchkey_signed_out=; Path=/; Max-Age=0")) << cookies[1];
+  handleLogin(env.get("/login"), deps);
+  EXPECT_FALSE(env.provider.last_authorization.choose_account);
 }
 
 }  // namespace

@@ -2,13 +2,14 @@
 #include "latchkey/log.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <rapidjson/document.h>
+#include "latchkey/request_id.h"
 
 namespace latchkey {
 namespace {
@@ -140,6 +141,29 @@ TEST(Logger, TruncatesHugeValues) {
   const std::string detail = doc["detail"].GetString();
   EXPECT_EQ(detail.size() % 2, 0u);
   EXPECT_EQ(huge.rfind(detail, 0), 0u);
+}
+
+}  // namespace
+}  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+// Inside a request every line carries its id (the one its error page shows); outside, none.
+TEST(Logger, RequestIdOnEveryLineOfARequest) {
+  const Logger log(LogLevel::kInfo);
+  std::string id;
+  StderrCapture capture;
+  {
+    const RequestIdScope scope;
+    id = std::string(currentRequestId());
+    log.log(LogLevel::kInfo, "sign_in_failed", {{"reason", "state_mismatch"}});
+  }
+  log.log(LogLevel::kInfo, "listening", {});
+  const auto lines = capture.lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find(",\"request_id\":\"" + id + "\"}"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1].find("request_id"), std::string::npos) << lines[1];
 }
 
 }  // namespace

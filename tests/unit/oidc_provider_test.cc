@@ -696,5 +696,17 @@ TEST(OidcProvider, TenantTemplateMustDifferInOneSegment) {
   }
 }
 
+// "Use another account": prompt=login, which every OpenID provider knows (select_account is
+// optional for them); nothing without it.
+TEST(OidcProvider, ChooseAccountAsksToSignInAgain) {
+  OidcEnv env;
+  AuthorizationRequest request{"s", "n", "c"};
+  request.choose_account = true;
+  auto url = env.provider->authorizationUrl(request);
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(url->ends_with("&prompt=login")) << *url;
+  EXPECT_EQ(env.provider->authorizationUrl({"s", "n", "c"})->find("prompt="), std::string::npos);
+}
+
 }  // namespace
 }  // namespace latchkey

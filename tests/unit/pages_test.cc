@@ -1,5 +1,7 @@
 // Pages: templates_dir loading and refusal, escaping of every placeholder, the CSP's style
 // hashes, pictures only from the provider, and the error pages the issue names.
+#include "latchkey/pages.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -9,7 +11,7 @@
 #include "latchkey/app.h"
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
-#include "latchkey/pages.h"
+#include "latchkey/request_id.h"
 
 namespace latchkey {
 namespace {
@@ -129,6 +131,14 @@ TEST(Pages, BrokenTemplateRefusedWithClearProblem) {
       {"<link rel=stylesheet href=/x.css>", "links a stylesheet"},
       {"<style>p{color:{{name}}}</style>", "inside <style>"},
       {"<style>p{}", "never closed with </style>"},
+      {"<img src=\"https://cdn.example/logo.png\" alt=\"\">", "from another site"},
+      {"<img alt='' src='//cdn.example/logo.png'>", "from another site"},
+      {"<style>@import url(/x.css);</style>", "@import"},
+      {"<style>body{background:url('https://t.example/p.gif')}</style>", "url(...)"},
+      {"<body onload=\"go()\">", "event handler"},
+      {"<img src=\"/a.png\" alt=\"\"onerror=x>", "event handler"},
+      {"<form action=\"https://evil.example/\" method=post></form>", "posts to another site"},
+      {"<button formaction=\"//evil.example/\">x</button>", "posts to another site"},
       {"<p>\xC3\x28</p>", "not valid UTF-8"},
       {std::string(300 * 1024, 'x'), "larger than 256 KiB"},
   };
@@ -140,6 +150,95 @@ TEST(Pages, BrokenTemplateRefusedWithClearProblem) {
     ASSERT_EQ(l.problems.size(), 1u) << l.all();
     EXPECT_TRUE(l.problems[0].starts_with("templates_dir: signed_in.html: ")) << l.problems[0];
     EXPECT_NE(l.problems[0].find(expected), std::string::npos) << l.problems[0];
+  }
+}
+
+// What the CSP allows is not refused: local and data: images, the {{placeholders}} latchkey
+// fills itself, forms posting to this site, words that merely contain "on".
+TEST(Pages, CspAllowedMarkupAccepted) {
+  TempDir dir;
+  dir.write("signed_in.html",
+            "<img src=\"/static/logo.png\" alt=\"\"><img src=\"data:image/png;base64,AA==\" "
+            "alt=\"\">{{#picture}}<img src=\"{{picture}}\" alt=\"\">{{/picture}}"
+            "<style>p{background:url(/bg.png)}</style><meta name=\"x\" content=\"a b\">"
+            "<form method=post action=\"{{logout_url}}\"><button>Sign out</button></form>"
+            "<a href=\"https://elsewhere.example/\">a link</a><p>Button on=off</p>");
+  const Loaded l = loadWith(dir.path());
+  EXPECT_TRUE(l.pages) << l.all();
+}
+
+// The landing pages say why the visitor is signed out, and the sign-in link keeps rd.
+TEST(Pages, SignedOutPageSaysWhy) {
+  std::vector<std::string> problems;
+  Config config = pagesConfig();
+  config.site_name = "Acme intranet";
+  auto pages = Pages::load(config, problems);
+  ASSERT_TRUE(pages);
+  EXPECT_NE(pages->signedOut().body.find("<h1>Welcome to Acme intranet</h1>"), std::string::npos);
+  const Response out = pages->signedOut(SignedOutReason::kSignedOut, "/app/x?y=1");
+  EXPECT_NE(out.body.find("<h1>You have signed out</h1>"), std::string::npos);
+  EXPECT_NE(out.body.find("href=\"/login?rd=%2Fapp%2Fx%3Fy%3D1\""), std::string::npos) << out.body;
+  const Response ended = pages->signedOut(SignedOutReason::kSessionEnded, "/");
+  EXPECT_NE(ended.body.find("<h1>Your session has ended</h1>"), std::string::npos);
+  EXPECT_NE(ended.body.find("href=\"/login\""), std::string::npos);
+}
+
+// Error pages: "Sign in again" keeps rd, a refused account gets "Use another account" with
+// prompt=select_account and no loop back to the start page, a reused callback "Continue";
+// the provider's words are labelled and shortened.
+TEST(Pages, ErrorPagesLeadOn) {
+  std::vector<std::string> problems;
+  const Config config = pagesConfig();
+  auto pages = Pages::load(config, problems);
+  ASSERT_TRUE(pages);
+  ErrorPage failed{401, "T", "M", "H"};
+  failed.return_to = "/app/";
+  failed.provider_says = std::string(500, 'x');
+  const Response retry = pages->error(failed);
+  EXPECT_NE(retry.body.find("<a class=\"button\" href=\"/login?rd=%2Fapp%2F\">Sign in again"),
+            std::string::npos)
+      << retry.body;
+  EXPECT_NE(retry.body.find("idp.example said:</strong> " + std::string(160, 'x') + "\u2026<"),
+            std::string::npos)
+      << retry.body;
+
+  ErrorPage refused = errorPageFor(makeError(Errc::kEmailNotAllowed, "bob@example.org"), config);
+  refused.return_to = "/app/";
+  const Response other = pages->error(refused);
+  EXPECT_EQ(other.status, 403);
+  EXPECT_NE(
+      other.body.find("href=\"/login?prompt=select_account&amp;rd=%2Fapp%2F\">Use another account"),
+      std::string::npos)
+      << other.body;
+  EXPECT_EQ(other.body.find("Sign in again"), std::string::npos);
+  EXPECT_EQ(other.body.find("Back to the start page"), std::string::npos);
+
+  ErrorPage already{200, "You are already signed in", "M"};
+  already.next = NextStep::kContinue;
+  const Response cont = pages->error(already);
+  EXPECT_NE(cont.body.find("<a class=\"button\" href=\"/\">Continue</a>"), std::string::npos);
+  EXPECT_EQ(cont.body.find("Error 200"), std::string::npos);
+}
+
+// Branding: the site's name, banner, footer and logo on every page; a logo on this site's
+// path is allowed by the CSP ('self'), a data: one needs nothing more.
+TEST(Pages, BrandingOnEveryPage) {
+  std::vector<std::string> problems;
+  Config config = pagesConfig();
+  config.site_name = "Acme";
+  config.banner_text = "Staff only";
+  config.footer_text = "Help: it@acme.example";
+  config.logo_url = "/static/logo.png";
+  auto pages = Pages::load(config, problems);
+  ASSERT_TRUE(pages);
+  for (const Response& r :
+       {pages->signedOut(), pages->signedIn("a@b", "A", ""), pages->error({500, "T", "M", ""})}) {
+    EXPECT_NE(r.body.find("<header class=\"site\"><p>Staff only</p></header>"), std::string::npos);
+    EXPECT_NE(r.body.find("<p>Help: it@acme.example</p>"), std::string::npos);
+    EXPECT_NE(r.body.find("<img class=\"logo\" src=\"/static/logo.png\" alt=\"Acme\">"),
+              std::string::npos);
+    EXPECT_NE(r.body.find(" \u00b7 Acme</title>"), std::string::npos);
+    EXPECT_NE(csp(r).find("img-src 'self' data:"), std::string::npos) << csp(r);
   }
 }
 
@@ -312,13 +411,15 @@ TEST(ErrorPages, NamedFailuresExplainAndAdvise) {
   };
   const Case cases[] = {
       {{Errc::kProviderReturnedError, "access_denied"}, 403, "cancelled", "Allow"},
-      {{Errc::kProviderReturnedError, "redirect_uri_mismatch"}, 502, "not set up",
+      {{Errc::kProviderReturnedError, "redirect_uri_mismatch"},
+       502,
+       "not set up",
        "https://app.example/login/authorized"},
       {{Errc::kTokenEndpointRefusedClient, ""}, 502, "not set up", "client_secret"},
       {{Errc::kProviderReturnedError, "invalid_client"}, 502, "not set up", "client_id"},
       {{Errc::kLoginExpired, ""}, 400, "took too long", "10 minutes"},
       {{Errc::kEmailNotAllowed, "eve@example.org"}, 403, "not allowed", "eve@example.org"},
-      {{Errc::kProviderUnreachable, ""}, 502, "Google cannot be reached", "Wait a moment"},
+      {{Errc::kProviderUnreachable, ""}, 502, "Google is not answering", "Wait a moment"},
   };
   for (const Case& c : cases) {
     const ErrorPage page = errorPageFor(c.error, config);
@@ -328,6 +429,33 @@ TEST(ErrorPages, NamedFailuresExplainAndAdvise) {
     EXPECT_NE(all.find(c.text_has), std::string::npos) << all;
     EXPECT_FALSE(page.hint.empty()) << all;
   }
+}
+
+}  // namespace
+}  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+// The request id is on the error page, in an X-Request-Id header, and nowhere outside a
+// request.
+TEST(Pages, RequestIdOnErrorPages) {
+  std::vector<std::string> problems;
+  const Config config = pagesConfig();
+  auto pages = Pages::load(config, problems);
+  ASSERT_TRUE(pages);
+  std::string id;
+  Response r;
+  {
+    const RequestIdScope scope;
+    id = std::string(currentRequestId());
+    r = pages->error({502, "T", "M", ""});
+  }
+  ASSERT_EQ(id.size(), 12u);
+  EXPECT_TRUE(currentRequestId().empty());
+  EXPECT_NE(r.body.find("Request id <code>" + id + "</code>"), std::string::npos);
+  EXPECT_EQ(r.header("X-Request-Id").value_or(""), id);
+  EXPECT_EQ(pages->error({502, "T", "M", ""}).body.find("Request id"), std::string::npos);
 }
 
 }  // namespace

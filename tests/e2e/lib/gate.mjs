@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { FASTCGI_PARAMS, runNginx } from './nginx.mjs';
+import { errorPagesIn, FASTCGI_PARAMS, runNginx } from './nginx.mjs';
 import { REPO } from './paths.mjs';
 import { freePort } from './ports.mjs';
 
@@ -12,7 +12,7 @@ export const PROTECT_CONF = path.join(REPO, 'nginx/protect.conf');
 
 // The shipped file with only what a test machine must change. Each rule must match: when the
 // shipped file changes shape the test says so instead of testing something else.
-export function adaptProtectConf(text, { socket, port, root, upstreamPort }) {
+export function adaptProtectConf(text, { socket, port, root, upstreamPort, errorPages }) {
   const rules = [
     ['socket path', /unix:\/run\/latchkey\/latchkey\.sock/g, `unix:${socket}`],
     ['TLS listen', /^(\s*)listen 443 ssl;.*$/m, `$1listen 127.0.0.1:${port};`],
@@ -20,6 +20,7 @@ export function adaptProtectConf(text, { socket, port, root, upstreamPort }) {
     ['certificate lines', /^\s*ssl_certificate(_key)?\s.*\n/gm, ''],
     ['fastcgi_params include', /include fastcgi_params;/g, `include ${FASTCGI_PARAMS};`],
     ['document root', /root \/var\/www\/html;/g, `root ${root};`],
+    ['error pages', /\/usr\/share\/latchkey\/error-pages\//g, `${errorPages}/`],
     ['upstream address', /proxy_pass http:\/\/127\.0\.0\.1:3000;/g, `proxy_pass http://127.0.0.1:${upstreamPort};`],
   ];
   let out = text;
@@ -34,7 +35,7 @@ export function adaptProtectConf(text, { socket, port, root, upstreamPort }) {
 // nginx/protect.conf in front of latchkey's socket, the static root and the upstream.
 export async function startGateNginx({ dir, socket, root, upstreamPort, port }) {
   port ??= await freePort();
-  const serverConf = adaptProtectConf(fs.readFileSync(PROTECT_CONF, 'utf8'), { socket, port, root, upstreamPort });
+  const serverConf = adaptProtectConf(fs.readFileSync(PROTECT_CONF, 'utf8'), { socket, port, root, upstreamPort, errorPages: errorPagesIn(dir) });
   return runNginx({ dir, serverConf, port });
 }
 

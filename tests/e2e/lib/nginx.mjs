@@ -10,9 +10,18 @@ import { waitForConnect } from './ports.mjs';
 
 export const SHIPPED_CONF = path.join(REPO, 'nginx/latchkey.conf');
 export const FASTCGI_PARAMS = '/etc/nginx/fastcgi_params';
+// The styled pages for the web servers' own errors (`make install` puts them in
+// /usr/share/latchkey/error-pages): copied into a run directory, since the servers read
+// nothing from the clone.
+export function errorPagesIn(dir) {
+  const target = path.join(dir, 'error-pages');
+  fs.cpSync(path.join(REPO, 'deploy/error-pages'), target, { recursive: true });
+  fs.chmodSync(target, 0o755);
+  return target;
+}
 
 // The substitutions every shipped server block needs on a test machine.
-export function standardRules({ socket, port, root }) {
+export function standardRules({ socket, port, root, errorPages }) {
   return [
     ['socket path', /unix:\/run\/latchkey\/latchkey\.sock/g, `unix:${socket}`],
     ['TLS listen', /^(\s*)listen 443 ssl;.*$/m, `$1listen 127.0.0.1:${port};`],
@@ -20,6 +29,7 @@ export function standardRules({ socket, port, root }) {
     ['certificate lines', /^\s*ssl_certificate(_key)?\s.*\n/gm, ''],
     ['fastcgi_params include', /include fastcgi_params;/g, `include ${FASTCGI_PARAMS};`],
     ['document root', /root \/var\/www\/html;/g, `root ${root};`],
+    ['error pages', /\/usr\/share\/latchkey\/error-pages\//g, `${errorPages}/`],
   ];
 }
 
@@ -118,7 +128,7 @@ export async function startNginx({ dir, latchkeySocket, port, extraConf = '' }) 
   fs.mkdirSync(path.join(root, 'app'), { recursive: true });
   fs.writeFileSync(path.join(root, 'app/index.html'), '<!doctype html><p>protected app page</p>\n');
   fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><p>protected whoami page</p>\n');
-  const server = adaptShippedConf(fs.readFileSync(SHIPPED_CONF, 'utf8'), { socket: latchkeySocket, port, root });
+  const server = adaptShippedConf(fs.readFileSync(SHIPPED_CONF, 'utf8'), { socket: latchkeySocket, port, root, errorPages: errorPagesIn(dir) });
   const lastBrace = server.lastIndexOf('}');
   const serverConf = `${server.slice(0, lastBrace)}${testLocations(latchkeySocket, root)}${extraConf}\n}\n`;
   return runNginx({ dir, serverConf, port });
