@@ -259,6 +259,9 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
 
   request.client_address = std::string(param(params, "REMOTE_ADDR").value_or(""));
   request.user_agent = std::string(param(params, "HTTP_USER_AGENT").value_or(""));
+  if (auto return_uri = param(params, kReturnUriParam)) {
+    request.return_uri = std::string(*return_uri);
+  }
   const std::string_view https = param(params, "HTTPS").value_or("");
   request.https = equalsIgnoreCase(https, "on") || https == "1" ||
                   equalsIgnoreCase(param(params, "REQUEST_SCHEME").value_or(""), "https");

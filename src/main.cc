@@ -56,7 +56,7 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"cookie_secret", "one required"},
     {"cookie_secret_file", "one required"},
     {"cookie_secret_previous", "none"},
-    {"cookie_name", "latchkey (__Host-latchkey over https)"},
+    {"cookie_name", "latchkey (__Host-latchkey over https, __Secure-latchkey with cookie_domain)"},
     {"session_lifetime", "28800"},
     {"allowed_domains", "empty"},
     {"allowed_emails", "empty"},
@@ -73,6 +73,8 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"client_private_key_file", "required with private_key_jwt"},
     {"client_key_id", "none (no kid)"},
     {"allowed_tenants", "empty: the issuer must match exactly"},
+    {"cookie_domain", "none (host-only cookie)"},
+    {"allowed_redirect_domains", "empty"},
 };
 
 std::string_view keyDefault(std::string_view key) {
