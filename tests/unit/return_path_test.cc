@@ -14,6 +14,17 @@ struct Case {
   const char* expected;
 };
 
+// gtest names allow no '-': "encoded-dot" -> "encoded_dot".
+std::string attackName(const ::testing::TestParamInfo<Case>& info) {
+  std::string name = info.param.attack;
+  for (char& c : name) {
+    if (c == '-') {
+      c = '_';
+    }
+  }
+  return name;
+}
+
 class ReturnPath : public ::testing::TestWithParam<Case> {};
 
 // Each named input maps to the expected landing path.
@@ -42,15 +53,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"nul", "/a%00b", "/"},
                       Case{"encoded-ok", "/a%20b", "/a%20b"},
                       Case{"utf8-escaped", "/caf\xc3\xa9", "/caf%C3%A9"}),
-    [](const auto& param_info) {
-      std::string name = param_info.param.attack;
-      for (char& c : name) {
-        if (c == '-') {
-          c = '_';
-        }
-      }
-      return name;
-    });
+    attackName);
 
 std::vector<RedirectHost> centralHostList() {
   std::vector<RedirectHost> hosts;
@@ -121,15 +124,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"utf8-path-escaped", "https://app1.example.com/caf\xc3\xa9",
              "https://app1.example.com/caf%C3%A9"},
         Case{"local-path-still-works", "/x?a=1&b=2", "/x?a=1&b=2"}),
-    [](const auto& param_info) {
-      std::string name = param_info.param.attack;
-      for (char& c : name) {
-        if (c == '-') {
-          c = '_';
-        }
-      }
-      return name;
-    });
+    attackName);
 
 // Without a list, no absolute URL survives, not even the sign-in host's own.
 TEST(AbsoluteReturnAddress, RefusedWithoutAllowList) {
