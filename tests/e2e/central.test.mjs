@@ -11,6 +11,7 @@ import { freePort } from './lib/ports.mjs';
 import { startProvider, DEMO_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startLatchkey, newCookieSecret } from './lib/latchkey.mjs';
 import { adaptConf, runNginx, FASTCGI_PARAMS } from './lib/nginx.mjs';
+import { stopAll } from './lib/process.mjs';
 import { Client } from './lib/client.mjs';
 import { authorizeAtProvider } from './lib/signin.mjs';
 
@@ -49,13 +50,7 @@ before(async () => {
   started.push(nginx);
 });
 
-after(async () => {
-  const errors = [];
-  for (const part of started.reverse()) {
-    try { await part.stop(); } catch (err) { errors.push(err); }
-  }
-  if (errors.length) throw errors[0];
-});
+after(() => stopAll(started));
 
 const browser = () => {
   const local = nginx.url;

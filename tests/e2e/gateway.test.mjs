@@ -9,6 +9,7 @@ import { workDir } from './lib/paths.mjs';
 import { freePort } from './lib/ports.mjs';
 import { startProvider, DEMO_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startLatchkey, newCookieSecret } from './lib/latchkey.mjs';
+import { stopAll } from './lib/process.mjs';
 import { Client, followRedirects } from './lib/client.mjs';
 import { signIn, authorizeAtProvider, finishSignIn } from './lib/signin.mjs';
 import { startGateNginx, startEchoUpstream } from './lib/gate.mjs';
@@ -40,13 +41,7 @@ before(async () => {
   started.push(nginx);
 });
 
-after(async () => {
-  const errors = [];
-  for (const part of started.reverse()) {
-    try { await part.stop(); } catch (err) { errors.push(err); }
-  }
-  if (errors.length) throw errors[0];
-});
+after(() => stopAll(started));
 
 const diagnostics = (client) => `${client?.describe() ?? ''}\n${latchkey.tail(30)}\n--- nginx ---\n${nginx.errorTail()}`;
 const FORGED = { 'x-auth-request-email': 'mallory@evil.example', 'x-auth-request-user': 'mallory', 'x-auth-request-name': 'Mallory' };
