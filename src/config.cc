@@ -34,6 +34,8 @@
 #include "client_assertion.h"
 #include "latchkey/access_rules.h"
 #include "latchkey/encoding.h"
+#include "latchkey/http.h"
+#include "latchkey/url.h"
 
 extern char** environ;  // POSIX: the process environment
 
@@ -41,7 +43,7 @@ namespace latchkey {
 namespace {
 
 // SPEC table order, then the keys latchkey adds (pages, client authentication, authorization,
-// identity checks, branding, ...); --help and the docs list them in this order.
+// identity checks, branding, several sites); --help and the docs list them in this order.
 const std::vector<std::string> kKeys = {
     "provider",
     "issuer",
@@ -85,6 +87,8 @@ const std::vector<std::string> kKeys = {
     "banner_text",
     "footer_text",
     "logo_url",
+    "cookie_domain",
+    "allowed_redirect_domains",
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
@@ -266,113 +270,6 @@ std::optional<int64_t> parseInteger(std::string_view s) {
   return value;
 }
 
-struct Url {
-  std::string scheme;  // lower case
-  std::string host;    // lower case; IPv6 literals keep their brackets
-  std::string path;    // may be empty
-  bool has_userinfo = false;
-  bool has_query = false;
-  bool has_fragment = false;
-};
-
-bool isHostChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
-}
-
-// RFC 3986 §3 absolute URL "scheme://authority[path][?query][#fragment]", enough to check
-// configured URLs. nullopt when it is not one.
-std::optional<Url> parseAbsoluteUrl(std::string_view text) {
-  if (hasControlChar(text) || text.find(' ') != std::string_view::npos) {
-    return std::nullopt;
-  }
-  const size_t sep = text.find("://");
-  if (sep == std::string_view::npos || sep == 0) {
-    return std::nullopt;
-  }
-  Url url;
-  url.scheme = toLower(text.substr(0, sep));
-  if (std::isalpha(static_cast<unsigned char>(url.scheme[0])) == 0 ||
-      !std::all_of(url.scheme.begin(), url.scheme.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.';
-      })) {
-    return std::nullopt;
-  }
-  std::string_view rest = text.substr(sep + 3);
-  const size_t authority_end = std::min(rest.find_first_of("/?#"), rest.size());
-  std::string_view authority = rest.substr(0, authority_end);
-  rest.remove_prefix(authority_end);
-  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    url.has_userinfo = true;
-    authority.remove_prefix(at + 1);
-  }
-  std::string_view host;
-  std::string_view port;
-  bool has_port = false;
-  if (!authority.empty() && authority[0] == '[') {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return std::nullopt;
-    }
-    host = authority.substr(0, close + 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') {
-        return std::nullopt;
-      }
-      has_port = true;
-      port = after.substr(1);
-    }
-    const std::string_view inside = host.substr(1, host.size() - 2);
-    if (inside.empty() || !std::all_of(inside.begin(), inside.end(), [](char c) {
-          return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
-        })) {
-      return std::nullopt;
-    }
-  } else {
-    const size_t colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      has_port = true;
-      port = authority.substr(colon + 1);
-    }
-    if (host.empty() || !std::all_of(host.begin(), host.end(), isHostChar)) {
-      return std::nullopt;
-    }
-  }
-  if (has_port) {
-    const auto number = parseInteger(port);
-    if (!number || *number < 1 || *number > 65535) {
-      return std::nullopt;
-    }
-  }
-  url.host = toLower(host);
-  const size_t path_end = std::min(rest.find_first_of("?#"), rest.size());
-  url.path = std::string(rest.substr(0, path_end));
-  url.has_query = rest.find('?') != std::string_view::npos &&
-                  rest.find('?') < std::min(rest.find('#'), rest.size());
-  url.has_fragment = rest.find('#') != std::string_view::npos;
-  return url;
-}
-
-// SPEC: http is allowed on localhost, 127.0.0.0/8 and [::1] only.
-bool isLoopbackHost(std::string_view host) {
-  if (host == "localhost" || host == "[::1]") {
-    return true;
-  }
-  const auto parts = split(host, ".");
-  if (parts.size() != 4 || host.front() == '.' || host.back() == '.' ||
-      host.find("..") != std::string_view::npos) {
-    return false;
-  }
-  for (const auto part : parts) {
-    const auto number = parseInteger(part);
-    if (!number || *number > 255 || part.size() > 3) {
-      return false;
-    }
-  }
-  return parts[0] == "127";
-}
-
 // RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
 bool isCookieToken(std::string_view name) {
   constexpr std::string_view kSeparators = "()<>@,;:\\\"/[]?={} \t";
@@ -489,11 +386,12 @@ void parseText(std::string_view text, RawConfig& raw, Problems& problems) {
 }
 
 // LATCHKEY_ variables that are not configuration keys: LATCHKEY_CONFIG (the file itself, read
-// by main) and the end-to-end test harness's own knobs, which reach latchkey because the
-// harness passes its whole environment on.
+// by main), the end-to-end test harness's own knobs, which reach latchkey because the harness
+// passes its whole environment on, and the request parameter kReturnUriParam, which a CGI
+// environment may carry.
 bool isNonKeyVariable(std::string_view name) {
   return name == "LATCHKEY_CONFIG" || name == "LATCHKEY_BIN" ||
-         name.rfind("LATCHKEY_E2E_", 0) == 0;
+         name.rfind("LATCHKEY_E2E_", 0) == 0 || name == kReturnUriParam;
 }
 
 void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems) {
@@ -552,9 +450,11 @@ class Validator {
     redirectUri(config);
     scopes(config);
     cookieSecrets(config);
+    cookieDomain(config);
     cookieName(config);
     integers(config);
     allowLists(config);
+    redirectDomains(config);
     files(config);
     logLevel(config);
     providerName(config);
@@ -935,7 +835,9 @@ class Validator {
     const auto value = get("cookie_name");
     if (!value) {
       // RFC 6265bis §4.1.3.2: __Host- binds the cookie to this host, Secure, Path=/.
-      config.cookie_name = config.https ? "__Host-latchkey" : "latchkey";
+      // With a Domain attribute __Host- is impossible; __Secure- still demands Secure.
+      const char* https_name = config.cookie_domain.empty() ? "__Host-latchkey" : "__Secure-latchkey";
+      config.cookie_name = config.https ? https_name : "latchkey";
       return;
     }
     if (!isCookieToken(*value)) {
@@ -951,7 +853,60 @@ class Validator {
                     "choose a name without that prefix, or use https");
       return;
     }
+    if (!config.cookie_domain.empty() && value->rfind("__Host-", 0) == 0) {
+      problems_.add("cookie_name",
+                    "a __Host- cookie must not carry a Domain, and cookie_domain is set",
+                    "use a __Secure- name, or remove cookie_domain");
+      return;
+    }
     config.cookie_name = std::string(*value);
+  }
+
+  // RFC 6265 §5.2.3 / §5.3 step 6: the browser ignores a leading dot, and refuses a Domain that
+  // the host setting the cookie is not in, or that is an IP address.
+  void cookieDomain(Config& config) {
+    const auto value = get("cookie_domain");
+    if (!value) {
+      return;
+    }
+    std::string domain = toLower(*value);
+    if (domain.starts_with('.')) {
+      domain.erase(0, 1);
+    }
+    const bool numeric = std::all_of(domain.begin(), domain.end(),
+                                     [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+    if (!isDomainName(domain) || domain.find('.') == std::string::npos || numeric) {
+      problems_.add("cookie_domain", "'" + std::string(*value) + "' is not a domain name",
+                    "set the parent domain of the sign-in host and the sites, e.g. example.com");
+      return;
+    }
+    if (const auto url = parseAbsoluteUrl(config.redirect_uri)) {
+      if (url->host != domain && !url->host.ends_with("." + domain)) {
+        problems_.add("cookie_domain",
+                      "the sign-in host " + url->host + " (from redirect_uri) is not in " + domain +
+                          ", so browsers would refuse the cookie",
+                      "set a domain that redirect_uri's host is in");
+        return;
+      }
+    }
+    config.cookie_domain = std::move(domain);
+  }
+
+  void redirectDomains(Config& config) {
+    const auto value = get("allowed_redirect_domains");
+    if (!value) {
+      return;
+    }
+    for (const auto item : split(*value, " \t,")) {
+      if (auto host = parseRedirectHost(item)) {
+        config.allowed_redirect_domains.push_back(std::move(*host));
+      } else {
+        problems_.add("allowed_redirect_domains",
+                      "'" + std::string(item) + "' is not a host name, .domain or host:port",
+                      "list hosts such as app1.example.com, .example.com or app.example.com:8443 "
+                      "(international names in punycode: xn--...)");
+      }
+    }
   }
 
   std::optional<int64_t> boundedInteger(const std::string& key, int64_t low, int64_t high) {

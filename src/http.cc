@@ -270,6 +270,9 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
   if (auto origin = param(params, "HTTP_ORIGIN")) {
     request.origin = std::string(*origin);
   }
+  if (auto return_uri = param(params, kReturnUriParam)) {
+    request.return_uri = std::string(*return_uri);
+  }
   const std::string_view https = param(params, "HTTPS").value_or("");
   request.https = equalsIgnoreCase(https, "on") || https == "1" ||
                   equalsIgnoreCase(param(params, "REQUEST_SCHEME").value_or(""), "https");

@@ -68,7 +68,7 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"cookie_secret", "one required"},
     {"cookie_secret_file", "one required"},
     {"cookie_secret_previous", "none"},
-    {"cookie_name", "latchkey (__Host-latchkey over https)"},
+    {"cookie_name", "latchkey (__Host-latchkey over https, __Secure-latchkey with cookie_domain)"},
     {"session_lifetime", "28800"},
     {"allowed_domains", "empty"},
     {"allowed_emails", "empty"},
@@ -101,6 +101,8 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"banner_text", "none"},
     {"footer_text", "none"},
     {"logo_url", "none"},
+    {"cookie_domain", "none (host-only cookie)"},
+    {"allowed_redirect_domains", "empty"},
 };
 
 std::string_view keyDefault(std::string_view key) {

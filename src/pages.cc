@@ -15,6 +15,7 @@
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
 #include "latchkey/request_id.h"
+#include "latchkey/url.h"
 #include "template.h"
 
 namespace latchkey {
@@ -343,54 +344,15 @@ struct Origin {
 // are accepted: the origin goes into a CSP header, where a ';' or a space in a "host" would
 // add a directive of the provider's choosing.
 std::optional<Origin> originOf(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return std::nullopt;
-  }
-  const std::string scheme = lowerAscii(url.substr(0, scheme_end));
-  std::string_view authority = url.substr(scheme_end + 3);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    return std::nullopt;  // userinfo: refuse rather than parse
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  if (authority.starts_with('[')) {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return std::nullopt;
-    }
-    host = authority.substr(0, close + 1);
-    const std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (!rest.starts_with(':')) {
-        return std::nullopt;
-      }
-      port = rest.substr(1);
-    }
-  } else if (const size_t colon = authority.find(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  const bool bracketed = host.starts_with('[');
-  const std::string_view bare = bracketed ? host.substr(1, host.size() - 2) : host;
-  if (bare.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      (!port.empty() && std::stoul(std::string(port)) > 65535)) {
-    return std::nullopt;
-  }
-  for (const char c : bare) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
-                    (bracketed && c == ':');
-    if (!ok) {
-      return std::nullopt;
-    }
+  const auto parsed = parseAbsoluteUrl(url);
+  if (!parsed || parsed->has_userinfo) {
+    return std::nullopt;  // userinfo: refuse rather than guess which host is meant
   }
   Origin o;
-  o.host = lowerAscii(host);
-  o.origin = scheme + "://" + o.host;
-  if (!port.empty()) {
-    o.origin += ":" + std::string(port);
+  o.host = parsed->host;
+  o.origin = parsed->scheme + "://" + o.host;
+  if (parsed->port != 0) {
+    o.origin += ":" + std::to_string(parsed->port);
   }
   return o;
 }

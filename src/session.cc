@@ -435,7 +435,8 @@ CookieNames cookieNames(const Config& config) {
   if (!config.cookie_name.empty()) {
     names.session = config.cookie_name;
   } else {
-    names.session = config.https ? "__Host-latchkey" : "latchkey";
+    const char* https_name = config.cookie_domain.empty() ? "__Host-latchkey" : "__Secure-latchkey";
+    names.session = config.https ? https_name : "latchkey";
   }
   names.login_prefix = config.https ? "__Secure-latchkey-login-" : "latchkey-login-";
   return names;
@@ -464,13 +465,17 @@ std::string loginPath(const Config& config) { return config.base_path + "/login"
 
 }  // namespace
 
+// With cookie_domain the session cookie reaches every host under that domain (RFC 6265
+// §5.2.3); login cookies stay host-only, on the sign-in host that reads them.
 std::string sessionSetCookie(const Config& config, std::string_view value, int64_t max_age) {
-  return setCookie(config, cookieNames(config).session, value, "/", max_age);
+  std::string cookie = setCookie(config, cookieNames(config).session, value, "/", max_age);
+  if (!config.cookie_domain.empty()) {
+    cookie.append("; Domain=").append(config.cookie_domain);
+  }
+  return cookie;
 }
 
-std::string sessionClearCookie(const Config& config) {
-  return setCookie(config, cookieNames(config).session, "", "/", 0);
-}
+std::string sessionClearCookie(const Config& config) { return sessionSetCookie(config, "", 0); }
 
 std::string sessionPartSetCookie(const Config& config, std::string_view name,
                                  std::string_view value, int64_t max_age) {

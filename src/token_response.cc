@@ -8,6 +8,7 @@
 
 #include "latchkey/encoding.h"
 #include "latchkey/json.h"
+#include "latchkey/url.h"
 
 namespace latchkey {
 
@@ -15,29 +16,6 @@ namespace {
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool startsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && equalsIgnoreCase(text.substr(0, prefix.size()), prefix);
-}
-
-bool isLoopbackHost(std::string_view host) {
-  if (equalsIgnoreCase(host, "localhost") || host == "[::1]") {
-    return true;
-  }
-  // 127.0.0.0/8 as a dotted quad.
-  if (host.substr(0, 4) != "127.") {
-    return false;
-  }
-  int dots = 0;
-  for (char c : host) {
-    if (c == '.') {
-      ++dots;
-    } else if (c < '0' || c > '9') {
-      return false;
-    }
-  }
-  return dots == 3;
 }
 
 // Some providers send expires_in as "3600": accept a short digit string, nothing else.
@@ -263,24 +241,12 @@ std::string sanitizeForLog(std::string_view text, size_t max) {
 }
 
 bool isAllowedProviderUrl(std::string_view url) {
-  if (startsWithIgnoreCase(url, "https://")) {
-    return url.size() > 8;
-  }
-  if (!startsWithIgnoreCase(url, "http://")) {
+  const auto parsed = parseAbsoluteUrl(url);
+  if (!parsed) {
     return false;
   }
-  std::string_view rest = url.substr(7);
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.find('@') != std::string_view::npos) {
-    return false;
-  }
-  std::string_view host = authority;
-  if (!host.empty() && host.front() == '[') {
-    host = host.substr(0, host.find(']') + 1);
-  } else {
-    host = host.substr(0, host.find(':'));
-  }
-  return isLoopbackHost(host);
+  return parsed->scheme == "https" ||
+         (parsed->scheme == "http" && !parsed->has_userinfo && isLoopbackHost(parsed->host));
 }
 
 }  // namespace latchkey

@@ -65,4 +65,8 @@ std::string requestedReturnPath(const Request& request);
 // "rd" check: a local absolute path, or "/" when it could lead anywhere else.
 std::string safeReturnPath(std::string_view rd);
 
+// Same, and also an absolute https URL (http on loopback) whose host (and port) is listed in
+// allowed: returned as scheme://host[:port]/path, lower-cased host, ASCII-escaped path.
+std::string safeReturnAddress(std::string_view rd, const std::vector<RedirectHost>& allowed);
+
 }  // namespace latchkey

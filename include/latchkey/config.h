@@ -11,6 +11,18 @@
 namespace latchkey {
 
 enum class ProviderKind { kGoogle, kGithub, kOidc };
+// One allowed_redirect_domains entry: an exact host, or every host under a domain (".example.com"),
+// with the one port a URL must name (0: it must name none).
+struct RedirectHost {
+  std::string name;  // lower case, without the leading dot
+  bool subdomains = false;
+  int port = 0;
+};
+
+// "app.example.com", ".example.com", "app.example.com:8443": ASCII letters, digits and hyphens
+// in dot-separated labels (RFC 1123 §2.1; IDNs in punycode). nullopt for anything else.
+std::optional<RedirectHost> parseRedirectHost(std::string_view entry);
+
 enum class LogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 // How the client proves itself at the token endpoint (OIDC Core §9). kAuto: what discovery's
 // token_endpoint_auth_methods_supported allows, basic first.
@@ -73,6 +85,8 @@ struct Config {
   std::string banner_text;  // a line above every page's card
   std::string footer_text;  // a line in every page's footer
   std::string logo_url;     // a same-origin path ("/logo.png") or a data:image/... URL
+  std::string cookie_domain;  // Domain of the session cookie; empty = host-only
+  std::vector<RedirectHost> allowed_redirect_domains;  // absolute rd targets; empty = none
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.

@@ -17,6 +17,11 @@ inline constexpr size_t kMaxParamsBytes = 32 * 1024;  // all CGI/FastCGI params 
 inline constexpr size_t kMaxBodyBytes = 16 * 1024;    // url-encoded form bodies
 inline constexpr size_t kMaxCookies = 64;             // cookie pairs kept from one header
 
+// The FastCGI parameter nginx sets (fastcgi_param, from its own configuration) to hand /login
+// the visitor's original URI when sign-in starts from a 401 inside nginx. Request headers arrive
+// as HTTP_* parameters, so no visitor can send it.
+inline constexpr std::string_view kReturnUriParam = "LATCHKEY_RETURN_URI";
+
 using ParamMap = std::map<std::string, std::string, std::less<>>;
 
 struct Request {
@@ -36,6 +41,7 @@ struct Request {
   std::string sec_fetch_site;         // Sec-Fetch-Site, empty when not sent
   std::optional<std::string> origin;  // Origin, when sent ("null" counts as sent)
   bool https = false;
+  std::optional<std::string> return_uri;  // kReturnUriParam, when the web server set it
 
   // First value of a query parameter / cookie / form field, if any.
   std::optional<std::string_view> queryParam(std::string_view name) const;

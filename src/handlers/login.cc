@@ -38,7 +38,12 @@ std::vector<std::pair<int64_t, std::string>> existingFlows(const Request& reques
 // ('+' kept: it is a literal in a path). The web servers' own redirects cannot percent-encode
 // '&' (nginx's `/login?rd=$request_uri`, Apache's `%{escape:...}` in an ErrorDocument), so
 // this keeps every parameter of the page the visitor asked for.
+// Started from a 401 inside nginx, the web server hands over the original URI itself
+// (kReturnUriParam): no rd round trip, and nothing of it lost to encoding.
 std::string requestedReturnPath(const Request& request) {
+  if (request.return_uri && !request.return_uri->empty()) {
+    return *request.return_uri;
+  }
   constexpr std::string_view kPrefix = "rd=";
   const std::string_view query = request.raw_query;
   if (query.starts_with(kPrefix)) {
@@ -56,7 +61,8 @@ Response handleLogin(const Request& request, Deps& deps) {
   login.state = randomToken(32);
   login.nonce = randomToken(32);
   login.code_verifier = randomToken(32);
-  login.return_to = safeReturnPath(requestedReturnPath(request));
+  login.return_to =
+      safeReturnAddress(requestedReturnPath(request), deps.config.allowed_redirect_domains);
   login.expires_at = now + kLoginLifetimeSeconds;
 
   // prompt=select_account: the "Use another account" link of a refused account's page.

@@ -9,12 +9,13 @@ import { workDir } from './lib/paths.mjs';
 import { freePort } from './lib/ports.mjs';
 import { startProvider, DEMO_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startLatchkey, newCookieSecret } from './lib/latchkey.mjs';
+import { stopAll } from './lib/process.mjs';
 import { Client, followRedirects } from './lib/client.mjs';
-import { signIn, authorizeAtProvider } from './lib/signin.mjs';
+import { signIn, authorizeAtProvider, finishSignIn } from './lib/signin.mjs';
 import { startGateNginx, startEchoUpstream } from './lib/gate.mjs';
 
 const started = [];
-let nginx, upstream, latchkey, latchkeyDir, latchkeyConfig;
+let nginx, upstream, latchkey, latchkeyDir, latchkeyConfig, provider;
 const PAGE = '/private/report.html';
 const PAGE_TEXT = 'quarterly report, staff only';
 
@@ -22,7 +23,7 @@ before(async () => {
   const dir = workDir('gateway');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const provider = await startProvider({ dir, redirectUris: [`${url}/login/authorized`] });
+  provider = await startProvider({ dir, redirectUris: [`${url}/login/authorized`] });
   started.push(provider);
   latchkeyDir = dir;
   latchkeyConfig = {
@@ -40,44 +41,72 @@ before(async () => {
   started.push(nginx);
 });
 
-after(async () => {
-  const errors = [];
-  for (const part of started.reverse()) {
-    try { await part.stop(); } catch (err) { errors.push(err); }
-  }
-  if (errors.length) throw errors[0];
-});
+after(() => stopAll(started));
 
 const diagnostics = (client) => `${client?.describe() ?? ''}\n${latchkey.tail(30)}\n--- nginx ---\n${nginx.errorTail()}`;
 const FORGED = { 'x-auth-request-email': 'mallory@evil.example', 'x-auth-request-user': 'mallory', 'x-auth-request-name': 'Mallory' };
 
-// Signed out, a protected file and a protected application both send the visitor to sign in
-// with rd = the URI they asked for, and the application never sees the request.
-test('signed out: 302 to /login?rd=<original URI>, upstream not reached', async () => {
+const atProvider = (location) => location?.startsWith(`${provider.issuer}/`);
+
+// Signed out, a protected file and a protected application both start the sign-in inside nginx:
+// a 302 straight to the provider with a login cookie, and the application never sees the request.
+test('signed out: 302 straight to the provider, upstream not reached', async () => {
   const client = new Client(nginx.url);
   const r = await client.get(PAGE);
   assert.equal(r.status, 302, diagnostics(client));
-  assert.equal(r.location, `${nginx.url}/login?rd=${PAGE}`);
+  assert.ok(atProvider(r.location), `Location ${r.location} is the provider's authorization endpoint`);
+  assert.ok(r.setCookies.some((c) => c.startsWith('latchkey-login-')), 'the login cookie comes with it');
   assert.ok(!r.body.includes(PAGE_TEXT));
 
   const before_ = upstream.requests.length;
   const a = await client.get('/app/dashboard?tab=1', { headers: FORGED });
   assert.equal(a.status, 302, diagnostics(client));
-  assert.equal(a.location, `${nginx.url}/login?rd=/app/dashboard?tab=1`);
+  assert.ok(atProvider(a.location), diagnostics(client));
   assert.equal(upstream.requests.length, before_, 'a forged identity header does not get a signed-out request through');
 });
 
-// nginx cannot encode '&' in `/login?rd=$request_uri`; latchkey takes all the query string
-// after a leading rd= as the return address, so every parameter survives the sign-in.
-test('signed out with several query parameters: back on the page with all of them', async () => {
+// Redirects a visitor follows from url until the provider's authorization endpoint.
+async function hopsToProvider(client, url) {
+  let r = await client.get(url);
+  for (let hops = 1; hops <= 5; hops++) {
+    assert.equal(r.status, 302, diagnostics(client));
+    if (atProvider(r.location)) return { hops, authorizeUrl: r.location };
+    r = await client.get(r.location);
+  }
+  throw new Error(`never reached the provider\n${diagnostics(client)}`);
+}
+
+// The 401 hands nginx's $request_uri to latchkey as LATCHKEY_RETURN_URI: every parameter comes
+// back, and the visitor reaches the provider in one redirect instead of two (page -> /login?rd=
+// -> provider). /login?rd= still works, with the whole query after rd= as the address.
+test('signed out with several query parameters: one redirect to the provider, back with all of them', async () => {
   const client = new Client(nginx.url);
-  const first = await client.get(`${PAGE}?a=1&b=2`);
-  assert.equal(first.status, 302, diagnostics(client));
-  const login = await client.get(first.location);
-  assert.equal(login.status, 302, diagnostics(client));
-  const back = await client.get(await authorizeAtProvider(client, login.location, DEMO_ACCOUNT));
+  const started = await hopsToProvider(client, `${PAGE}?a=1&b=2&c=%26d`);
+  assert.equal(started.hops, 1, 'page -> provider, no /login?rd= round trip');
+  const back = await client.get(await authorizeAtProvider(client, started.authorizeUrl, DEMO_ACCOUNT));
   assert.equal(back.status, 302, diagnostics(client));
-  assert.equal(back.location, `${nginx.url}${PAGE}?a=1&b=2`);
+  assert.equal(back.location, `${nginx.url}${PAGE}?a=1&b=2&c=%26d`);
+
+  const viaRd = new Client(nginx.url);
+  const old = await hopsToProvider(viaRd, `/login?rd=${PAGE}?a=1&b=2`);
+  assert.equal(old.hops, 1, '/login?rd= itself is one redirect, after the page\'s own');
+  const backRd = await viaRd.get(await authorizeAtProvider(viaRd, old.authorizeUrl, DEMO_ACCOUNT));
+  assert.equal(backRd.location, `${nginx.url}${PAGE}?a=1&b=2`);
+});
+
+// The return URI is nginx's to set: a visitor's Latchkey-Return-Uri header (HTTP_LATCHKEY_...
+// to latchkey) neither changes where the 401 path lands nor overrides rd on /login.
+test('a Latchkey-Return-Uri request header is never the return address', async () => {
+  const header = { 'latchkey-return-uri': '/app/elsewhere' };
+  const client = new Client(nginx.url);
+  const first = await client.get(`${PAGE}?x=1`, { headers: header });
+  const back = await client.get(await authorizeAtProvider(client, first.location, DEMO_ACCOUNT));
+  assert.equal(back.location, `${nginx.url}${PAGE}?x=1`, diagnostics(client));
+
+  const direct = new Client(nginx.url);
+  const login = await direct.get(`/login?rd=${PAGE}`, { headers: header });
+  const backDirect = await direct.get(await authorizeAtProvider(direct, login.location, DEMO_ACCOUNT));
+  assert.equal(backDirect.location, `${nginx.url}${PAGE}`, diagnostics(direct));
 });
 
 // /auth is internal to nginx: nobody outside can ask it directly.
@@ -91,10 +120,10 @@ test('sign in through the gate, identity reaches the upstream, forged headers do
   const client = new Client(nginx.url);
   const first = await client.get(PAGE);
   assert.equal(first.status, 302, diagnostics(client));
-  const rd = new URL(first.location).searchParams.get('rd');
-  assert.equal(rd, PAGE);
+  assert.ok(atProvider(first.location), diagnostics(client));
 
-  const { response } = await signIn(client, DEMO_ACCOUNT, { rd });
+  const response = await finishSignIn(client, await authorizeAtProvider(client, first.location, DEMO_ACCOUNT));
+  assert.ok(client.jar.get('latchkey'), `signed in\n${diagnostics(client)}`);
   assert.equal(response.location, `${nginx.url}${PAGE}`, 'lands back on the page first asked for');
   const page = await followRedirects(client, response);
   assert.equal(page.status, 200, diagnostics(client));

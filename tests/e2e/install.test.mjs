@@ -40,6 +40,7 @@ test('make install DESTDIR PREFIX=/usr lays out every file', () => {
     'usr/share/man/man8/latchkey.8': 0o644,
     'usr/share/latchkey/nginx/latchkey.conf': 0o644,
     'usr/share/latchkey/nginx/protect.conf': 0o644,
+    'usr/share/latchkey/nginx/central-app.conf': 0o644,
     'usr/share/latchkey/nginx/nginx-systemd.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-proxy-fcgi.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-fcgid.conf': 0o644,

@@ -525,7 +525,7 @@ inline int fuzzRequest(const uint8_t* data, size_t size) {
 }
 
 // ---------------------------------------------------------------------------------------
-// rd: safeReturnPath (RFC 9700 §4.11 open redirectors).
+// rd: safeReturnPath and safeReturnAddress (RFC 9700 §4.11 open redirectors).
 // Property: the answer starts with one '/', never "//" or "/\", holds no control character
 // and no raw byte a Location header may not carry, and still looks local once decoded.
 
@@ -552,6 +552,23 @@ inline int fuzzReturnPath(const uint8_t* data, size_t size) {
   }
   if (auto decoded = percentDecode(out, false)) {
     LATCHKEY_FUZZ_CHECK(looksLocalForBrowser(*decoded));
+  }
+  // With allowed_redirect_domains: local as above, or "https://" + a listed host + a path that
+  // is local, ASCII, and has no backslash a browser could read as another authority.
+  static const std::vector<RedirectHost> kAllowed = {*parseRedirectHost("app1.example.com"),
+                                                     *parseRedirectHost(".apps.example.com")};
+  const std::string address = safeReturnAddress(asText(data, size), kAllowed);
+  if (!looksLocalForBrowser(address)) {
+    constexpr std::string_view kScheme = "https://";
+    LATCHKEY_FUZZ_CHECK(address.starts_with(kScheme));
+    const size_t slash = address.find('/', kScheme.size());
+    LATCHKEY_FUZZ_CHECK(slash != std::string::npos);
+    const std::string host = address.substr(kScheme.size(), slash - kScheme.size());
+    LATCHKEY_FUZZ_CHECK(host == "app1.example.com" || host.ends_with(".apps.example.com"));
+    LATCHKEY_FUZZ_CHECK(looksLocalForBrowser(address.substr(slash)));
+    for (unsigned char c : address) {
+      LATCHKEY_FUZZ_CHECK(c > 0x20 && c < 0x7f && c != '\\');
+    }
   }
   return 0;
 }

@@ -480,6 +480,48 @@ TEST(Config, ScopesMustContainOpenidForOidc) {
   ASSERT_TRUE(github.config) << allProblems(github);
 }
 
+// cookie_domain: a parent domain of redirect_uri's host (leading dot dropped); the default name
+// becomes __Secure-latchkey and a __Host- name is refused, since __Host- forbids Domain.
+TEST(Config, CookieDomain) {
+  const auto good = parse(minimalWith("cookie_domain = .Example.com\n"));
+  ASSERT_TRUE(good.config) << allProblems(good);
+  EXPECT_EQ(good.config->cookie_domain, "example.com");
+  EXPECT_EQ(good.config->cookie_name, "__Secure-latchkey");
+  const auto same_host = parse(minimalWith("cookie_domain = app.example.com\n"));
+  EXPECT_TRUE(same_host.config) << allProblems(same_host);
+  for (const char* bad : {"other.example", "xample.com", "com", "127.0.0.1", "exa mple.com",
+                          "example.com/", "..example.com"}) {
+    const auto load = parse(minimalWith(std::string("cookie_domain = ") + bad + "\n"));
+    EXPECT_EQ(problemsFor(load, "cookie_domain"), 1) << bad << "\n" << allProblems(load);
+  }
+  const auto host_prefixed =
+      parse(minimalWith("cookie_domain = example.com\ncookie_name = __Host-x\n"));
+  EXPECT_EQ(problemsFor(host_prefixed, "cookie_name"), 1) << allProblems(host_prefixed);
+  const auto secure_prefixed =
+      parse(minimalWith("cookie_domain = example.com\ncookie_name = __Secure-x\n"));
+  EXPECT_TRUE(secure_prefixed.config) << allProblems(secure_prefixed);
+}
+
+// allowed_redirect_domains: exact hosts, .suffixes and host:port; one problem per bad entry.
+TEST(Config, AllowedRedirectDomains) {
+  const auto good =
+      parse(minimalWith("allowed_redirect_domains = app1.example.com .apps.example.com, "
+                        "app2.example.com:8443\n"));
+  ASSERT_TRUE(good.config) << allProblems(good);
+  ASSERT_EQ(good.config->allowed_redirect_domains.size(), 3U);
+  EXPECT_TRUE(good.config->allowed_redirect_domains[1].subdomains);
+  EXPECT_EQ(good.config->allowed_redirect_domains[2].port, 8443);
+  const auto bad = parse(
+      minimalWith("allowed_redirect_domains = https://app.example.com *.example.com ok.example\n"));
+  EXPECT_EQ(problemsFor(bad, "allowed_redirect_domains"), 2) << allProblems(bad);
+}
+
+// The return-URI request parameter may reach a CGI program's environment: not a setting.
+TEST(Config, ReturnUriParameterIsNotASetting) {
+  const auto load = parseConfig(minimal(), {{"LATCHKEY_RETURN_URI", "/x?a=1"}});
+  EXPECT_TRUE(load.config) << allProblems(load);
+}
+
 // cookie_name must be an RFC 6265 token.
 TEST(Config, CookieNameMustBeToken) {
   for (const char* bad : {"my cookie", "a;b", "a=b", "caf\xC3\xA9"}) {

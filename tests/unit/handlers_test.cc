@@ -52,6 +52,31 @@ TEST(Login, ReturnAddressKeepsTheWholeQueryString) {
   EXPECT_EQ(handleCallback(callback, deps).header("Location").value_or(""), "/y?a=1");
 }
 
+// Started from nginx's 401 with the return URI as a server parameter: it wins over rd and keeps
+// the whole query; it passes the same open-redirect check as rd.
+TEST(Login, ReturnUriParameterFromTheWebServer) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/x?a=1&b=2", "/x?a=1&b=2"},
+      {"//evil.example/", "/"},
+      {"https://app1.example.com/x?a=1&b=2", "https://app1.example.com/x?a=1&b=2"},
+      {"https://evil.example/", "/"},
+  };
+  for (const auto& [uri, expected] : cases) {
+    Config config = testing::testConfig();
+    config.allowed_redirect_domains.push_back(parseRedirectHost("app1.example.com").value());
+    TestEnv env(config);
+    Deps deps = env.deps();
+    Request login_request = env.get("/login?rd=/ignored");
+    login_request.return_uri = uri;
+    Response login = handleLogin(login_request, deps);
+    auto [name, value] = cookiePair(headerValues(login, "Set-Cookie").back());
+    Request callback =
+        env.get("/login/authorized?code=the-code&state=" + env.provider.last_authorization.state);
+    callback.cookies.emplace_back(name, value);
+    EXPECT_EQ(handleCallback(callback, deps).header("Location").value_or(""), expected) << uri;
+  }
+}
+
 // An unknown path is an HTML 404 with the security headers.
 TEST(Router, UnknownPathIsHtml404) {
   TestEnv env;

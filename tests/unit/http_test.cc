@@ -160,6 +160,21 @@ TEST(RequestFromParams, PrefersDocumentUri) {
   EXPECT_EQ(request->path, "/auth");
 }
 
+// The return URI comes only from the parameter the web server's own configuration sets; the
+// visitor's "Latchkey-Return-Uri" header arrives as HTTP_LATCHKEY_RETURN_URI and is ignored.
+TEST(RequestFromParams, ReturnUriOnlyFromTheServerParameter) {
+  ParamMap params = baseParams();
+  params["DOCUMENT_URI"] = "/login";
+  params["HTTP_LATCHKEY_RETURN_URI"] = "/from-a-header";
+  auto from_header = requestFromParams(params, "", "");
+  ASSERT_TRUE(from_header);
+  EXPECT_FALSE(from_header->return_uri);
+  params["LATCHKEY_RETURN_URI"] = "/x?a=1&b=2";
+  auto from_server = requestFromParams(params, "", "");
+  ASSERT_TRUE(from_server);
+  EXPECT_EQ(from_server->return_uri.value_or(""), "/x?a=1&b=2");
+}
+
 // Without DOCUMENT_URI, the path of REQUEST_URI (before '?') is used.
 TEST(RequestFromParams, FallsBackToRequestUriPath) {
   ParamMap params = baseParams();

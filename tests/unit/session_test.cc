@@ -348,5 +348,22 @@ TEST(Session, SetCookieStringsHaveTheAgreedAttributes) {
             "__Host-latchkey=v; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure");
 }
 
+// cookie_domain: the session cookie carries Domain (set and cleared alike) and a __Secure- name,
+// since __Host- forbids Domain; login cookies stay on the sign-in host.
+TEST(Session, CookieDomainWidensOnlyTheSessionCookie) {
+  Config config;
+  config.https = true;
+  config.cookie_domain = "example.com";
+  EXPECT_EQ(sessionSetCookie(config, "v", 5),
+            "__Secure-latchkey=v; Path=/; Max-Age=5; HttpOnly; SameSite=Lax; Secure; "
+            "Domain=example.com");
+  EXPECT_EQ(sessionClearCookie(config),
+            "__Secure-latchkey=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure; "
+            "Domain=example.com");
+  EXPECT_EQ(loginSetCookie(config, "__Secure-latchkey-login-abc", "v", 600),
+            "__Secure-latchkey-login-abc=v; Path=/login; Max-Age=600; HttpOnly; SameSite=Lax; "
+            "Secure");
+}
+
 }  // namespace
 }  // namespace latchkey

@@ -1,7 +1,10 @@
 // A browser-like HTTP client for the tests: fetch with redirect:'manual', a cookie jar that
 // behaves like a browser's (cookies belong to a host, not a host:port, so the provider's and
 // latchkey's cookies share one jar on 127.0.0.1, as they would in a real browser), and an
-// explicit followRedirects.
+// explicit followRedirects. With `resolve`, named hosts are reached at a local address with
+// their name in the Host header (curl --resolve, with TLS ended in front of that address), so
+// one nginx on 127.0.0.1 can play auth.example.com and app1.example.com.
+import http from 'node:http';
 
 export class CookieJar {
   constructor() { this.cookies = []; }
@@ -31,12 +34,20 @@ export class CookieJar {
         const key = k.trim().toLowerCase();
         const val = rest.join('=').trim();
         if (key === 'path' && val.startsWith('/')) cookie.path = val;
+        // RFC 6265 §5.3 step 6: a Domain the host is in widens the cookie to that domain.
+        else if (key === 'domain' && val) {
+          const domain = val.replace(/^\./, '').toLowerCase();
+          if (u.hostname !== domain && !u.hostname.endsWith(`.${domain}`)) { cookie.rejected = true; break; }
+          cookie.host = domain;
+          cookie.domainWide = true;
+        }
         else if (key === 'max-age') cookie.expires = Date.now() + Number(val) * 1000;
         else if (key === 'expires' && cookie.expires === Infinity) cookie.expires = Date.parse(val);
         else if (key === 'secure') cookie.secure = true;
         else if (key === 'httponly') cookie.httpOnly = true;
         else if (key === 'samesite') cookie.sameSite = val;
       }
+      if (cookie.rejected) continue;
       this.cookies = this.cookies.filter((c) => !(c.name === cookie.name && c.host === cookie.host && c.path === cookie.path));
       if (cookie.expires > Date.now()) this.cookies.push(cookie);
     }
@@ -48,7 +59,7 @@ export class CookieJar {
     const now = Date.now();
     this.cookies = this.cookies.filter((c) => c.expires > now);
     return this.cookies
-      .filter((c) => c.host === u.hostname)
+      .filter((c) => c.host === u.hostname || (c.domainWide && u.hostname.endsWith(`.${c.host}`)))
       .filter((c) => u.pathname === c.path || u.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
       .filter((c) => !c.secure || u.protocol === 'https:')
       .sort((a, b) => b.path.length - a.path.length)
@@ -63,9 +74,11 @@ export class CookieJar {
 }
 
 export class Client {
-  constructor(baseUrl, { jar = new CookieJar() } = {}) {
+  // resolve: {'app1.example.com': 'http://127.0.0.1:8080', ...}
+  constructor(baseUrl, { jar = new CookieJar(), resolve = {} } = {}) {
     this.baseUrl = baseUrl;
     this.jar = jar;
+    this.resolve = resolve;
     this.history = [];  // "GET url -> status" lines, for failure messages
   }
 
@@ -78,7 +91,9 @@ export class Client {
       body = new URLSearchParams(form).toString();
       h['content-type'] = 'application/x-www-form-urlencoded';
     }
-    const res = await fetch(url, { method, headers: h, body, redirect: 'manual' });
+    const target_ = this.resolve[new URL(url).hostname];
+    const res = target_ ? await requestVia(target_, url, { method, headers: h, body })
+      : await fetch(url, { method, headers: h, body, redirect: 'manual' });
     const setCookies = res.headers.getSetCookie();
     this.jar.store(url, setCookies);
     const text = await res.text();
@@ -113,6 +128,27 @@ export class Client {
   }
 
   describe() { return `request history:\n  ${this.history.slice(-15).join('\n  ')}`; }
+}
+
+// One request to `via` (http://ip:port) for the URL url, its host in the Host header. Returns
+// what the Client reads of a fetch Response.
+function requestVia(via, url, { method, headers, body }) {
+  const u = new URL(url);
+  const to = new URL(via);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: to.hostname, port: to.port, method, path: `${u.pathname}${u.search}`, headers: { ...headers, host: u.host } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode, headers: h, text: async () => text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 // Follows 3xx Locations (GET each) until a non-redirect, at most max hops. Returns the last

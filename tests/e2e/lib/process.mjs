@@ -78,3 +78,14 @@ export class Managed {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Stops every started part (servers, upstreams), last started first; throws the first failure
+// after trying them all.
+export async function stopAll(parts) {
+  const errors = [];
+  for (const part of parts.reverse()) {
+    try { await part.stop(); } catch (err) { errors.push(err); }
+  }
+  parts.length = 0;
+  if (errors.length) throw errors[0];
+}
