@@ -67,6 +67,10 @@ const std::vector<std::string> kKeys = {
     "client_private_key_file",
     "client_key_id",
     "allowed_tenants",
+    // Operations: metrics and request logs.
+    "metrics",
+    "metrics_allow",
+    "access_log",
 };
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
@@ -506,6 +510,7 @@ class Validator {
     files(config);
     logLevel(config);
     providerName(config);
+    operations(config);
     return config;
   }
 
@@ -1044,6 +1049,43 @@ class Validator {
     } else {
       problems_.add("log_level", "'" + level + "' is not a log level",
                     "use error, warn, info or debug");
+    }
+  }
+
+  std::optional<bool> boolean(const std::string& key) {
+    const auto value = get(key);
+    if (!value) {
+      return std::nullopt;
+    }
+    const std::string word = toLower(*value);
+    if (word == "true" || word == "yes" || word == "on" || word == "1") {
+      return true;
+    }
+    if (word == "false" || word == "no" || word == "off" || word == "0") {
+      return false;
+    }
+    problems_.add(key, "'" + std::string(*value) + "' is not true or false",
+                  "write true or false");
+    return std::nullopt;
+  }
+
+  // metrics, metrics_allow, access_log: what an operator watches.
+  void operations(Config& config) {
+    config.metrics = boolean("metrics").value_or(false);
+    config.access_log = boolean("access_log").value_or(false);
+    config.metrics_allow = loopbackRanges();
+    const auto allow = get("metrics_allow");
+    if (!allow) {
+      return;
+    }
+    config.metrics_allow.clear();
+    for (const auto item : split(*allow, " \t,")) {
+      if (const auto range = parseAddressRange(item)) {
+        config.metrics_allow.push_back(*range);
+      } else {
+        problems_.add("metrics_allow", "'" + std::string(item) + "' is not an address or network",
+                      "list addresses or networks such as 127.0.0.1 10.0.0.0/8 ::1");
+      }
     }
   }
 

@@ -12,13 +12,11 @@
 
 #include "latchkey/app.h"
 #include "latchkey/http_client.h"
-#include "latchkey/identity_provider.h"
 #include "latchkey/log.h"
-#include "latchkey/pages.h"
 #include "latchkey/refresh_coordinator.h"
 #include "latchkey/replay_guard.h"
 #include "latchkey/server.h"
-#include "latchkey/session.h"
+#include "runtime.h"
 
 namespace latchkey {
 namespace {
@@ -171,23 +169,22 @@ int runMain(int argc, char** argv) {
     return exit_code;
   }
 
-  ConfigLoad loaded = loadConfig(options->config_path, processEnvironment());
-  std::vector<std::string> problems = loaded.problems;
-  std::unique_ptr<Pages> pages;
-  if (loaded.config) {
-    pages = Pages::load(*loaded.config, problems);
-  }
-  if (!problems.empty() || !loaded.config || !pages) {
-    for (const std::string& problem : problems) {
+  SystemClock clock;
+  RefreshCoordinator refresher;
+  ReplayGuard used_states;
+  const RuntimeBase base{clock, refresher, used_states};
+  RuntimeLoad loaded = loadRuntime(options->config_path, base);
+  if (!loaded.runtime) {
+    for (const std::string& problem : loaded.problems) {
       std::cerr << "latchkey: " << problem << '\n';
     }
-    std::cerr << "latchkey: configuration refused (" << problems.size()
-              << (problems.size() == 1 ? " problem" : " problems") << ")"
+    std::cerr << "latchkey: configuration refused (" << loaded.problems.size()
+              << (loaded.problems.size() == 1 ? " problem" : " problems") << ")"
               << (options->check ? "\n" : "; not starting\n");
     return 1;
   }
-  const Config& config = *loaded.config;
-  const Logger log(config.log_level);
+  RuntimeHolder holder(loaded.runtime);
+  const Logger log = loaded.runtime->log();
 
   // CGI: one process per request, so libcurl is loaded only if this request calls the provider.
   if (!cgi) {
@@ -196,12 +193,9 @@ int runMain(int argc, char** argv) {
       return 1;
     }
   }
-  CurlHttpClient http({config.ca_file, config.http_timeout, true});
-  SystemClock clock;
-  auto provider = makeIdentityProvider(config, http, clock);
 
   if (options->check) {
-    auto report = provider->check();
+    auto report = loaded.runtime->provider().check();
     if (!report) {
       // The detail holds the steps that passed, the one that failed and the redirect URI to
       // register, one per line; the verdict goes on a line of its own after them.
@@ -215,24 +209,9 @@ int runMain(int argc, char** argv) {
     std::cout << *report << "configuration OK\n";
     return 0;
   }
+  loaded.runtime.reset();  // the holder keeps it; a reload can then free it
 
-  const CookieNames cookie_names = cookieNames(config);
-  const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous);
-  RefreshCoordinator refresher;
-  ReplayGuard used_states;
-  Deps deps{config, cookie_names, codec, *provider, clock, log, *pages, refresher, used_states};
-
-  const RequestHandler handler = [&deps](const ParamMap& params, std::string_view body) {
-    auto request = requestFromParams(params, body, deps.config.base_path);
-    if (!request) {
-      deps.log.log(LogLevel::kInfo, "bad_request",
-                   {{"reason", errcName(request.error().code)},
-                    {"detail", request.error().detail}});
-      return deps.pages.error(errorPageFor(request.error(), deps.config));
-    }
-    return route(*request, deps);
-  };
-
+  const RequestHandler handler = makeRequestHandler(holder);
   if (cgi) {
     return runCgi(handler, log);
   }
@@ -241,6 +220,9 @@ int runMain(int argc, char** argv) {
     std::cerr << "latchkey: " << listen_fd.error().detail << '\n';
     return 1;
   }
+  options->server.on_reload = [&holder, &options, &base] {
+    reloadRuntime(holder, options->config_path, base);
+  };
   return runFastCgi(*listen_fd, options->server, handler, log);
 }
 

@@ -176,6 +176,7 @@ Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::discovery() {
   }
   // Fetched without the lock: at expiry two threads may both fetch, which is harmless.
   HttpRequest request;
+  request.endpoint = ProviderEndpoint::kDiscovery;
   request.url = discoveryUrl(issuer_);
   auto response = http_.send(request);
   if (!response) {
@@ -198,6 +199,7 @@ Result<JwksPtr> OidcMetadataCache::downloadJwks() {
     return meta.error();
   }
   HttpRequest request;
+  request.endpoint = ProviderEndpoint::kJwks;
   request.url = (*meta)->jwks_uri;
   auto response = http_.send(request);
   if (!response) {

@@ -60,7 +60,14 @@ class OidcProvider final : public IdentityProvider {
   Result<HttpRequest> clientRequest(const OidcDiscovery& meta, const std::string& url,
                                     ClientAuthMethod method, FormFields fields) const;
   Result<HttpRequest> tokenRequest(const OidcDiscovery& meta, FormFields fields) const {
-    return clientRequest(meta, meta.token_endpoint, authMethod(meta), std::move(fields));
+    const bool refresh = !fields.empty() && fields.front().first == "grant_type" &&
+                         fields.front().second == "refresh_token";
+    auto request =
+        clientRequest(meta, meta.token_endpoint, authMethod(meta), std::move(fields));
+    if (request) {
+      request->endpoint = refresh ? ProviderEndpoint::kRefresh : ProviderEndpoint::kToken;
+    }
+    return request;
   }
   std::string checkNotes(const OidcDiscovery& meta) const;
   Result<IdTokenClaims> verify(const std::string& id_token, const std::string& nonce);
@@ -211,6 +218,7 @@ Result<IdTokenClaims> OidcProvider::verify(const std::string& id_token, const st
 Status OidcProvider::addUserinfo(const OidcDiscovery& meta, const std::string& access_token,
                                  Identity& identity) {
   HttpRequest request;
+  request.endpoint = ProviderEndpoint::kUserinfo;
   request.url = meta.userinfo_endpoint;
   request.headers.emplace_back("Authorization", "Bearer " + access_token);
   auto response = http_.send(request);
@@ -345,6 +353,7 @@ void OidcProvider::revoke(const TokenSet& tokens) {
       {{"token", token}, {"token_type_hint", use_refresh ? "refresh_token" : "access_token"}});
   // Best effort (RFC 7009 §2.2): sign-out goes on whatever the provider answers.
   if (request) {
+    request->endpoint = ProviderEndpoint::kRevocation;
     (void)http_.send(*request);
   }
 }

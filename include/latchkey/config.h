@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "latchkey/address_range.h"
+
 namespace latchkey {
 
 enum class ProviderKind { kGoogle, kGithub, kOidc };
@@ -45,6 +47,9 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;
   std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
   std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default
+  bool metrics = false;                      // GET /metrics answers at all
+  std::vector<AddressRange> metrics_allow;   // who may read it (REMOTE_ADDR); loopback default
+  bool access_log = false;                   // one JSON line per request
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.

@@ -8,6 +8,7 @@
 #include "latchkey/app.h"
 #include "latchkey/crypto.h"
 #include "latchkey/log.h"
+#include "latchkey/metrics.h"
 #include "latchkey/replay_guard.h"
 #include "../email_verified.h"
 
@@ -47,6 +48,7 @@ struct Refusal {
 // provider_says: the provider's error_description, when it sent one.
 Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
                 const std::string& provider_says = {}) {
+  metrics().signInRefused(refusal.error.code);
   deps.log.log(LogLevel::kWarn, "sign_in_failed",
                {{"client", request.client_address},
                 {"reason", errcName(refusal.error.code)},
@@ -131,6 +133,7 @@ Response handleCallback(const Request& request, Deps& deps) {
   }
   const Identity& who = sign_in->identity;
   if (Status policy = checkEmailPolicy(deps.config, who.email, who.email_verified); !policy) {
+    metrics().signInRefused(policy.error().code);
     deps.log.log(LogLevel::kWarn, "sign_in_refused",
                  {{"client", request.client_address},
                   {"reason", errcName(policy.error().code)},

@@ -19,7 +19,7 @@ struct Route {
 
 // /auth answers any method: inside an nginx auth_request subrequest REQUEST_METHOD is the
 // visitor's own method ($request_method reads the main request), POST and PUT included.
-constexpr std::array<Route, 7> kRoutes = {{
+constexpr std::array<Route, 8> kRoutes = {{
     {"/", "GET, HEAD", handleHome},
     {"/login", "GET, HEAD", handleLogin},
     {"/login/authorized", "GET, HEAD", handleCallback},
@@ -27,6 +27,7 @@ constexpr std::array<Route, 7> kRoutes = {{
     {"/auth", "*", handleAuth},
     {"/userinfo", "GET, HEAD", handleUserinfo},
     {"/healthz", "GET, HEAD", handleHealthz},
+    {"/metrics", "GET, HEAD", handleMetrics},
 }};
 
 bool methodAllowed(std::string_view allow, std::string_view method) {

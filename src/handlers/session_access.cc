@@ -1,6 +1,7 @@
 #include "session_access.h"
 
 #include "latchkey/log.h"
+#include "latchkey/metrics.h"
 #include "latchkey/refresh_coordinator.h"
 
 namespace latchkey {
@@ -60,6 +61,7 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
     session.access_expires_at = tokens->access_expires_at;
     lookup.set_cookie =
         sessionSetCookie(deps.config, deps.cookies.sealSession(session), session.expires_at - now);
+    metrics().sessionRefreshed();
     deps.log.log(LogLevel::kInfo, "session_refreshed",
                  {{"client", request.client_address}, {"sub", session.sub}});
   }

@@ -623,13 +623,14 @@ TEST(Config, LoadConfigFromFile) {
 // authentication keys.
 TEST(Config, ConfigKeysInSpecOrder) {
   const auto& keys = configKeys();
-  ASSERT_EQ(keys.size(), 25u);
+  ASSERT_EQ(keys.size(), 28u);
   EXPECT_EQ(keys.front(), "provider");
   EXPECT_EQ(keys[5], "redirect_uri");
   EXPECT_EQ(keys[18], "log_level");
   EXPECT_EQ(keys[19], "templates_dir");
   EXPECT_EQ(keys[20], "provider_name");
-  EXPECT_EQ(keys.back(), "allowed_tenants");
+  EXPECT_EQ(keys[24], "allowed_tenants");
+  EXPECT_EQ(keys.back(), "access_log");
 }
 
 // processEnvironment sees the real environment.
