@@ -9,7 +9,11 @@
 namespace latchkey {
 namespace {
 
-thread_local std::string current_id;
+struct Current {
+  const ParamMap* params = nullptr;
+  std::string id;  // made on first use
+};
+thread_local Current current;
 
 bool isIdChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -42,10 +46,21 @@ std::string requestIdFor(const ParamMap& params) {
   return std::string(buffer, 16);
 }
 
-RequestScope::RequestScope(std::string id) { current_id = std::move(id); }
+RequestScope::RequestScope(const ParamMap& params) {
+  current.params = &params;
+  current.id.clear();
+}
 
-RequestScope::~RequestScope() { current_id.clear(); }
+RequestScope::~RequestScope() {
+  current.params = nullptr;
+  current.id.clear();
+}
 
-std::string_view currentRequestId() { return current_id; }
+std::string_view currentRequestId() {
+  if (current.params != nullptr && current.id.empty()) {
+    current.id = requestIdFor(*current.params);
+  }
+  return current.id;
+}
 
 }  // namespace latchkey

@@ -24,9 +24,11 @@ void countAnswer(std::string_view path, int status) {
 }
 
 Response serve(Runtime& runtime, const ParamMap& params, std::string_view body) {
-  const auto start = std::chrono::steady_clock::now();
-  const RequestScope scope(requestIdFor(params));
   Deps& deps = runtime.deps();
+  const bool access_log = deps.config.access_log;
+  const auto start = access_log ? std::chrono::steady_clock::now()
+                                : std::chrono::steady_clock::time_point();
+  const RequestScope scope(params);
   auto request = requestFromParams(params, body, deps.config.base_path);
   Response response;
   std::string_view path;
@@ -40,7 +42,7 @@ Response serve(Runtime& runtime, const ParamMap& params, std::string_view body) 
     path = request->path;
     countAnswer(path, response.status);
   }
-  if (deps.config.access_log) {
+  if (access_log) {
     const auto method = params.find("REQUEST_METHOD");
     const auto client = params.find("REMOTE_ADDR");
     logAccess(deps.log, {method == params.end() ? std::string_view() : method->second, path,

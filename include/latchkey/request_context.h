@@ -14,16 +14,19 @@ namespace latchkey {
 // one: 16 hex digits, a per-process random prefix and a counter (unique, not a secret).
 std::string requestIdFor(const ParamMap& params);
 
-// Sets the thread's current request id for the object's lifetime.
+// Makes params the thread's current request for the object's lifetime. Its id is made on
+// the first currentRequestId() call, so a request that logs nothing never pays for one.
+// params must outlive the scope.
 class RequestScope {
  public:
-  explicit RequestScope(std::string id);
+  explicit RequestScope(const ParamMap& params);
+  RequestScope(ParamMap&&) = delete;  // a temporary would not outlive the scope
   ~RequestScope();
   RequestScope(const RequestScope&) = delete;
   RequestScope& operator=(const RequestScope&) = delete;
 };
 
-// Empty outside a RequestScope.
+// The current request's id (requestIdFor); empty outside a RequestScope.
 std::string_view currentRequestId();
 
 }  // namespace latchkey

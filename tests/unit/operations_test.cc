@@ -184,10 +184,18 @@ TEST(RequestContext, RequestIdFromServerOrFresh) {
   EXPECT_EQ(requestIdFor({{"HTTP_X_REQUEST_ID", std::string(65, 'a')}}).size(), 16u);
   EXPECT_TRUE(currentRequestId().empty());
   {
-    const RequestScope scope("r1");
+    const ParamMap params = {{"HTTP_X_REQUEST_ID", "r1"}};
+    const RequestScope scope(params);
     EXPECT_EQ(currentRequestId(), "r1");
   }
   EXPECT_TRUE(currentRequestId().empty());
+  {
+    const ParamMap none;
+    const RequestScope scope(none);
+    const std::string fresh(currentRequestId());
+    EXPECT_EQ(fresh.size(), 16u);
+    EXPECT_EQ(currentRequestId(), fresh) << "the same id for every line of one request";
+  }
 }
 
 // The logged URI is the visitor's, without its query string (it may carry tokens).
