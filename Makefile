@@ -150,16 +150,17 @@ install: all
 	install -m 0644 man/latchkey.8 $(DESTDIR)$(MANDIR)/man8/latchkey.8
 
 # Debian package from debian/ (dpkg-buildpackage + debhelper), then lintian. It is built in a
-# copy of the tree under build/deb/src, so debhelper's clean step never touches build/.
-# Output: build/deb/latchkey_$(VERSION)_<arch>.deb. Needs: tools/deps.sh --deb.
+# copy of the tree under build/deb/src, so this tree's build/ is never touched. The copy keeps
+# its objects between runs (tar keeps the files' times; -nc skips the clean step), so a rebuild
+# compiles only what changed. Output: build/deb/latchkey_$(VERSION)_<arch>.deb.
 DEB_DIR := $(BUILD)/deb
 deb:
 	tools/deps.sh --deb
-	rm -rf $(DEB_DIR)
+	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
 	mkdir -p $(DEB_DIR)/src
 	tar --exclude=./build --exclude=./tests --exclude=./bench --exclude=./.git -cf - . | \
 	  tar -xf - -C $(DEB_DIR)/src
-	cd $(DEB_DIR)/src && nice dpkg-buildpackage -b -us -uc
+	cd $(DEB_DIR)/src && nice dpkg-buildpackage -b -us -uc -nc
 	lintian --fail-on error,warning --info $(DEB_DIR)/latchkey_$(VERSION)_*.deb
 
 clean:
