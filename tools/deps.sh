@@ -4,6 +4,7 @@
 #   tools/deps.sh --demo   only what `make demo` needs: the build tools, nginx, Node.js and the
 #                          local OpenID provider; no browser, Apache, valgrind or clang
 #   tools/deps.sh --deb    the build tools and the Debian packaging tools (`make deb`)
+# DEPS_PRINT=1 prints the profile's package list instead of installing anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,10 @@ case $profile in
   --deb) packages=("${build_tools[@]}" "${deb_tools[@]}") ;;
   *) echo "usage: tools/deps.sh [--demo|--deb]" >&2; exit 2 ;;
 esac
+if [[ ${DEPS_PRINT:-} == 1 ]]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${packages[@]}"; do
