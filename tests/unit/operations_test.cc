@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "access_log.h"
+#include "app_test_support.h"
 #include "fake_http_client.h"
 #include "latchkey/address_range.h"
 #include "latchkey/clock.h"
@@ -121,6 +122,28 @@ TEST(Metrics, MeteredClientCountsEndpointAndOutcome) {
       "latchkey_provider_calls_total{endpoint=\"token\",outcome=\"http_error\"}";
   EXPECT_EQ(sampleValue(after, jwks_ok), sampleValue(before, jwks_ok) + 1);
   EXPECT_EQ(sampleValue(after, token_error), sampleValue(before, token_error) + 1);
+}
+
+// A refreshed session and a refused callback are counted where they happen.
+TEST(Metrics, RefreshAndRefusalAreCounted) {
+  testing::TestEnv env;
+  Session s;
+  s.sub = "sub-1";
+  s.email = "alice@example.com";
+  s.access_token = "access-1";
+  s.refresh_token = "refresh-1";
+  s.access_expires_at = env.clock.now() - 1;
+  Request request = env.get("/auth");
+  request.cookies.emplace_back(env.names.session, env.sessionCookie(s));
+  Deps deps = env.deps();
+  const std::string before = metrics().render();
+  ASSERT_EQ(handleAuth(request, deps).status, 200);
+  ASSERT_GE(handleCallback(env.get("/login/authorized?state=s&code=c"), deps).status, 400);
+  const std::string after = metrics().render();
+  const std::string refreshed = "latchkey_sessions_refreshed_total";
+  const std::string refused = "latchkey_sign_ins_refused_total{reason=\"login_cookie_missing\"}";
+  EXPECT_EQ(sampleValue(after, refreshed), sampleValue(before, refreshed) + 1);
+  EXPECT_EQ(sampleValue(after, refused), std::max(sampleValue(before, refused), 0LL) + 1);
 }
 
 // Networks and single addresses, IPv4 and IPv6; IPv4-mapped addresses match IPv4 ranges.
