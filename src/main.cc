@@ -71,6 +71,9 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"client_private_key_file", "required with private_key_jwt"},
     {"client_key_id", "none (no kid)"},
     {"allowed_tenants", "empty: the issuer must match exactly"},
+    {"metrics", "false (404)"},
+    {"metrics_allow", "127.0.0.0/8 ::1"},
+    {"access_log", "false"},
 };
 
 std::string_view keyDefault(std::string_view key) {
