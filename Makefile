@@ -30,7 +30,7 @@ ASAN_OBJS  := $(SRCS:src/%.cc=$(BUILD)/asan/obj/%.o)
 TEST_OBJS  := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/obj/tests/%.o)
 ASAN_TOBJS := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/asan/obj/tests/%.o)
 
-.PHONY: all deps test unit-test asan-test e2e-test fresh-test demo install clean format tidy bench
+.PHONY: all deps test unit-test asan-test e2e-test fresh-test demo install clean format tidy bench deb
 all: $(BUILD)/latchkey
 
 $(BUILD)/latchkey: $(OBJS) $(BUILD)/obj/main.o
@@ -102,7 +102,10 @@ test: deps
 	$(MAKE) -j$(NPROC) fuzz-smoke
 	$(MAKE) soak-smoke
 
-demo: deps all
+# Only what the demo needs (tools/deps.sh --demo), not the test toolchain.
+demo:
+	tools/deps.sh --demo
+	$(MAKE) all
 	tools/demo.sh
 
 # Benchmarks (issue 6; not part of `make test`): latchkey against nginx, a bare libfcgi
@@ -147,6 +150,20 @@ install: all
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.service
 	install -m 0644 deploy/latchkey.socket $(DESTDIR)$(SYSTEMDUNITDIR)/latchkey.socket
 	install -m 0644 man/latchkey.8 $(DESTDIR)$(MANDIR)/man8/latchkey.8
+
+# Debian package from debian/ (dpkg-buildpackage + debhelper), then lintian. It is built in a
+# copy of the tree under build/deb/src, so this tree's build/ is never touched. The copy keeps
+# its objects between runs (tar keeps the files' times; -nc skips the clean step), so a rebuild
+# compiles only what changed. Output: build/deb/latchkey_$(VERSION)_<arch>.deb.
+DEB_DIR := $(BUILD)/deb
+deb:
+	tools/deps.sh --deb
+	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
+	mkdir -p $(DEB_DIR)/src
+	tar --exclude=./build --exclude=./tests --exclude=./bench --exclude=./.git -cf - . | \
+	  tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && nice dpkg-buildpackage -b -us -uc -nc
+	lintian --fail-on error,warning --info $(DEB_DIR)/latchkey_$(VERSION)_*.deb
 
 clean:
 	rm -rf $(BUILD)

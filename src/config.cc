@@ -89,6 +89,10 @@ const std::vector<std::string> kKeys = {
     "logo_url",
     "cookie_domain",
     "allowed_redirect_domains",
+    // Operations: metrics and request logs.
+    "metrics",
+    "metrics_allow",
+    "access_log",
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
@@ -461,6 +465,7 @@ class Validator {
     accessRules(config);
     identityChecks(config);
     branding(config);
+    operations(config);
     return config;
   }
 
@@ -1206,6 +1211,26 @@ class Validator {
     } else {
       problems_.add("log_level", "'" + level + "' is not a log level",
                     "use error, warn, info or debug");
+    }
+  }
+
+  // metrics, metrics_allow, access_log: what an operator watches.
+  void operations(Config& config) {
+    config.metrics = boolean("metrics").value_or(false);
+    config.access_log = boolean("access_log").value_or(false);
+    config.metrics_allow = loopbackRanges();
+    const auto allow = get("metrics_allow");
+    if (!allow) {
+      return;
+    }
+    config.metrics_allow.clear();
+    for (const auto item : split(*allow, " \t,")) {
+      if (const auto range = parseAddressRange(item)) {
+        config.metrics_allow.push_back(*range);
+      } else {
+        problems_.add("metrics_allow", "'" + std::string(item) + "' is not an address or network",
+                      "list addresses or networks such as 127.0.0.1 10.0.0.0/8 ::1");
+      }
     }
   }
 

@@ -34,6 +34,7 @@
 #include <fastcgi.h>
 #include <fcgiapp.h>
 
+#include "latchkey/metrics.h"
 #include "latchkey/server.h"
 #include "request_limits.h"
 #include "unique_fd.h"
@@ -86,6 +87,7 @@ struct Shared {
   int listen_fd;
   const RequestHandler& handler;
   const Logger& log;
+  const std::function<void()>& on_reload;
   UniqueFd stop_read;
   UniqueFd stop_write;
   std::atomic<bool> stopping{false};
@@ -113,8 +115,11 @@ void signalLoop(Shared& shared, const sigset_t& set) {
       shared.signalled = true;
       requestStop(shared);
     } else if (sig == SIGHUP) {
-      // Nothing to reload: configuration is read once at start-up.
-      shared.log.log(LogLevel::kInfo, "sighup_ignored", {});
+      if (shared.on_reload) {
+        shared.on_reload();  // here, off the workers: requests go on meanwhile
+      } else {
+        shared.log.log(LogLevel::kInfo, "sighup_ignored", {});
+      }
     }
   }
 }
@@ -192,6 +197,7 @@ bool isPermanentAcceptError(int err) { return err == EBADF || err == ENOTSOCK ||
 // allowed (FastCGI §3.5).
 void serveConnection(FcgiRequest& request, Shared& shared) {
   request.get()->keepConnection = 0;
+  const BusyWorker busy;
   serveOne(*request.get(), shared);
   FCGX_Finish_r(request.get());
 }
@@ -319,9 +325,11 @@ int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler
     log.log(LogLevel::kError, "fastcgi_init_failed", {{"error", std::strerror(errno)}});
     return 1;
   }
-  Shared shared{listen_fd, handler, log, UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1])};
+  Shared shared{listen_fd, handler, log, options.on_reload, UniqueFd(pipe_fds[0]),
+                UniqueFd(pipe_fds[1])};
 
   const int threads = workerThreads(options);
+  metrics().setWorkers(threads);
   const SignalMask mask;  // before any thread starts, so all of them inherit it
   std::thread signal_thread(signalLoop, std::ref(shared), std::cref(mask.set()));
   std::vector<std::thread> workers;

@@ -87,17 +87,21 @@ HttpRequest GithubProvider::tokenRequest(const std::string& code,
                                          const std::string& verifier) const {
   // GitHub documents the client credentials in the body; Accept: application/json makes
   // it answer JSON instead of a form-encoded body.
-  return tokenEndpointRequest(tokenUrl(),
-                              {{"grant_type", "authorization_code"},
-                               {"code", code},
-                               {"redirect_uri", redirect_uri_},
-                               {"code_verifier", verifier}},
-                              ClientAuthMethod::kClientSecretPost, client_id_, client_secret_);
+  HttpRequest request = tokenEndpointRequest(tokenUrl(),
+                                             {{"grant_type", "authorization_code"},
+                                              {"code", code},
+                                              {"redirect_uri", redirect_uri_},
+                                              {"code_verifier", verifier}},
+                                             ClientAuthMethod::kClientSecretPost, client_id_,
+                                             client_secret_);
+  request.endpoint = ProviderEndpoint::kToken;
+  return request;
 }
 
 Result<HttpResponse> GithubProvider::apiGet(const std::string& path,
                                             const std::string& access_token) {
   HttpRequest request;
+  request.endpoint = ProviderEndpoint::kUserinfo;
   request.url = api_ + path;
   request.headers.emplace_back("Authorization", "Bearer " + access_token);
   request.headers.emplace_back("Accept", "application/vnd.github+json");

@@ -5,10 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <string>
 
 #include "latchkey/encoding.h"
-#include "latchkey/request_id.h"
+#include "latchkey/request_context.h"
 
 namespace latchkey {
 namespace {
@@ -43,13 +44,16 @@ std::string_view truncateUtf8(std::string_view value) {
   return value.substr(0, cut);
 }
 
+// RFC 3339 with milliseconds: 2026-11-28T02:38:46.123Z.
 std::string rfc3339Now() {
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
   tm utc{};
   gmtime_r(&now.tv_sec, &utc);
-  char buffer[32];
-  const size_t n = strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  char buffer[40];
+  size_t n = strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  n += static_cast<size_t>(std::snprintf(buffer + n, sizeof buffer - n, ".%03ldZ",
+                                         now.tv_nsec / 1'000'000));
   return std::string(buffer, n);
 }
 
@@ -91,6 +95,9 @@ void Logger::log(LogLevel level, std::string_view event,
   line += "\",\"event\":\"";
   line += jsonEscape(truncateUtf8(event));
   line += '"';
+  if (const std::string_view id = currentRequestId(); !id.empty()) {
+    appendField(line, "request_id", id);
+  }
   for (const auto& [name, value] : fields) {
     appendField(line, name, value);
   }

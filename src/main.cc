@@ -17,14 +17,11 @@
 #include "latchkey/app.h"
 #include "latchkey/bounded_provider.h"
 #include "latchkey/http_client.h"
-#include "latchkey/identity_provider.h"
 #include "latchkey/log.h"
-#include "latchkey/pages.h"
 #include "latchkey/refresh_coordinator.h"
 #include "latchkey/replay_guard.h"
-#include "latchkey/request_id.h"
 #include "latchkey/server.h"
-#include "latchkey/session.h"
+#include "runtime.h"
 
 namespace latchkey {
 namespace {
@@ -103,6 +100,9 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"logo_url", "none"},
     {"cookie_domain", "none (host-only cookie)"},
     {"allowed_redirect_domains", "empty"},
+    {"metrics", "false (404)"},
+    {"metrics_allow", "127.0.0.0/8 ::1"},
+    {"access_log", "false"},
 };
 
 std::string_view keyDefault(std::string_view key) {
@@ -262,23 +262,25 @@ int runMain(int argc, char** argv) {
     return printTemplates(*options->print_templates_dir);
   }
 
-  ConfigLoad loaded = loadConfig(options->config_path, processEnvironment());
-  std::vector<std::string> problems = loaded.problems;
-  std::unique_ptr<Pages> pages;
-  if (loaded.config) {
-    pages = Pages::load(*loaded.config, problems);
-  }
-  if (!problems.empty() || !loaded.config || !pages) {
-    for (const std::string& problem : problems) {
+  SystemClock clock;
+  // Refreshes run on threads of their own (FastCGI), so /auth never waits on the token
+  // endpoint for long; provider calls may hold all but a quarter of the workers.
+  RefreshCoordinator refresher(cgi ? 0 : kRefreshThreads);
+  ReplayGuard used_states;
+  const RuntimeBase base{clock, refresher, used_states,
+                         cgi ? 1 : providerCallLimit(workerThreads(options->server))};
+  RuntimeLoad loaded = loadRuntime(options->config_path, base);
+  if (!loaded.runtime) {
+    for (const std::string& problem : loaded.problems) {
       std::cerr << "latchkey: " << problem << '\n';
     }
-    std::cerr << "latchkey: configuration refused (" << problems.size()
-              << (problems.size() == 1 ? " problem" : " problems") << ")"
+    std::cerr << "latchkey: configuration refused (" << loaded.problems.size()
+              << (loaded.problems.size() == 1 ? " problem" : " problems") << ")"
               << (options->check ? "\n" : "; not starting\n");
     return 1;
   }
-  const Config& config = *loaded.config;
-  const Logger log(config.log_level);
+  RuntimeHolder holder(loaded.runtime);
+  const Logger log = loaded.runtime->log();
 
   // CGI: one process per request, so libcurl is loaded only if this request calls the provider.
   if (!cgi) {
@@ -287,19 +289,16 @@ int runMain(int argc, char** argv) {
       return 1;
     }
   }
-  CurlHttpClient http({config.ca_file, config.http_timeout, config.connect_timeout, true});
-  SystemClock clock;
-  auto provider = makeIdentityProvider(config, http, clock);
 
   // No rule at all: any account at the provider gets in. Say so, so it is a choice.
   const char* kOpenDoor =
       "no rule restricts who may sign in: any account at the provider gets in (set "
       "allowed_emails, allowed_domains, allowed_groups, allowed_github_orgs or require_claim)";
   if (options->check) {
-    if (!restrictsSignIn(config)) {
+    if (!restrictsSignIn(loaded.runtime->config())) {
       std::cout << "warning: " << kOpenDoor << "\n";
     }
-    auto report = provider->check();
+    auto report = loaded.runtime->provider().check();
     if (!report) {
       // The detail holds the steps that passed, the one that failed and the redirect URI to
       // register, one per line; the verdict goes on a line of its own after them.
@@ -313,33 +312,12 @@ int runMain(int argc, char** argv) {
     std::cout << *report << "configuration OK\n";
     return 0;
   }
-
-  const CookieNames cookie_names = cookieNames(config);
-  // Provider calls may hold all but a quarter of the workers (see BoundedProvider); refreshes
-  // run on threads of their own, so /auth never waits on the token endpoint for long.
-  BoundedProvider bounded(*provider, cgi ? 1 : providerCallLimit(workerThreads(options->server)),
-                          log);
-  RefreshCoordinator refresher(cgi ? 0 : kRefreshThreads);
-  const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous,
-                          cookieScope(config));
-  ReplayGuard used_states;
-  Deps deps{config, cookie_names, codec, bounded, clock, log, *pages, refresher, used_states};
-
-  const RequestHandler handler = [&deps](const ParamMap& params, std::string_view body) {
-    const RequestIdScope request_id;
-    auto request = requestFromParams(params, body, deps.config.base_path);
-    if (!request) {
-      deps.log.log(LogLevel::kInfo, "bad_request",
-                   {{"reason", errcName(request.error().code)},
-                    {"detail", request.error().detail}});
-      return deps.pages.error(errorPageFor(request.error(), deps.config));
-    }
-    return route(*request, deps);
-  };
-
-  if (!cgi && !restrictsSignIn(config)) {
+  if (!cgi && !restrictsSignIn(loaded.runtime->config())) {
     log.log(LogLevel::kWarn, "open_door", {{"detail", kOpenDoor}});
   }
+  loaded.runtime.reset();  // the holder keeps it; a reload can then free it
+
+  const RequestHandler handler = makeRequestHandler(holder);
   if (cgi) {
     return runCgi(handler, log);
   }
@@ -348,6 +326,9 @@ int runMain(int argc, char** argv) {
     std::cerr << "latchkey: " << listen_fd.error().detail << '\n';
     return 1;
   }
+  options->server.on_reload = [&holder, &options, &base] {
+    reloadRuntime(holder, options->config_path, base);
+  };
   return runFastCgi(*listen_fd, options->server, handler, log);
 }
 

@@ -197,6 +197,7 @@ Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::discovery() {
 
 Result<std::shared_ptr<const OidcDiscovery>> OidcMetadataCache::downloadDiscovery() {
   HttpRequest request;
+  request.endpoint = ProviderEndpoint::kDiscovery;
   request.url = discoveryUrl(issuer_);
   auto response = http_.send(request);
   if (!response) {
@@ -215,6 +216,7 @@ Result<JwksPtr> OidcMetadataCache::downloadJwks() {
     return meta.error();
   }
   HttpRequest request;
+  request.endpoint = ProviderEndpoint::kJwks;
   request.url = (*meta)->jwks_uri;
   auto response = http_.send(request);
   if (!response) {

@@ -68,7 +68,14 @@ class OidcProvider final : public IdentityProvider {
   Result<HttpRequest> clientRequest(const OidcDiscovery& meta, const std::string& url,
                                     ClientAuthMethod method, FormFields fields) const;
   Result<HttpRequest> tokenRequest(const OidcDiscovery& meta, FormFields fields) const {
-    return clientRequest(meta, meta.token_endpoint, authMethod(meta), std::move(fields));
+    const bool refresh = !fields.empty() && fields.front().first == "grant_type" &&
+                         fields.front().second == "refresh_token";
+    auto request =
+        clientRequest(meta, meta.token_endpoint, authMethod(meta), std::move(fields));
+    if (request) {
+      request->endpoint = refresh ? ProviderEndpoint::kRefresh : ProviderEndpoint::kToken;
+    }
+    return request;
   }
   std::string checkNotes(const OidcDiscovery& meta) const;
   // expect as built by expectations(); verify adds a multi-tenant issuer's allowed tenants.
@@ -229,6 +236,7 @@ Result<IdTokenClaims> OidcProvider::verify(std::string_view id_token,
 Status OidcProvider::addUserinfo(const OidcDiscovery& meta, const std::string& access_token,
                                  Identity& identity) {
   HttpRequest request;
+  request.endpoint = ProviderEndpoint::kUserinfo;
   request.url = meta.userinfo_endpoint;
   request.headers.emplace_back("Authorization", "Bearer " + access_token);
   auto response = http_.send(request);
@@ -433,6 +441,7 @@ void OidcProvider::revoke(const TokenSet& tokens) {
       {{"token", token}, {"token_type_hint", use_refresh ? "refresh_token" : "access_token"}});
   // Best effort (RFC 7009 §2.2): sign-out goes on whatever the provider answers.
   if (request) {
+    request->endpoint = ProviderEndpoint::kRevocation;
     (void)http_.send(*request);
   }
 }

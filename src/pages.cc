@@ -14,7 +14,7 @@
 #include "builtin_templates.h"
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
-#include "latchkey/request_id.h"
+#include "latchkey/request_context.h"
 #include "latchkey/url.h"
 #include "template.h"
 

@@ -167,6 +167,21 @@ cat <<EOF
   Ctrl-C stops everything.
 
 EOF
+# Over SSH the browser is on another machine: both ports must be forwarded under the same
+# numbers, because the provider's address and redirect_uri name them.
+if [[ -n ${SSH_CONNECTION:-} ]]; then
+  read -r _ _ ssh_host ssh_port <<<"$SSH_CONNECTION"
+  [[ $ssh_host == *:* ]] && ssh_host="[$ssh_host]"
+  ssh_opts=""
+  [[ ${ssh_port:-22} == 22 ]] || ssh_opts=" -p $ssh_port"
+  cat <<EOF
+  You are on this machine over SSH. To open the demo in the browser of your own computer,
+  forward both ports (the same numbers on your side), then open $site/ there:
+
+    ssh -N -L $port:127.0.0.1:$port -L $provider_port:127.0.0.1:$provider_port$ssh_opts $(id -un)@$ssh_host
+
+EOF
+fi
 # Until Ctrl-C, or until one of the three stops by itself.
 set +e
 wait -n "${pids[@]}"

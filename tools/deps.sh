@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs every Debian package the build and the tests need, and the npm test tools.
-# Idempotent: does nothing when all is present.
+# Installs the Debian packages (and npm packages) latchkey's targets need. Idempotent.
+#   tools/deps.sh          everything `make test` needs (the .deb test included)
+#   tools/deps.sh --demo   only what `make demo` needs: the build tools, nginx, Node.js and the
+#                          local OpenID provider; no browser, Apache, valgrind or clang
+#   tools/deps.sh --deb    the build tools and the Debian packaging tools (`make deb`)
+# DEPS_PRINT=1 prints the profile's package list instead of installing anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +19,19 @@ packages=(
   clang libclang-rt-14-dev
   glewlwyd sqlite3
 )
+build_tools=(g++ make pkg-config libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev)
+deb_tools=(dpkg-dev debhelper lintian)
+profile=${1:-}
+case $profile in
+  "") packages+=("${deb_tools[@]}") ;;
+  --demo) packages=("${build_tools[@]}" curl ca-certificates nodejs npm) ;;
+  --deb) packages=("${build_tools[@]}" "${deb_tools[@]}") ;;
+  *) echo "usage: tools/deps.sh [--demo|--deb]" >&2; exit 2 ;;
+esac
+if [[ ${DEPS_PRINT:-} == 1 ]]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,7 +41,7 @@ for p in "${packages[@]}"; do
 done
 # Any Debian nginx flavour with the auth_request module will do; install the light one
 # only when there is none (nginx-light conflicts with nginx-core/-full).
-if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
+if [[ $profile != --deb ]] && ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
   missing+=(nginx-light)
 fi
 # A machine may carry its own Node.js outside Debian's packages: accept it.
@@ -43,7 +60,7 @@ if ((${#missing[@]})); then
   for svc in nginx apache2 glewlwyd; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
 fi
 
-if [[ -f tests/package-lock.json ]]; then
+if [[ $profile != --deb && -f tests/package-lock.json ]]; then
   if [[ ! -d tests/node_modules ]] || [[ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]]; then
     echo "deps: npm ci (tests/)"
     (cd tests && npm ci --no-audit --no-fund --loglevel=error)

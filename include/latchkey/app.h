@@ -46,6 +46,7 @@ Response handleLogout(const Request& request, Deps& deps);
 Response handleAuth(const Request& request, Deps& deps);
 Response handleUserinfo(const Request& request, Deps& deps);
 Response handleHealthz(const Request& request, Deps& deps);
+Response handleMetrics(const Request& request, Deps& deps);  // src/handlers/metrics.cc
 
 // The page for a failed sign-in step: status (400/401/403/502), what happened and what to do.
 ErrorPage errorPageFor(const Error& error, const Config& config);

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "latchkey/address_range.h"
+
 namespace latchkey {
 
 enum class ProviderKind { kGoogle, kGithub, kOidc };
@@ -87,6 +89,9 @@ struct Config {
   std::string logo_url;     // a same-origin path ("/logo.png") or a data:image/... URL
   std::string cookie_domain;  // Domain of the session cookie; empty = host-only
   std::vector<RedirectHost> allowed_redirect_domains;  // absolute rd targets; empty = none
+  bool metrics = false;                      // GET /metrics answers at all
+  std::vector<AddressRange> metrics_allow;   // who may read it (REMOTE_ADDR); loopback default
+  bool access_log = false;                   // one JSON line per request
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.

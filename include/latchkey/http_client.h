@@ -11,11 +11,15 @@ namespace latchkey {
 
 inline constexpr size_t kMaxProviderResponseBytes = 1024 * 1024;
 
+// Which of the provider's endpoints a call is for: a label for the metrics only.
+enum class ProviderEndpoint { kDiscovery, kJwks, kToken, kRefresh, kUserinfo, kRevocation, kOther };
+
 struct HttpRequest {
   std::string method = "GET";  // "GET" or "POST"
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // POST: application/x-www-form-urlencoded unless a header says otherwise
+  ProviderEndpoint endpoint = ProviderEndpoint::kOther;
 };
 
 struct HttpResponse {

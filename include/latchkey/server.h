@@ -23,6 +23,9 @@ struct ServerOptions {
   int threads = 0;     // 0: 2 x cores
   mode_t socket_mode = 0660;
   std::string socket_group;
+  // Called on SIGHUP from the signal thread (runtime.h reloads the configuration); unset:
+  // SIGHUP is ignored.
+  std::function<void()> on_reload;
 };
 
 // The number of FastCGI worker threads options asks for (threads, or 2 x cores).
@@ -36,7 +39,8 @@ Result<int> openListenSocket(const ServerOptions& options);
 bool isCgiInvocation();
 
 // Serves until SIGTERM/SIGINT: then stops accepting, finishes requests in flight, returns 0
-// (1 if the listening socket failed first). SIGHUP is ignored, SIGPIPE is set to SIG_IGN.
+// (1 if the listening socket failed first). SIGHUP calls options.on_reload; SIGPIPE is set to
+// SIG_IGN.
 // The signals are blocked in the calling thread and taken by a dedicated thread, so call
 // this before starting any other thread (or block SIGTERM/SIGINT/SIGHUP in those threads).
 // Each connection carries one request (FastCGI keep-conn is not honoured), and the listening

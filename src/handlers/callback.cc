@@ -10,6 +10,7 @@
 #include "latchkey/app.h"
 #include "latchkey/crypto.h"
 #include "latchkey/log.h"
+#include "latchkey/metrics.h"
 #include "latchkey/replay_guard.h"
 #include "../email_verified.h"
 #include "latchkey/session_facts.h"
@@ -79,6 +80,7 @@ std::string flowReturnPath(const Request& request, Deps& deps, const Refusal& re
 // (sanitised), shown on the page only with show_provider_text.
 Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
                 const std::string& provider_says = {}, bool show_provider_text = false) {
+  metrics().signInRefused(refusal.error.code);
   deps.log.log(LogLevel::kWarn, "sign_in_failed",
                {{"client", request.client_address},
                 {"reason", errcName(refusal.error.code)},
@@ -209,6 +211,7 @@ Response handleCallback(const Request& request, Deps& deps) {
                    : Status(facts.error());
   }
   if (!policy) {
+    metrics().signInRefused(policy.error().code);
     deps.log.log(LogLevel::kWarn, "sign_in_refused",
                  {{"client", request.client_address},
                   {"reason", errcName(policy.error().code)},

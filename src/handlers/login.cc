@@ -9,6 +9,7 @@
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
 #include "latchkey/log.h"
+#include "latchkey/metrics.h"
 
 namespace latchkey {
 namespace {
@@ -70,6 +71,7 @@ Response handleLogin(const Request& request, Deps& deps) {
   auto url = deps.provider.authorizationUrl(
       {login.state, login.nonce, pkceChallengeS256(login.code_verifier), choose_account});
   if (!url) {
+    metrics().signInRefused(url.error().code);
     deps.log.log(LogLevel::kError, "sign_in_failed",
                  {{"client", request.client_address},
                   {"reason", errcName(url.error().code)},

@@ -19,7 +19,7 @@ struct Route {
 
 // /auth answers any method: inside an nginx auth_request subrequest REQUEST_METHOD is the
 // visitor's own method ($request_method reads the main request), POST and PUT included.
-constexpr std::array<Route, 8> kRoutes = {{
+constexpr std::array<Route, 9> kRoutes = {{
     {"/", "GET, HEAD", handleHome},
     {"/signed-out", "GET, HEAD", handleSignedOut},
     {"/login", "GET, HEAD", handleLogin},
@@ -28,6 +28,7 @@ constexpr std::array<Route, 8> kRoutes = {{
     {"/auth", "*", handleAuth},
     {"/userinfo", "GET, HEAD", handleUserinfo},
     {"/healthz", "GET, HEAD", handleHealthz},
+    {"/metrics", "GET, HEAD", handleMetrics},
 }};
 
 bool methodAllowed(std::string_view allow, std::string_view method) {

@@ -2,6 +2,7 @@
 
 #include "latchkey/access_rules.h"
 #include "latchkey/log.h"
+#include "latchkey/metrics.h"
 #include "latchkey/refresh_coordinator.h"
 #include "latchkey/session_facts.h"
 
@@ -52,6 +53,7 @@ bool applyRefresh(const Request& request, Deps& deps, Session& session, int64_t 
   session.access_expires_at = fresh.access_expires_at;
   lookup.set_cookie =
       sessionSetCookie(deps.config, deps.cookies.sealSession(session), session.expires_at - now);
+  metrics().sessionRefreshed();
   deps.log.log(LogLevel::kInfo, "session_refreshed",
                {{"client", request.client_address}, {"sub", session.sub}});
   return true;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "latchkey/request_id.h"
+#include "latchkey/request_context.h"
 
 namespace latchkey {
 namespace {
@@ -86,7 +86,8 @@ TEST(Logger, WritesOneJsonObjectPerLine) {
   EXPECT_STREQ(first["client"].GetString(), "192.0.2.1");
   EXPECT_STREQ(first["email"].GetString(), "a@example.com");
   const std::string time = first["time"].GetString();
-  ASSERT_EQ(time.size(), 20u) << time;  // 2026-11-28T02:38:46Z
+  ASSERT_EQ(time.size(), 24u) << time;  // 2026-11-28T02:38:46.123Z
+  EXPECT_EQ(time[19], '.');
   EXPECT_EQ(time[10], 'T');
   EXPECT_EQ(time.back(), 'Z');
   EXPECT_STREQ(parse(lines[1])["level"].GetString(), "warn");
@@ -155,7 +156,8 @@ TEST(Logger, RequestIdOnEveryLineOfARequest) {
   std::string id;
   StderrCapture capture;
   {
-    const RequestIdScope scope;
+    const ParamMap params;
+    const RequestScope scope(params);
     id = std::string(currentRequestId());
     log.log(LogLevel::kInfo, "sign_in_failed", {{"reason", "state_mismatch"}});
   }

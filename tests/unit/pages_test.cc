@@ -11,7 +11,7 @@
 #include "latchkey/app.h"
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
-#include "latchkey/request_id.h"
+#include "latchkey/request_context.h"
 
 namespace latchkey {
 namespace {
@@ -447,11 +447,12 @@ TEST(Pages, RequestIdOnErrorPages) {
   std::string id;
   Response r;
   {
-    const RequestIdScope scope;
+    const ParamMap params;
+    const RequestScope scope(params);
     id = std::string(currentRequestId());
     r = pages->error({502, "T", "M", ""});
   }
-  ASSERT_EQ(id.size(), 12u);
+  ASSERT_EQ(id.size(), 16u);
   EXPECT_TRUE(currentRequestId().empty());
   EXPECT_NE(r.body.find("Request id <code>" + id + "</code>"), std::string::npos);
   EXPECT_EQ(r.header("X-Request-Id").value_or(""), id);

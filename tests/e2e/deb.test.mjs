@@ -1,0 +1,127 @@
+// The Debian package: `make deb` builds it with dpkg-buildpackage and lintian passes it; apt
+// installs it (the latchkey user and group, the private /etc/latchkey, libcurl4 pulled in);
+// and the installed program, started the way the installed latchkey.socket/.service start
+// it, signs a visitor in through nginx. At the end the package is purged again.
+//
+// systemd is rarely PID 1 where tests run (containers), so the socket unit's part is played
+// by systemd-socket-activate, with the ExecStart= and User of the installed unit, and the
+// configuration handed over in a credentials directory, as LoadCredential= does.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { REPO, workDir } from './lib/paths.mjs';
+import { freePort, waitForConnect } from './lib/ports.mjs';
+import { Managed } from './lib/process.mjs';
+import { configText, newCookieSecret } from './lib/latchkey.mjs';
+import { startProvider, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
+import { startNginx } from './lib/nginx.mjs';
+import { Client } from './lib/client.mjs';
+import { signIn } from './lib/signin.mjs';
+
+const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const run = (cmd, args, opts = {}) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed (${r.status}):\n${(r.stdout ?? '').slice(-3000)}\n${(r.stderr ?? '').slice(-3000)}`);
+  return r.stdout;
+};
+
+const missing = ['dpkg-buildpackage', 'dh', 'lintian', 'systemd-socket-activate', 'setpriv'].filter((t) => !has(t));
+const skip = process.getuid?.() !== 0 ? 'installing a package needs root'
+  : missing.length ? `missing ${missing.join(', ')} (tools/deps.sh)` : false;
+
+describe('Debian package', { skip }, () => {
+  const dir = workDir('deb');
+  let deb;
+  const running = [];
+
+  before(() => {
+    // Builds in build/deb/src (a copy of the tree), then lintian --fail-on error,warning.
+    const out = run('make', ['--no-print-directory', 'deb'], { cwd: REPO, timeout: 30 * 60 * 1000 });
+    fs.writeFileSync(path.join(dir, 'make-deb.log'), out);
+    const debDir = path.join(REPO, 'build/deb');
+    const name = fs.readdirSync(debDir).find((f) => /^latchkey_[^_]+_[a-z0-9]+\.deb$/.test(f));
+    assert.ok(name, `no .deb in ${debDir}`);
+    deb = path.join(debDir, name);
+  });
+
+  after(async () => {
+    for (const p of running.reverse()) await p.stop();
+    if (deb) spawnSync('apt-get', ['purge', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', 'latchkey'], { encoding: 'utf8' });
+  });
+
+  // libcurl is dlopened, so it must be named by hand; the config template is a conffile,
+  // private (0640); the units, man page, snippets and docs are where Debian puts them.
+  test('the package declares what it needs and ships each file in its place', () => {
+    const depends = run('dpkg-deb', ['-f', deb, 'Depends']);
+    assert.match(depends, /\blibcurl4\b/);
+    assert.match(depends, /\blibfcgi0ldbl\b/, 'shlibs found libfcgi');
+    assert.match(depends, /\badduser\b/);
+    const conffiles = run('dpkg-deb', ['-I', deb, 'conffiles']);
+    assert.match(conffiles, /^\/etc\/latchkey\/latchkey\.conf\.example$/m);
+    const listing = run('dpkg-deb', ['-c', deb]);
+    for (const file of ['./usr/bin/latchkey', './usr/share/man/man8/latchkey.8.gz',
+      './lib/systemd/system/latchkey.service', './lib/systemd/system/latchkey.socket',
+      './usr/share/latchkey/nginx/latchkey.conf', './usr/share/latchkey/nginx/protect.conf',
+      './usr/share/latchkey/apache/latchkey-proxy-fcgi.conf', './usr/share/doc/latchkey/README.md.gz',
+      './usr/share/doc/latchkey/copyright']) {
+      assert.ok(listing.split('\n').some((l) => l.endsWith(` ${file}`)), `${file} is in the package`);
+    }
+    assert.match(listing, /^-rw-r----- root\/root .* \.\/etc\/latchkey\/latchkey\.conf\.example$/m);
+    assert.match(listing, /^drwxr-x--- root\/root .* \.\/etc\/latchkey\/$/m);
+  });
+
+  // postinst: a latchkey system user and group, which may read /etc/latchkey.
+  test('apt installs it: the latchkey user, root:latchkey 0750/0640', () => {
+    run('apt-get', ['install', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', deb], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    assert.match(run('getent', ['passwd', 'latchkey']), /^latchkey:x:\d+:\d+:.*:\/nonexistent:\/usr\/sbin\/nologin$/m);
+    assert.equal(run('stat', ['-c', '%a %U:%G', '/etc/latchkey']).trim(), '750 root:latchkey');
+    assert.equal(run('stat', ['-c', '%a %U:%G', '/etc/latchkey/latchkey.conf.example']).trim(), '640 root:latchkey');
+    assert.match(run('/usr/bin/latchkey', ['--version']), /^latchkey \d/);
+  });
+
+  test('the installed service signs a visitor in through nginx', async () => {
+    const unit = fs.readFileSync('/lib/systemd/system/latchkey.service', 'utf8');
+    const execStart = unit.match(/^ExecStart=(.+)$/m)?.[1];
+    assert.ok(execStart, 'the unit has an ExecStart');
+    const socketUnit = fs.readFileSync('/lib/systemd/system/latchkey.socket', 'utf8');
+    assert.match(socketUnit, /^ListenStream=\/run\/latchkey\/latchkey\.sock$/m);
+
+    const port = await freePort();
+    const site = `http://127.0.0.1:${port}`;
+    const provider = await startProvider({ dir, redirectUris: [`${site}/login/authorized`] });
+    running.push(provider);
+    // LoadCredential= puts a copy readable by the service into %d.
+    const credentials = path.join(dir, 'credentials');
+    fs.mkdirSync(credentials, { mode: 0o750 });
+    const conf = path.join(credentials, 'latchkey.conf');
+    fs.writeFileSync(conf, configText({
+      issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET,
+      redirect_uri: `${site}/login/authorized`, cookie_secret: newCookieSecret(), log_level: 'info',
+    }), { mode: 0o640 });
+    run('chgrp', ['latchkey', credentials, conf]);
+    const argv = execStart.replace(/%d/g, credentials).split(/\s+/);
+    const socket = path.join(dir, 'latchkey.sock');
+    // As the unit's user (latchkey), on a socket bound by the activator as systemd would.
+    const service = new Managed('latchkey (installed)', 'systemd-socket-activate',
+      ['-l', socket, 'setpriv', '--reuid=latchkey', '--regid=latchkey', '--init-groups', '--', ...argv],
+      { logFile: path.join(dir, 'latchkey.log') });
+    running.push({ stop: () => service.stop('SIGTERM', 10000) });
+    await waitForConnect({ path: socket }, { isAlive: () => service.alive, what: 'the installed latchkey' });
+    const nginx = await startNginx({ dir, latchkeySocket: socket, port });
+    running.push(nginx);
+
+    const client = new Client(site);
+    assert.equal((await client.get('/app/index.html')).status, 302, 'signed out: sent to sign in');
+    await signIn(client);
+    const page = await client.get('/app/index.html');
+    assert.equal(page.status, 200, `${page.status}\n${service.tail(20)}`);
+    assert.match(page.body, /protected app page/);
+    const signInLine = service.stderrLines.map((l) => { try { return JSON.parse(l); } catch { return {}; } })
+      .find((l) => l.event === 'sign_in');
+    assert.ok(signInLine, `the installed latchkey logged the sign-in\n${service.tail(20)}`);
+    // systemd-socket-activate and setpriv exec into latchkey: one process, the unit's user.
+    assert.equal(run('ps', ['-o', 'user=', '-p', String(service.child.pid)]).trim(), 'latchkey');
+  });
+});
