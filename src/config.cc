@@ -33,6 +33,7 @@
 
 #include "client_assertion.h"
 #include "latchkey/encoding.h"
+#include "latchkey/session_store.h"
 
 extern char** environ;  // POSIX: the process environment
 
@@ -67,6 +68,8 @@ const std::vector<std::string> kKeys = {
     "client_private_key_file",
     "client_key_id",
     "allowed_tenants",
+    "session_store",
+    "session_store_grace",
 };
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
@@ -506,6 +509,7 @@ class Validator {
     files(config);
     logLevel(config);
     providerName(config);
+    sessionStore(config);
     return config;
   }
 
@@ -920,6 +924,22 @@ class Validator {
     if (const auto timeout = boundedInteger("http_timeout", 1, 300)) {
       config.http_timeout = static_cast<int>(*timeout);
     }
+    if (const auto grace = boundedInteger("session_store_grace", 0, 3600)) {
+      config.session_store_grace = *grace;
+    }
+  }
+
+  void sessionStore(Config& config) {
+    const auto value = get("session_store");
+    if (!value) {
+      return;
+    }
+    if (auto where = parseStoreLocation(*value); !where) {
+      problems_.add("session_store", where.error().detail,
+                    "write sqlite:/var/lib/latchkey/state.db or redis://host:6379/0");
+      return;
+    }
+    config.session_store = std::string(*value);
   }
 
   void allowLists(Config& config) {

@@ -1,6 +1,7 @@
 // latchkey: command line, start-up checks, then FastCGI (or one CGI request).
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -17,8 +18,10 @@
 #include "latchkey/pages.h"
 #include "latchkey/refresh_coordinator.h"
 #include "latchkey/replay_guard.h"
+#include "latchkey/revocation_cache.h"
 #include "latchkey/server.h"
 #include "latchkey/session.h"
+#include "latchkey/session_store.h"
 
 namespace latchkey {
 namespace {
@@ -27,6 +30,7 @@ constexpr std::string_view kUsage =
     "usage: latchkey --config FILE [--listen ADDR] [--threads N] [--socket-mode MODE]\n"
     "                [--socket-group NAME]\n"
     "       latchkey --config FILE --check\n"
+    "       latchkey --config FILE --revoke-user SUBJECT_OR_EMAIL\n"
     "       latchkey --version | --help\n"
     "\n"
     "  --config FILE        configuration file (key = value); LATCHKEY_<KEY> variables\n"
@@ -38,6 +42,8 @@ constexpr std::string_view kUsage =
     "  --socket-group NAME  group of a unix socket (the web server's group)\n"
     "  --check              validate the configuration, reach the provider, test the client\n"
     "                       credentials; exit 0 when all is well, 1 otherwise\n"
+    "  --revoke-user WHO    end every session of WHO (the provider's subject, or an e-mail\n"
+    "                       address) now, on every latchkey sharing the session_store\n"
     "\n"
     "Started as CGI (GATEWAY_INTERFACE set, fd 0 not a listening socket) it answers one\n"
     "request.\n"
@@ -105,7 +111,14 @@ struct Options {
   std::optional<std::string> config_path;
   ServerOptions server;
   bool check = false;
+  std::optional<std::string> revoke_user;
 };
+
+// How long any one call to the session store may take (connect, command, SQLite lock wait).
+constexpr int kStoreTimeoutMs = 2000;
+// How often a process asks the store whether anything was revoked: twice a second keeps a
+// logout visible everywhere within a second.
+constexpr RevocationCache::Millis kRevocationSyncInterval{500};
 
 // Parses argv. In CGI mode the web server may pass words of the query string as extra
 // arguments (RFC 3875 §4.4): those are ignored rather than refused.
@@ -116,7 +129,8 @@ std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     const bool takes_value = arg == "--config" || arg == "--listen" || arg == "--threads" ||
-                             arg == "--socket-mode" || arg == "--socket-group";
+                             arg == "--socket-mode" || arg == "--socket-group" ||
+                             arg == "--revoke-user";
     if (takes_value && i + 1 >= args.size()) {
       std::cerr << "latchkey: " << arg << " needs a value\n";
       return std::nullopt;
@@ -133,6 +147,8 @@ std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit
       return std::nullopt;
     } else if (arg == "--check") {
       options.check = true;
+    } else if (arg == "--revoke-user") {
+      options.revoke_user = value;
     } else if (arg == "--config") {
       options.config_path = value;
     } else if (arg == "--listen") {
@@ -159,6 +175,52 @@ std::optional<Options> parseArguments(int argc, char** argv, bool cgi, int& exit
     }
   }
   return options;
+}
+
+Result<std::unique_ptr<SessionStore>> openConfiguredStore(const Config& config) {
+  auto where = parseStoreLocation(config.session_store);
+  if (!where) {
+    return where.error();
+  }
+  return openSessionStore(*where, kStoreTimeoutMs);
+}
+
+// --revoke-user: a "void before now" mark under the name given, and under its lower-case
+// form for an e-mail address (sessions are matched by sub and by lower-case e-mail). The
+// mark lives as long as a session can, then it is purged.
+int revokeUser(const Config& config, const std::string& who) {
+  if (config.session_store.empty() || who.empty()) {
+    std::cerr << "latchkey: --revoke-user needs session_store in the configuration (sessions "
+                 "without a store end only when their cookie expires)\n";
+    return 1;
+  }
+  auto store = openConfiguredStore(config);
+  if (!store) {
+    std::cerr << "latchkey: " << store.error().detail << '\n';
+    return 1;
+  }
+  SystemClock clock;
+  const int64_t now = clock.now();
+  std::vector<std::string> names = {who};
+  if (who.find('@') != std::string::npos) {
+    std::string lower = who;
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (lower != who) {
+      names.push_back(lower);
+    }
+  }
+  for (const std::string& name : names) {
+    // +1: a session issued earlier in this same second is void too.
+    Status done = (*store)->revokeSubject(name, now + 1, now + config.session_lifetime, now);
+    if (!done) {
+      std::cerr << "latchkey: " << done.error().detail << '\n';
+      return 1;
+    }
+  }
+  std::cout << "revoked every session of " << who << " issued until now\n";
+  return 0;
 }
 
 }  // namespace
@@ -188,6 +250,21 @@ int runMain(int argc, char** argv) {
   }
   const Config& config = *loaded.config;
   const Logger log(config.log_level);
+  if (options->revoke_user) {
+    return revokeUser(config, *options->revoke_user);
+  }
+  std::unique_ptr<SessionStore> store;
+  std::unique_ptr<RevocationCache> revocations;
+  if (!config.session_store.empty()) {
+    auto opened = openConfiguredStore(config);
+    if (!opened) {
+      std::cerr << "latchkey: session_store: " << opened.error().detail << '\n';
+      return 1;
+    }
+    store = std::move(opened.value());
+    revocations = std::make_unique<RevocationCache>(*store, config.session_store_grace,
+                                                    kRevocationSyncInterval);
+  }
 
   // CGI: one process per request, so libcurl is loaded only if this request calls the provider.
   if (!cgi) {
@@ -212,6 +289,14 @@ int runMain(int argc, char** argv) {
       std::cerr << detail << "latchkey: check failed (" << errcName(report.error().code) << ")\n";
       return 1;
     }
+    if (store) {
+      if (auto generation = store->generation(); !generation) {
+        std::cerr << "latchkey: check failed: session_store: " << generation.error().detail
+                  << '\n';
+        return 1;
+      }
+      *report += "session store reachable\n";
+    }
     std::cout << *report << "configuration OK\n";
     return 0;
   }
@@ -220,7 +305,9 @@ int runMain(int argc, char** argv) {
   const CookieCodec codec(config.cookie_secret, config.cookie_secret_previous);
   RefreshCoordinator refresher;
   ReplayGuard used_states;
-  Deps deps{config, cookie_names, codec, *provider, clock, log, *pages, refresher, used_states};
+  Deps deps{config,  cookie_names, codec,       *provider,   clock,
+            log,     *pages,       refresher,   used_states, store.get(),
+            revocations.get()};
 
   const RequestHandler handler = [&deps](const ParamMap& params, std::string_view body) {
     auto request = requestFromParams(params, body, deps.config.base_path);

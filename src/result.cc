@@ -83,6 +83,10 @@ std::string_view errcName(Errc code) {
       return "email_not_allowed";
     case Errc::kRefreshFailed:
       return "refresh_failed";
+    case Errc::kSessionRevoked:
+      return "session_revoked";
+    case Errc::kStoreUnavailable:
+      return "store_unavailable";
     case Errc::kCryptoFailure:
       return "crypto_failure";
     case Errc::kInternal:

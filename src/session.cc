@@ -255,13 +255,14 @@ CookieCodec::~CookieCodec() {
 
 // ---------------------------------------------------------------------------------------
 // Session cookie. Payload keys are short because the whole value must stay under 4 KB:
-//   sub em ev nm pic iat exp aex; sealed segment = {"a": access_token, "r": refresh_token},
+//   sid sub em ev nm pic iat exp aex (sid absent in cookies from before it existed); sealed segment = {"a": access_token, "r": refresh_token},
 //   empty when there are no tokens.
 
 std::string CookieCodec::sealSession(const Session& session) const {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
+  if (!session.sid.empty()) putString(w, "sid", session.sid);
   putString(w, "sub", session.sub);
   putString(w, "em", session.email);
   w.Key("ev");
@@ -294,6 +295,7 @@ Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
   bool has_exp = false;
   const bool fields_ok = forEachMember(payload.doc(), [&](std::string_view name,
                                                           const rapidjson::Value& v) {
+    if (name == "sid") return readString(v, s.sid);
     if (name == "sub") return has_sub = readString(v, s.sub);
     if (name == "em") return readString(v, s.email);
     if (name == "ev") return readBool(v, s.email_verified);

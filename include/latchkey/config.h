@@ -45,6 +45,11 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;
   std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
   std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default
+  // Server-side session state: "" (stateless cookies only), "sqlite:/path" or "redis://...".
+  std::string session_store;
+  // While the store cannot be reached, the last copy of its revocations is trusted this long;
+  // after that requests with a session are refused (503) rather than let a revoked one in.
+  int64_t session_store_grace = 30;
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.

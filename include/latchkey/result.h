@@ -56,6 +56,8 @@ enum class Errc {
   kEmailNotAllowed,
   // sessions
   kRefreshFailed,
+  kSessionRevoked,     // logged out, or the user's sessions were ended
+  kStoreUnavailable,   // the session store cannot be reached or answered an error
   // internal
   kCryptoFailure,
   kInternal,

@@ -24,6 +24,9 @@ namespace latchkey {
 constexpr size_t kMaxCookieValueBytes = 4096;
 
 struct Session {
+  // Random id naming this session in the store's revocation list; empty in cookies sealed
+  // before sessions had ids (those can only be ended with the subject's mark).
+  std::string sid;
   std::string sub;
   std::string email;
   bool email_verified = false;

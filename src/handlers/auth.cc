@@ -17,6 +17,9 @@ Response handleAuth(const Request& request, Deps& deps) {
     case SessionLookup::Outcome::kForbidden:
       response.status = 403;
       break;
+    case SessionLookup::Outcome::kUnavailable:
+      response.status = 503;  // nginx answers 500: neither a sign-in loop nor a way in
+      break;
     case SessionLookup::Outcome::kValid:
       response.status = 200;
       response.addHeader("X-Auth-Request-User", lookup.session.sub);

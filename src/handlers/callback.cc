@@ -7,9 +7,11 @@
 
 #include "latchkey/app.h"
 #include "latchkey/crypto.h"
+#include "latchkey/encoding.h"
 #include "latchkey/log.h"
 #include "latchkey/replay_guard.h"
 #include "../email_verified.h"
+#include "latchkey/session_store.h"
 
 namespace latchkey {
 namespace {
@@ -61,6 +63,23 @@ Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
     response.addHeader("Set-Cookie", loginClearCookie(deps.config, *refusal.clear_login_cookie));
   }
   return response;
+}
+
+// The first completion of this flow, in this process and (with a store) in every process
+// sharing it: CGI runs each callback in a new process, where the in-memory guard alone
+// remembers nothing.
+Result<bool> firstCompletion(Deps& deps, std::string_view state, int64_t expires_at,
+                             int64_t now) {
+  if (!deps.used_states.firstUse(state, expires_at, now)) {
+    return false;
+  }
+  if (deps.store == nullptr) {
+    return true;
+  }
+  const auto digest = sha256(state);
+  const std::string key =
+      "state:" + base64UrlEncode({reinterpret_cast<const char*>(digest.data()), digest.size()});
+  return deps.store->claimOnce(key, expires_at, now);
 }
 
 bool anyLoginCookie(const Request& request, const CookieNames& names) {
@@ -119,7 +138,11 @@ Response handleCallback(const Request& request, Deps& deps) {
                   {makeError(Errc::kStateMismatch, "state differs from the login cookie's"),
                    cookie_name});
   }
-  if (!deps.used_states.firstUse(login->state, login->expires_at, now)) {
+  const auto first = firstCompletion(deps, login->state, login->expires_at, now);
+  if (!first) {
+    return refuse(request, deps, {first.error(), cookie_name});
+  }
+  if (!*first) {
     return refuse(request, deps,
                   {makeError(Errc::kStateMismatch, "this sign-in was already completed (replay)"),
                    cookie_name});
@@ -146,6 +169,7 @@ Response handleCallback(const Request& request, Deps& deps) {
   }
 
   Session session;
+  session.sid = randomToken(16);
   session.sub = who.sub;
   session.email = who.email;
   session.email_verified = who.email_verified;

@@ -148,7 +148,12 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
                   ", but that address is not on this site's list of allowed users.",
               "Sign in with another account, or ask the site owner to let this address in. "
               "Site owner: add it to allowed_emails or its domain to allowed_domains."};
+    case Errc::kStoreUnavailable:
+      return {503, "Sign-in is unavailable for a moment",
+              "This site cannot reach its session store, so it cannot check sessions right now.",
+              "Try again in a minute. Site owner: see latchkey's log and the session_store."};
     case Errc::kRefreshFailed:
+    case Errc::kSessionRevoked:
     case Errc::kCookieMalformed:
     case Errc::kCookieBadSignature:
     case Errc::kCookieExpired:

@@ -14,6 +14,9 @@ Response handleHome(const Request& request, Deps& deps) {
     case SessionLookup::Outcome::kForbidden:
       response = deps.pages.error(errorPageFor(*lookup.refusal, deps.config));
       break;
+    case SessionLookup::Outcome::kUnavailable:
+      response = deps.pages.error(errorPageFor(makeError(Errc::kStoreUnavailable), deps.config));
+      break;
     case SessionLookup::Outcome::kValid:
       response = deps.pages.signedIn(lookup.session.email, lookup.session.name,
                                      lookup.session.picture);

@@ -2,8 +2,33 @@
 // a revocation endpoint, best effort) and go back to the start page.
 #include "latchkey/app.h"
 #include "latchkey/log.h"
+#include "latchkey/revocation_cache.h"
+#include "latchkey/session_store.h"
 
 namespace latchkey {
+namespace {
+
+// With a store, the cookie itself dies too: a copy taken before sign-out is refused by every
+// latchkey sharing the store (within its sync interval; at once in this process).
+void revokeSession(const Request& request, Deps& deps, const Session& session) {
+  if (deps.store == nullptr || session.sid.empty()) {
+    return;
+  }
+  Status revoked = deps.store->revokeSession(session.sid, session.expires_at, deps.clock.now());
+  if (!revoked) {
+    deps.log.log(LogLevel::kError, "revoke_failed",
+                 {{"client", request.client_address},
+                  {"sub", session.sub},
+                  {"reason", errcName(revoked.error().code)},
+                  {"detail", revoked.error().detail}});
+    return;
+  }
+  if (deps.revocations != nullptr) {
+    deps.revocations->invalidate();
+  }
+}
+
+}  // namespace
 
 Response handleLogout(const Request& request, Deps& deps) {
   const auto value = request.cookie(deps.cookie_names.session);
@@ -15,6 +40,7 @@ Response handleLogout(const Request& request, Deps& deps) {
         deps.provider.revoke({session->access_token, session->refresh_token,
                               session->access_expires_at});
       }
+      revokeSession(request, deps, *session);
       deps.log.log(LogLevel::kInfo, "sign_out",
                    {{"client", request.client_address},
                     {"sub", session->sub},

@@ -11,7 +11,9 @@
 namespace latchkey {
 
 struct SessionLookup {
-  enum class Outcome { kNone, kValid, kForbidden };
+  // kUnavailable: the session store has been unreachable for longer than its grace, so a
+  // revoked session cannot be told from a live one (fail closed, 503).
+  enum class Outcome { kNone, kValid, kForbidden, kUnavailable };
   Outcome outcome = Outcome::kNone;
   Session session;                        // kValid / kForbidden
   std::optional<Error> refusal;           // kForbidden: which policy check failed
