@@ -123,25 +123,6 @@ class SqliteStore final : public SessionStore {
     return set;
   }
 
-  bool readAll(RevocationSet& set, int64_t now) {
-    bool ok = true;
-    Statement gen(db(), "SELECT value FROM meta WHERE name = 'generation'");
-    ok = gen.step() == SQLITE_ROW;
-    if (ok) set.generation = static_cast<uint64_t>(gen.integer(0));
-    Statement sessions(db(), "SELECT sid FROM revoked_session WHERE until > ?1");
-    sessions.bind(1, now);
-    int rc = SQLITE_ROW;
-    while (ok && (rc = sessions.step()) == SQLITE_ROW) set.sessions.insert(sessions.text(0));
-    ok = ok && rc == SQLITE_DONE;
-    Statement subjects(db(), "SELECT subject, before FROM revoked_subject WHERE until > ?1");
-    subjects.bind(1, now);
-    rc = SQLITE_ROW;
-    while (ok && (rc = subjects.step()) == SQLITE_ROW) {
-      set.subjects.emplace(subjects.text(0), subjects.integer(1));
-    }
-    return ok && rc == SQLITE_DONE;
-  }
-
   Result<bool> claimOnce(std::string_view key, int64_t until, int64_t now) override {
     std::lock_guard lock(mutex_);
     // One statement: inserted, or an expired claim taken over; a live claim stays as it is.
@@ -186,6 +167,26 @@ class SqliteStore final : public SessionStore {
 
  private:
   sqlite3* db() const { return db_.get(); }
+
+  bool readAll(RevocationSet& set, int64_t now) {
+    bool ok = true;
+    Statement gen(db(), "SELECT value FROM meta WHERE name = 'generation'");
+    ok = gen.step() == SQLITE_ROW;
+    if (ok) set.generation = static_cast<uint64_t>(gen.integer(0));
+    Statement sessions(db(), "SELECT sid FROM revoked_session WHERE until > ?1");
+    sessions.bind(1, now);
+    int rc = SQLITE_ROW;
+    while (ok && (rc = sessions.step()) == SQLITE_ROW) set.sessions.insert(sessions.text(0));
+    ok = ok && rc == SQLITE_DONE;
+    Statement subjects(db(), "SELECT subject, before FROM revoked_subject WHERE until > ?1");
+    subjects.bind(1, now);
+    rc = SQLITE_ROW;
+    while (ok && (rc = subjects.step()) == SQLITE_ROW) {
+      set.subjects.emplace(subjects.text(0), subjects.integer(1));
+    }
+    return ok && rc == SQLITE_DONE;
+  }
+
   bool exec(const char* sql) { return sqlite3_exec(db(), sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 
   // Expired revocations are dropped as new ones arrive, so the tables stay the size of the

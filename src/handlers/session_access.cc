@@ -1,8 +1,14 @@
 #include "session_access.h"
 
+#include <chrono>
+#include <thread>
+
+#include "latchkey/crypto.h"
+#include "latchkey/encoding.h"
 #include "latchkey/log.h"
 #include "latchkey/refresh_coordinator.h"
 #include "latchkey/revocation_cache.h"
+#include "latchkey/session_store.h"
 
 namespace latchkey {
 namespace {
@@ -11,9 +17,83 @@ namespace {
 // dies in flight.
 constexpr int64_t kRefreshMarginSeconds = 30;
 
+// Left in the store instead of a re-sealed cookie when the refresh failed.
+constexpr std::string_view kRefreshFailedMark = "!";
+
 void logRefused(const Request& request, Deps& deps, const Error& error) {
   deps.log.log(LogLevel::kInfo, "cookie_refused",
                {{"client", request.client_address}, {"reason", errcName(error.code)}});
+}
+
+struct Refreshed {
+  Session session;
+  std::string sealed;
+};
+
+Result<Refreshed> refreshHere(Deps& deps, const Session& session, int64_t now) {
+  auto tokens = deps.refresher.refresh(session.refresh_token, deps.provider, now);
+  if (!tokens) {
+    return tokens.error();
+  }
+  Refreshed done{session, {}};
+  done.session.access_token = tokens->access_token;
+  if (!tokens->refresh_token.empty()) {
+    done.session.refresh_token = tokens->refresh_token;
+  }
+  done.session.access_expires_at = tokens->access_expires_at;
+  done.sealed = deps.cookies.sealSession(done.session);
+  return done;
+}
+
+// Another process's result: nullopt while there is none yet.
+std::optional<Result<Refreshed>> sharedResult(Deps& deps, const std::string& key, int64_t now) {
+  auto value = deps.store->getValue(key, now);
+  if (!value) {
+    return Result<Refreshed>(value.error());
+  }
+  if (value->empty()) {
+    return std::nullopt;
+  }
+  auto opened = deps.cookies.openSession(*value, now);
+  if (*value == kRefreshFailedMark || !opened) {
+    return Result<Refreshed>(makeError(Errc::kRefreshFailed, "another process's refresh failed"));
+  }
+  return Result<Refreshed>(Refreshed{std::move(opened.value()), std::move(*value)});
+}
+
+// Single flight across processes and hosts (CGI and mod_fcgid run many): the first to claim
+// the refresh token calls the provider and leaves the re-sealed cookie in the store for the
+// grace period; the others wait for it, so a rotating refresh token is redeemed once.
+Result<Refreshed> refreshSession(Deps& deps, const Session& session, int64_t now) {
+  if (deps.store == nullptr) {
+    return refreshHere(deps, session, now);
+  }
+  const auto digest = sha256(session.refresh_token);
+  const std::string key =
+      "refresh:" + base64UrlEncode({reinterpret_cast<const char*>(digest.data()), digest.size()});
+  if (auto shared = sharedResult(deps, key, now)) {
+    return std::move(*shared);
+  }
+  const int64_t flight_limit = deps.config.http_timeout + 5;
+  auto claimed = deps.store->claimOnce("lock:" + key, now + flight_limit, now);
+  if (!claimed) {
+    return claimed.error();
+  }
+  if (*claimed) {
+    auto done = refreshHere(deps, session, now);
+    const std::string_view result = done ? std::string_view(done->sealed) : kRefreshFailedMark;
+    // Best effort: without it the others time out and sign in again.
+    (void)deps.store->putValue(key, result, now + RefreshCoordinator::kGraceSeconds, now);
+    return done;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(flight_limit);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (auto shared = sharedResult(deps, key, deps.clock.now())) {
+      return std::move(*shared);
+    }
+  }
+  return makeError(Errc::kRefreshFailed, "another process's refresh did not finish");
 }
 
 }  // namespace
@@ -60,24 +140,19 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
   }
   Session session = std::move(opened.value());
   if (refresh_due && !session.refresh_token.empty()) {
-    auto tokens = deps.refresher.refresh(session.refresh_token, deps.provider, now);
-    if (!tokens) {
+    auto refreshed = refreshSession(deps, session, now);
+    if (!refreshed) {
       deps.log.log(LogLevel::kWarn, "refresh_failed",
                    {{"client", request.client_address},
                     {"sub", session.sub},
                     {"email", session.email},
-                    {"reason", errcName(tokens.error().code)},
-                    {"detail", tokens.error().detail}});
+                    {"reason", errcName(refreshed.error().code)},
+                    {"detail", refreshed.error().detail}});
       lookup.set_cookie = sessionClearCookie(deps.config);
       return lookup;
     }
-    session.access_token = tokens->access_token;
-    if (!tokens->refresh_token.empty()) {
-      session.refresh_token = tokens->refresh_token;
-    }
-    session.access_expires_at = tokens->access_expires_at;
-    lookup.set_cookie =
-        sessionSetCookie(deps.config, deps.cookies.sealSession(session), session.expires_at - now);
+    session = std::move(refreshed->session);
+    lookup.set_cookie = sessionSetCookie(deps.config, refreshed->sealed, session.expires_at - now);
     deps.log.log(LogLevel::kInfo, "session_refreshed",
                  {{"client", request.client_address}, {"sub", session.sub}});
   }
