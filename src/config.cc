@@ -70,6 +70,8 @@ const std::vector<std::string> kKeys = {
     "allowed_tenants",
     "session_store",
     "session_store_grace",
+    "rp_initiated_logout",
+    "post_logout_redirect_uri",
 };
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
@@ -510,6 +512,7 @@ class Validator {
     logLevel(config);
     providerName(config);
     sessionStore(config);
+    logout(config);
     return config;
   }
 
@@ -926,6 +929,30 @@ class Validator {
     }
     if (const auto grace = boundedInteger("session_store_grace", 0, 3600)) {
       config.session_store_grace = *grace;
+    }
+  }
+
+  void logout(Config& config) {
+    if (const auto value = get("rp_initiated_logout")) {
+      const std::string word = toLower(*value);
+      if (word == "true" || word == "yes" || word == "on" || word == "1") {
+        config.rp_initiated_logout = true;
+      } else if (word != "false" && word != "no" && word != "off" && word != "0") {
+        problems_.add("rp_initiated_logout", "'" + std::string(*value) + "' is not true or false",
+                      "write true or false");
+      }
+    }
+    if (config.rp_initiated_logout && config.provider == ProviderKind::kGithub) {
+      problems_.add("rp_initiated_logout", "GitHub has no end_session_endpoint",
+                    "remove rp_initiated_logout");
+    }
+    if (const auto value = get("post_logout_redirect_uri")) {
+      if (checkUrl("post_logout_redirect_uri", *value)) {
+        config.post_logout_redirect_uri = std::string(*value);
+      }
+    } else if (config.redirect_uri.ends_with(kCallbackRoute)) {
+      config.post_logout_redirect_uri =
+          config.redirect_uri.substr(0, config.redirect_uri.size() - kCallbackRoute.size()) + "/";
     }
   }
 

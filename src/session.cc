@@ -390,6 +390,24 @@ Result<LoginState> CookieCodec::openLogin(std::string_view value, int64_t now) c
   return login;
 }
 
+std::string CookieCodec::sealValue(std::string_view label, std::string_view plain) const {
+  const std::string aad = "latchkey|v1|value|" + std::string(label);
+  const std::string blob = aesGcmSeal(current_->enc, plain, aad);
+  return blob.empty() ? std::string() : base64UrlEncode(blob);
+}
+
+std::optional<std::string> CookieCodec::openValue(std::string_view label,
+                                                  std::string_view sealed) const {
+  const std::optional<std::string> blob = base64UrlDecode(sealed);
+  if (!blob) return std::nullopt;
+  const std::string aad = "latchkey|v1|value|" + std::string(label);
+  for (const Keys* keys : {current_.get(), previous_.get()}) {
+    if (keys == nullptr) continue;
+    if (auto plain = aesGcmOpen(keys->enc, *blob, aad)) return plain;
+  }
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------
 // Names and Set-Cookie values
 

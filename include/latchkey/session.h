@@ -70,6 +70,11 @@ class CookieCodec {
   std::string sealLogin(const LoginState& login) const;
   Result<LoginState> openLogin(std::string_view value, int64_t now) const;
 
+  // A secret kept outside the cookie (in the session store): AES-256-GCM under the token key,
+  // bound to `label`, base64url. open tries the current then the previous secret.
+  std::string sealValue(std::string_view label, std::string_view plain) const;
+  std::optional<std::string> openValue(std::string_view label, std::string_view sealed) const;
+
  private:
   struct Keys;
   std::unique_ptr<Keys> current_;

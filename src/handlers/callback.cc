@@ -82,6 +82,23 @@ Result<bool> firstCompletion(Deps& deps, std::string_view state, int64_t expires
   return deps.store->claimOnce(key, expires_at, now);
 }
 
+// For the id_token_hint of RP-initiated logout: the ID token is ~1 KB, too much for the cookie,
+// so it waits in the store, encrypted, until the session ends. Without a store the provider
+// gets client_id instead of the hint.
+void keepIdToken(const Request& request, Deps& deps, const Session& session,
+                 const std::string& id_token, int64_t now) {
+  if (!deps.config.rp_initiated_logout || deps.store == nullptr || id_token.empty()) {
+    return;
+  }
+  Status kept = deps.store->putValue("idt:" + session.sid,
+                                     deps.cookies.sealValue("id_token", id_token),
+                                     session.expires_at, now);
+  if (!kept) {
+    deps.log.log(LogLevel::kWarn, "id_token_not_kept",
+                 {{"client", request.client_address}, {"detail", kept.error().detail}});
+  }
+}
+
 bool anyLoginCookie(const Request& request, const CookieNames& names) {
   for (const auto& cookie : request.cookies) {
     if (cookie.first.starts_with(names.login_prefix)) {
@@ -194,6 +211,8 @@ Response handleCallback(const Request& request, Deps& deps) {
     session.access_expires_at = 0;
     sealed = deps.cookies.sealSession(session);
   }
+
+  keepIdToken(request, deps, session, sign_in->id_token, now);
 
   Response response;
   response.status = 302;

@@ -620,16 +620,18 @@ TEST(Config, LoadConfigFromFile) {
 }
 
 // configKeys lists SPEC's table in order, then templates_dir, provider_name and the client
-// authentication keys.
+// authentication, session store and logout keys.
 TEST(Config, ConfigKeysInSpecOrder) {
   const auto& keys = configKeys();
-  ASSERT_EQ(keys.size(), 25u);
+  ASSERT_EQ(keys.size(), 29u);
   EXPECT_EQ(keys.front(), "provider");
   EXPECT_EQ(keys[5], "redirect_uri");
   EXPECT_EQ(keys[18], "log_level");
   EXPECT_EQ(keys[19], "templates_dir");
   EXPECT_EQ(keys[20], "provider_name");
-  EXPECT_EQ(keys.back(), "allowed_tenants");
+  EXPECT_EQ(keys[24], "allowed_tenants");
+  EXPECT_EQ(keys[26], "session_store_grace");
+  EXPECT_EQ(keys.back(), "post_logout_redirect_uri");
 }
 
 // processEnvironment sees the real environment.
@@ -677,6 +679,56 @@ TEST(ConfigProviderName, NamesTheButtonAndRefusesControlCharacters) {
   ConfigLoad bad = parseConfig(base, {{"LATCHKEY_PROVIDER_NAME", "a\x01" "b"}});
   ASSERT_FALSE(bad.problems.empty());
   EXPECT_EQ(bad.problems[0].rfind("provider_name", 0), 0u);
+}
+
+// session_store: off by default; SQLite and Redis forms accepted; rediss:// and relative paths
+// refused naming the key; session_store_grace bounded.
+TEST(ConfigSessionStore, AcceptsBothBackEndsAndRefusesTheRest) {
+  const std::string base =
+      "issuer = https://idp.example\nclient_id = c\nclient_secret = s\n"
+      "redirect_uri = https://app.example/login/authorized\n"
+      "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  ConfigLoad plain = parseConfig(base, {});
+  ASSERT_TRUE(plain.config);
+  EXPECT_TRUE(plain.config->session_store.empty());
+  EXPECT_EQ(plain.config->session_store_grace, 30);
+  for (const char* good : {"sqlite:/var/lib/latchkey/state.db", "redis://:pw@10.0.0.5:6379/1"}) {
+    ConfigLoad load = parseConfig(base + "session_store = " + good + "\nsession_store_grace = 5\n", {});
+    ASSERT_TRUE(load.config) << good << ": " << (load.problems.empty() ? "" : load.problems[0]);
+    EXPECT_EQ(load.config->session_store, good);
+    EXPECT_EQ(load.config->session_store_grace, 5);
+  }
+  for (const char* bad : {"rediss://h:6379/0", "sqlite:relative.db", "mysql://h"}) {
+    ConfigLoad load = parseConfig(base, {{"LATCHKEY_SESSION_STORE", bad}});
+    ASSERT_FALSE(load.problems.empty()) << bad;
+    EXPECT_EQ(load.problems[0].rfind("session_store:", 0), 0u) << load.problems[0];
+  }
+  ConfigLoad grace = parseConfig(base + "session_store_grace = 4000\n", {});
+  ASSERT_FALSE(grace.problems.empty());
+  EXPECT_EQ(grace.problems[0].rfind("session_store_grace", 0), 0u);
+}
+
+// rp_initiated_logout: off by default; post_logout_redirect_uri defaults to the site's start
+// page under base_path; a plain-http remote URL and a non-boolean are refused.
+TEST(ConfigLogout, RpInitiatedLogoutAndItsRedirect) {
+  const std::string base =
+      "issuer = https://idp.example\nclient_id = c\nclient_secret = s\nbase_path = /oauth2\n"
+      "redirect_uri = https://app.example/oauth2/login/authorized\n"
+      "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  ConfigLoad plain = parseConfig(base, {});
+  ASSERT_TRUE(plain.config);
+  EXPECT_FALSE(plain.config->rp_initiated_logout);
+  EXPECT_EQ(plain.config->post_logout_redirect_uri, "https://app.example/oauth2/");
+  ConfigLoad on = parseConfig(base + "rp_initiated_logout = yes\npost_logout_redirect_uri = https://app.example/bye\n", {});
+  ASSERT_TRUE(on.config) << (on.problems.empty() ? "" : on.problems[0]);
+  EXPECT_TRUE(on.config->rp_initiated_logout);
+  EXPECT_EQ(on.config->post_logout_redirect_uri, "https://app.example/bye");
+  ConfigLoad bad = parseConfig(base + "rp_initiated_logout = maybe\n", {});
+  ASSERT_FALSE(bad.problems.empty());
+  EXPECT_EQ(bad.problems[0].rfind("rp_initiated_logout", 0), 0u);
+  ConfigLoad http = parseConfig(base + "post_logout_redirect_uri = http://app.example/\n", {});
+  ASSERT_FALSE(http.problems.empty());
+  EXPECT_EQ(http.problems[0].rfind("post_logout_redirect_uri", 0), 0u);
 }
 
 }  // namespace

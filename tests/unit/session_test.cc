@@ -99,6 +99,19 @@ TEST(Session, SidIsOptionalAndReadOnTheFastPath) {
   EXPECT_EQ(with_sid->sid, "sid-0123456789abcdef");
 }
 
+// Values kept outside the cookie: secret, bound to their label, readable after rotation.
+TEST(Session, SealedValuesAreBoundToTheirLabel) {
+  const CookieCodec codec(kSecret, std::nullopt);
+  const std::string sealed = codec.sealValue("id_token", "eyJ.header.sig");
+  EXPECT_EQ(sealed.find("eyJ"), std::string::npos);
+  EXPECT_EQ(codec.openValue("id_token", sealed), "eyJ.header.sig");
+  EXPECT_FALSE(codec.openValue("other", sealed));
+  EXPECT_FALSE(codec.openValue("id_token", sealed.substr(1)));
+  const CookieCodec rotated(kOldSecret, kSecret);
+  EXPECT_EQ(rotated.openValue("id_token", sealed), "eyJ.header.sig");
+  EXPECT_FALSE(CookieCodec(kOldSecret, std::nullopt).openValue("id_token", sealed));
+}
+
 // The identity fast path returns the claims but leaves the tokens empty.
 TEST(Session, IdentityOpenLeavesTokensEmpty) {
   const CookieCodec codec(kSecret, std::nullopt);
