@@ -664,30 +664,33 @@ TEST(Config, GarbageInputNeverCrashes) {
 namespace latchkey {
 namespace {
 
+const std::string kMinimal =
+    "issuer = https://idp.example\nclient_id = c\nclient_secret = s\n"
+    "redirect_uri = https://app.example/login/authorized\n"
+    "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+
+// The load was refused, and its first problem is about key.
+void expectProblemWith(const ConfigLoad& load, const std::string& key) {
+  ASSERT_FALSE(load.problems.empty()) << key;
+  EXPECT_EQ(load.problems[0].rfind(key, 0), 0u) << load.problems[0];
+}
+
 // provider_name replaces the derived name on the sign-in button; junk in it is refused.
 TEST(ConfigProviderName, NamesTheButtonAndRefusesControlCharacters) {
-  const std::string base =
-      "issuer = https://idp.example\nclient_id = c\nclient_secret = s\n"
-      "redirect_uri = https://app.example/login/authorized\n"
-      "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  const std::string& base = kMinimal;
   ConfigLoad plain = parseConfig(base, {});
   ASSERT_TRUE(plain.config) << (plain.problems.empty() ? "" : plain.problems[0]);
   EXPECT_EQ(providerDisplayName(*plain.config), "idp.example");
   ConfigLoad named = parseConfig(base + "provider_name = Acme SSO\n", {});
   ASSERT_TRUE(named.config);
   EXPECT_EQ(providerDisplayName(*named.config), "Acme SSO");
-  ConfigLoad bad = parseConfig(base, {{"LATCHKEY_PROVIDER_NAME", "a\x01" "b"}});
-  ASSERT_FALSE(bad.problems.empty());
-  EXPECT_EQ(bad.problems[0].rfind("provider_name", 0), 0u);
+  expectProblemWith(parseConfig(base, {{"LATCHKEY_PROVIDER_NAME", "a\x01" "b"}}), "provider_name");
 }
 
 // session_store: off by default; SQLite and Redis forms accepted; rediss:// and relative paths
 // refused naming the key; session_store_grace bounded.
 TEST(ConfigSessionStore, AcceptsBothBackEndsAndRefusesTheRest) {
-  const std::string base =
-      "issuer = https://idp.example\nclient_id = c\nclient_secret = s\n"
-      "redirect_uri = https://app.example/login/authorized\n"
-      "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  const std::string& base = kMinimal;
   ConfigLoad plain = parseConfig(base, {});
   ASSERT_TRUE(plain.config);
   EXPECT_TRUE(plain.config->session_store.empty());
@@ -699,13 +702,9 @@ TEST(ConfigSessionStore, AcceptsBothBackEndsAndRefusesTheRest) {
     EXPECT_EQ(load.config->session_store_grace, 5);
   }
   for (const char* bad : {"rediss://h:6379/0", "sqlite:relative.db", "mysql://h"}) {
-    ConfigLoad load = parseConfig(base, {{"LATCHKEY_SESSION_STORE", bad}});
-    ASSERT_FALSE(load.problems.empty()) << bad;
-    EXPECT_EQ(load.problems[0].rfind("session_store:", 0), 0u) << load.problems[0];
+    expectProblemWith(parseConfig(base, {{"LATCHKEY_SESSION_STORE", bad}}), "session_store:");
   }
-  ConfigLoad grace = parseConfig(base + "session_store_grace = 4000\n", {});
-  ASSERT_FALSE(grace.problems.empty());
-  EXPECT_EQ(grace.problems[0].rfind("session_store_grace", 0), 0u);
+  expectProblemWith(parseConfig(base + "session_store_grace = 4000\n", {}), "session_store_grace");
 }
 
 // rp_initiated_logout: off by default; post_logout_redirect_uri defaults to the site's start
@@ -723,12 +722,9 @@ TEST(ConfigLogout, RpInitiatedLogoutAndItsRedirect) {
   ASSERT_TRUE(on.config) << (on.problems.empty() ? "" : on.problems[0]);
   EXPECT_TRUE(on.config->rp_initiated_logout);
   EXPECT_EQ(on.config->post_logout_redirect_uri, "https://app.example/bye");
-  ConfigLoad bad = parseConfig(base + "rp_initiated_logout = maybe\n", {});
-  ASSERT_FALSE(bad.problems.empty());
-  EXPECT_EQ(bad.problems[0].rfind("rp_initiated_logout", 0), 0u);
-  ConfigLoad http = parseConfig(base + "post_logout_redirect_uri = http://app.example/\n", {});
-  ASSERT_FALSE(http.problems.empty());
-  EXPECT_EQ(http.problems[0].rfind("post_logout_redirect_uri", 0), 0u);
+  expectProblemWith(parseConfig(base + "rp_initiated_logout = maybe\n", {}), "rp_initiated_logout");
+  expectProblemWith(parseConfig(base + "post_logout_redirect_uri = http://app.example/\n", {}),
+                    "post_logout_redirect_uri");
 }
 
 }  // namespace
