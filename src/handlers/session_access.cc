@@ -123,7 +123,7 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
       case RevocationCache::Verdict::kUnknown:
         deps.log.log(LogLevel::kError, "store_unavailable",
                      {{"client", request.client_address},
-                      {"detail", "session store unreachable beyond session_store_grace: revocations unknown"}});
+                      {"detail", "session store unreachable beyond session_store_grace"}});
         lookup.outcome = SessionLookup::Outcome::kUnavailable;
         return lookup;
     }

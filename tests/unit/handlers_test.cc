@@ -1,11 +1,10 @@
 // The routes, driven as plain functions with a fake provider and clock.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <thread>
 
 #include "app_test_support.h"
+#include "temp_dir.h"
 #include "latchkey/crypto.h"
 #include "latchkey/revocation_cache.h"
 #include "latchkey/session_store.h"
@@ -472,14 +471,8 @@ TEST(Userinfo, JsonOfIdentity) {
 // the handlers as main() does.
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/latchkey-handlers-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::unique_ptr<SessionStore> openStore() {
-    auto store = openSqliteStore(dir_ + "/state.db", 2000);
+    auto store = openSqliteStore(dir_.path() + "/state.db", 2000);
     EXPECT_TRUE(store);
     return std::move(store.value());
   }
@@ -489,7 +482,7 @@ class StoreTest : public ::testing::Test {
     deps.revocations = &revocations;
     return deps;
   }
-  std::string dir_;
+  testing::TempDir dir_;
 };
 
 // Sign-out revokes the session: the same cookie, presented again, is refused and cleared.

@@ -1,14 +1,13 @@
 // The store's contract on the embedded back end (a real SQLite file), the session_store key,
 // and the in-process revocation copy with its grace when the store is down.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
+#include <atomic>
 #include <thread>
 
 #include "latchkey/revocation_cache.h"
 #include "latchkey/session_store.h"
+#include "temp_dir.h"
 
 namespace latchkey {
 namespace {
@@ -17,20 +16,13 @@ constexpr int64_t kNow = 1'800'000'000;
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/latchkey-store-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/state.db";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::unique_ptr<SessionStore> open() {
     auto store = openSqliteStore(path_, 2000);
     EXPECT_TRUE(store) << (store ? "" : store.error().detail);
     return store ? std::move(store.value()) : nullptr;
   }
-  std::string dir_;
-  std::string path_;
+  testing::TempDir dir_;
+  std::string path_ = dir_.path() + "/state.db";
 };
 
 // A revocation bumps the generation and shows in the set until it expires.
@@ -100,7 +92,7 @@ TEST_F(SqliteStoreTest, SharedValuesExpire) {
 }
 
 TEST_F(SqliteStoreTest, UnwritablePathIsAnError) {
-  auto store = openSqliteStore(dir_ + "/missing/dir/state.db", 100);
+  auto store = openSqliteStore(dir_.path() + "/missing/dir/state.db", 100);
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, Errc::kStoreUnavailable);
   EXPECT_NE(store.error().detail.find("missing/dir"), std::string::npos);
