@@ -79,6 +79,10 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"client_private_key_file", "required with private_key_jwt"},
     {"client_key_id", "none (no kid)"},
     {"allowed_tenants", "empty: the issuer must match exactly"},
+    {"session_store", "none: stateless cookies"},
+    {"session_store_grace", "30"},
+    {"rp_initiated_logout", "false"},
+    {"post_logout_redirect_uri", "<site><base_path>/ (from redirect_uri)"},
 };
 
 std::string_view keyDefault(std::string_view key) {
