@@ -295,8 +295,8 @@ int runMain(int argc, char** argv) {
     }
     if (store) {
       if (auto generation = store->generation(); !generation) {
-        std::cerr << "latchkey: check failed: session_store: " << generation.error().detail
-                  << '\n';
+        std::cerr << *report << "session_store: " << generation.error().detail
+                  << "\nlatchkey: check failed (" << errcName(generation.error().code) << ")\n";
         return 1;
       }
       *report += "session store reachable\n";

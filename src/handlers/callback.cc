@@ -10,8 +10,8 @@
 #include "latchkey/encoding.h"
 #include "latchkey/log.h"
 #include "latchkey/replay_guard.h"
-#include "../email_verified.h"
 #include "latchkey/session_store.h"
+#include "../email_verified.h"
 
 namespace latchkey {
 namespace {
