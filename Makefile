@@ -20,7 +20,7 @@ CXXFLAGS  += -std=c++20 $(WARN) -pthread
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 LDHARDEN  := -pie -Wl,-z,relro,-z,now
 SAN       := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -lz) -lfcgi -pthread
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -lz) -lfcgi -lsqlite3 -lhiredis -pthread
 
 SRCS      := $(shell find src -name '*.cc' ! -name main.cc | sort)
 TEST_SRCS := $(sort $(wildcard tests/unit/*_test.cc))

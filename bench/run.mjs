@@ -24,6 +24,7 @@ import { Managed, sleep } from '../tests/e2e/lib/process.mjs';
 import { startProvider, CLIENT_ID, CLIENT_SECRET, DEMO_ACCOUNT } from '../tests/e2e/lib/provider.mjs';
 import { startLatchkey, newCookieSecret, configText } from '../tests/e2e/lib/latchkey.mjs';
 import { startNginx } from '../tests/e2e/lib/nginx.mjs';
+import { startRedis } from '../tests/e2e/lib/redis.mjs';
 import { startApache, isRoot, uidOf, RUN_USER } from '../tests/e2e/lib/apache.mjs';
 import { Client } from '../tests/e2e/lib/client.mjs';
 import { authorizeAtProvider } from '../tests/e2e/lib/signin.mjs';
@@ -385,6 +386,15 @@ async function main() {
       compare = await startLatchkey({ dir: path.join(dir, 'compare'), config, binary: COMPARE });
       started.push(compare);
     }
+    // The same configuration with each session store: /auth with a store against stateless /auth.
+    const redis = await startRedis({ dir });
+    started.push(redis);
+    const stores = {};
+    for (const [name, where] of [['sqlite', `sqlite:${dir}/state.db`], ['redis', redis.url(0)]]) {
+      fs.mkdirSync(path.join(dir, `store-${name}`), { recursive: true });
+      stores[name] = await startLatchkey({ dir: path.join(dir, `store-${name}`), config: { ...config, session_store: where }, binary: RELEASE_BINARY, args: THREADS ? ['--threads', String(THREADS)] : [] });
+      started.push(stores[name]);
+    }
     const bareSock = path.join(dir, 'bare.sock');
     const bare = new Managed('bare_fcgi', BARE, [bareSock, String(2 * os.cpus().length)], { logFile: path.join(dir, 'bare.log') });
     started.push({ stop: () => bare.stop('SIGKILL') });
@@ -400,6 +410,7 @@ async function main() {
     location = /_bench/bare { fastcgi_pass unix:${bareSock}; include /etc/nginx/fastcgi_params; }
     location = /_bench/bare-nolinger { fastcgi_pass unix:${bareNlSock}; include /etc/nginx/fastcgi_params; }
     location /_bench/static/ { alias ${dir}/www/app/; }
+${Object.entries(stores).map(([name, lk]) => `    location /_bench/store-${name}/ { rewrite ^/_bench/store-${name}(/.*)$ $1 break; fastcgi_pass unix:${lk.socket}; include /etc/nginx/fastcgi_params; }`).join('\n')}
 ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 break; fastcgi_pass unix:${compare.socket}; include /etc/nginx/fastcgi_params; }` : ''}
 `;
     const nginx = await startNginx({ dir, latchkeySocket: latchkey.socket, port: nginxPort, extraConf });
@@ -432,6 +443,8 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
       ['auth', 'latchkey /auth, valid session', `${nginxUrl}/_latchkey/auth`, { Cookie: lkCookie }],
       ['auth_group_rule', 'latchkey /auth, valid session, per-location group rule', `${nginxUrl}/_latchkey/auth?allowed_groups=ops,staff`, { Cookie: lkCookie }],
       ['auth_bearer', 'latchkey /auth, Authorization: Bearer JWT', `${nginxUrl}/_latchkey/auth`, { Authorization: `Bearer ${jwt}` }],
+      ['auth_sqlite', 'latchkey /auth, valid session, SQLite session store', `${nginxUrl}/_bench/store-sqlite/auth`, { Cookie: lkCookie }],
+      ['auth_redis', 'latchkey /auth, valid session, Redis session store', `${nginxUrl}/_bench/store-redis/auth`, { Cookie: lkCookie }],
       ...(compare ? [['auth_compare', `BENCH_COMPARE build /auth (${COMPARE})`, `${nginxUrl}/_bench/compare/auth`, { Cookie: lkCookie }]] : []),
       ['home', 'latchkey / signed in (HTML page)', `${nginxUrl}/`, { Cookie: lkCookie }],
       ['login', 'latchkey /login (302 + login cookie)', `${nginxUrl}/login`, {}],
@@ -452,7 +465,7 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
     for (let round = 1; round <= (ONLY.has('wrk') ? ROUNDS : 0); round++) {
       // CPU per request of the FastCGI program serving the target (user+system of its process),
       // steadier than req/s on a shared machine.
-      const cpuPid = { bare_fcgi: bare.child.pid, bare_fcgi_nolinger: bareNl.child.pid, auth: latchkey.proc.child.pid, auth_group_rule: latchkey.proc.child.pid, auth_bearer: latchkey.proc.child.pid, healthz: latchkey.proc.child.pid, home: latchkey.proc.child.pid, auth_compare: compare?.proc.child.pid };
+      const cpuPid = { bare_fcgi: bare.child.pid, bare_fcgi_nolinger: bareNl.child.pid, auth: latchkey.proc.child.pid, auth_group_rule: latchkey.proc.child.pid, auth_bearer: latchkey.proc.child.pid, healthz: latchkey.proc.child.pid, home: latchkey.proc.child.pid, auth_compare: compare?.proc.child.pid, auth_sqlite: stores.sqlite.proc.child.pid, auth_redis: stores.redis.proc.child.pid };
       for (const [key, , url, headers] of targets) {
         const cpu0 = cpuPid[key] ? cpuMs(cpuPid[key]) : 0;
         const r = wrk(url, headers);
@@ -468,6 +481,12 @@ ${compare ? `    location /_bench/compare/ { rewrite ^/_bench/compare(/.*)$ $1 b
       Object.assign(v, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
       const cpu = v.runs.map((r) => r.cpuUsPerRequest).filter((x) => x !== undefined);
       if (cpu.length) Object.assign(v, { cpuUsMedian: median(cpu), cpuUsMin: Math.min(...cpu), cpuUsMax: Math.max(...cpu) });
+    }
+    // The issue's bar: /auth with the embedded store >= 0.9 x stateless, with Redis >= 0.85 x.
+    for (const name of ONLY.has('wrk') ? ['sqlite', 'redis'] : []) {
+      const ratio = results.wrk[`auth_${name}`].median / results.wrk.auth.median;
+      results.notes.push(`/auth with the ${name} session store: ${ratio.toFixed(2)} x stateless /auth (median req/s)`);
+      log(`/auth ${name} store / stateless: ${ratio.toFixed(2)}`);
     }
     const lkPid = latchkey.proc.child.pid;
     const pssKiB = Number(fs.readFileSync(`/proc/${lkPid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)?.[1]);

@@ -36,6 +36,7 @@
 #include "latchkey/encoding.h"
 #include "latchkey/http.h"
 #include "latchkey/url.h"
+#include "latchkey/session_store.h"
 
 extern char** environ;  // POSIX: the process environment
 
@@ -93,6 +94,10 @@ const std::vector<std::string> kKeys = {
     "metrics",
     "metrics_allow",
     "access_log",
+    "session_store",
+    "session_store_grace",
+    "rp_initiated_logout",
+    "post_logout_redirect_uri",
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
@@ -466,6 +471,8 @@ class Validator {
     identityChecks(config);
     branding(config);
     operations(config);
+    sessionStore(config);
+    logout(config);
     return config;
   }
 
@@ -946,6 +953,38 @@ class Validator {
       config.connect_timeout = static_cast<int>(*timeout);
     }
     config.connect_timeout = std::min(config.connect_timeout, config.http_timeout);
+    if (const auto grace = boundedInteger("session_store_grace", 0, 3600)) {
+      config.session_store_grace = *grace;
+    }
+  }
+
+  void logout(Config& config) {
+    config.rp_initiated_logout = boolean("rp_initiated_logout").value_or(false);
+    if (config.rp_initiated_logout && config.provider == ProviderKind::kGithub) {
+      problems_.add("rp_initiated_logout", "GitHub has no end_session_endpoint",
+                    "remove rp_initiated_logout");
+    }
+    if (const auto value = get("post_logout_redirect_uri")) {
+      if (checkUrl("post_logout_redirect_uri", *value)) {
+        config.post_logout_redirect_uri = std::string(*value);
+      }
+    } else if (config.redirect_uri.ends_with(kCallbackRoute)) {
+      config.post_logout_redirect_uri =
+          config.redirect_uri.substr(0, config.redirect_uri.size() - kCallbackRoute.size()) + "/";
+    }
+  }
+
+  void sessionStore(Config& config) {
+    const auto value = get("session_store");
+    if (!value) {
+      return;
+    }
+    if (auto where = parseStoreLocation(*value); !where) {
+      problems_.add("session_store", where.error().detail,
+                    "write sqlite:/var/lib/latchkey/state.db or redis://host:6379/0");
+      return;
+    }
+    config.session_store = std::string(*value);
   }
 
   void allowLists(Config& config) {

@@ -1,6 +1,7 @@
 // latchkey: command line, start-up checks, then FastCGI (or one CGI request).
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,7 +21,10 @@
 #include "latchkey/log.h"
 #include "latchkey/refresh_coordinator.h"
 #include "latchkey/replay_guard.h"
+#include "latchkey/revocation_cache.h"
 #include "latchkey/server.h"
+#include "latchkey/session.h"
+#include "latchkey/session_store.h"
 #include "runtime.h"
 
 namespace latchkey {
@@ -31,6 +35,7 @@ constexpr std::string_view kUsage =
     "                [--socket-group NAME]\n"
     "       latchkey --config FILE --check\n"
     "       latchkey --print-templates DIR\n"
+    "       latchkey --config FILE --revoke-user SUBJECT_OR_EMAIL\n"
     "       latchkey --version | --help\n"
     "\n"
     "  --config FILE        configuration file (key = value); LATCHKEY_<KEY> variables\n"
@@ -42,6 +47,8 @@ constexpr std::string_view kUsage =
     "  --socket-group NAME  group of a unix socket (the web server's group)\n"
     "  --check              validate the configuration, reach the provider, test the client\n"
     "                       credentials; exit 0 when all is well, 1 otherwise\n"
+    "  --revoke-user WHO    end every session of WHO (the provider's subject, or an e-mail\n"
+    "                       address) now, on every latchkey sharing the session_store\n"
     "  --print-templates DIR\n"
     "                       write the built-in page templates into DIR (created if\n"
     "                       missing, existing files kept) to start templates_dir from\n"
@@ -103,6 +110,10 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"metrics", "false (404)"},
     {"metrics_allow", "127.0.0.0/8 ::1"},
     {"access_log", "false"},
+    {"session_store", "none: stateless cookies"},
+    {"session_store_grace", "30"},
+    {"rp_initiated_logout", "false"},
+    {"post_logout_redirect_uri", "<site><base_path>/ (from redirect_uri)"},
 };
 
 std::string_view keyDefault(std::string_view key) {
@@ -148,7 +159,14 @@ struct Options {
   std::optional<std::string> print_templates_dir;
   ServerOptions server;
   bool check = false;
+  std::optional<std::string> revoke_user;
 };
+
+// How long any one call to the session store may take (connect, command, SQLite lock wait).
+constexpr int kStoreTimeoutMs = 2000;
+// How often a process asks the store whether anything was revoked: twice a second keeps a
+// logout visible everywhere within a second.
+constexpr RevocationCache::Millis kRevocationSyncInterval{500};
 
 // Parses argv (never in CGI mode: see cgiOptions).
 std::optional<Options> parseArguments(int argc, char** argv, int& exit_code) {
@@ -159,7 +177,7 @@ std::optional<Options> parseArguments(int argc, char** argv, int& exit_code) {
     const std::string_view arg = args[i];
     const bool takes_value = arg == "--config" || arg == "--listen" || arg == "--threads" ||
                              arg == "--socket-mode" || arg == "--socket-group" ||
-                             arg == "--print-templates";
+                             arg == "--print-templates" || arg == "--revoke-user";
     if (takes_value && i + 1 >= args.size()) {
       std::cerr << "latchkey: " << arg << " needs a value\n";
       return std::nullopt;
@@ -176,6 +194,8 @@ std::optional<Options> parseArguments(int argc, char** argv, int& exit_code) {
       return std::nullopt;
     } else if (arg == "--check") {
       options.check = true;
+    } else if (arg == "--revoke-user") {
+      options.revoke_user = value;
     } else if (arg == "--config") {
       options.config_path = value;
     } else if (arg == "--print-templates") {
@@ -249,6 +269,52 @@ int printTemplates(const std::string& dir) {
   return status;
 }
 
+Result<std::unique_ptr<SessionStore>> openConfiguredStore(const Config& config) {
+  auto where = parseStoreLocation(config.session_store);
+  if (!where) {
+    return where.error();
+  }
+  return openSessionStore(*where, kStoreTimeoutMs);
+}
+
+// --revoke-user: a "void before now" mark under the name given, and under its lower-case
+// form for an e-mail address (sessions are matched by sub and by lower-case e-mail). The
+// mark lives as long as a session can, then it is purged.
+int revokeUser(const Config& config, const std::string& who) {
+  if (config.session_store.empty() || who.empty()) {
+    std::cerr << "latchkey: --revoke-user needs session_store in the configuration (sessions "
+                 "without a store end only when their cookie expires)\n";
+    return 1;
+  }
+  auto store = openConfiguredStore(config);
+  if (!store) {
+    std::cerr << "latchkey: " << store.error().detail << '\n';
+    return 1;
+  }
+  SystemClock clock;
+  const int64_t now = clock.now();
+  std::vector<std::string> names = {who};
+  if (who.find('@') != std::string::npos) {
+    std::string lower = who;
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (lower != who) {
+      names.push_back(lower);
+    }
+  }
+  for (const std::string& name : names) {
+    // +1: a session issued earlier in this same second is void too.
+    Status done = (*store)->revokeSubject(name, now + 1, now + config.session_lifetime, now);
+    if (!done) {
+      std::cerr << "latchkey: " << done.error().detail << '\n';
+      return 1;
+    }
+  }
+  std::cout << "revoked every session of " << who << " issued until now\n";
+  return 0;
+}
+
 }  // namespace
 
 int runMain(int argc, char** argv) {
@@ -267,17 +333,43 @@ int runMain(int argc, char** argv) {
   // endpoint for long; provider calls may hold all but a quarter of the workers.
   RefreshCoordinator refresher(cgi ? 0 : kRefreshThreads);
   ReplayGuard used_states;
-  const RuntimeBase base{clock, refresher, used_states,
-                         cgi ? 1 : providerCallLimit(workerThreads(options->server))};
-  RuntimeLoad loaded = loadRuntime(options->config_path, base);
-  if (!loaded.runtime) {
-    for (const std::string& problem : loaded.problems) {
+  RuntimeBase base{clock, refresher, used_states,
+                   cgi ? 1 : providerCallLimit(workerThreads(options->server)), nullptr, nullptr};
+  const auto refused = [&options](const std::vector<std::string>& problems) {
+    for (const std::string& problem : problems) {
       std::cerr << "latchkey: " << problem << '\n';
     }
-    std::cerr << "latchkey: configuration refused (" << loaded.problems.size()
-              << (loaded.problems.size() == 1 ? " problem" : " problems") << ")"
+    std::cerr << "latchkey: configuration refused (" << problems.size()
+              << (problems.size() == 1 ? " problem" : " problems") << ")"
               << (options->check ? "\n" : "; not starting\n");
     return 1;
+  };
+  RuntimeLoad loaded = loadRuntime(options->config_path, base);
+  if (!loaded.runtime) {
+    return refused(loaded.problems);
+  }
+  if (options->revoke_user) {
+    return revokeUser(loaded.runtime->config(), *options->revoke_user);
+  }
+  // The store outlives reloads (a reload does not move it: restart to change session_store);
+  // the runtime is built again once it is open, so its Deps reach it.
+  std::unique_ptr<SessionStore> store;
+  std::unique_ptr<RevocationCache> revocations;
+  if (const Config& first = loaded.runtime->config(); !first.session_store.empty()) {
+    auto opened = openConfiguredStore(first);
+    if (!opened) {
+      std::cerr << "latchkey: session_store: " << opened.error().detail << '\n';
+      return 1;
+    }
+    store = std::move(opened.value());
+    revocations = std::make_unique<RevocationCache>(*store, first.session_store_grace,
+                                                    kRevocationSyncInterval);
+    base.store = store.get();
+    base.revocations = revocations.get();
+    loaded = loadRuntime(options->config_path, base);
+    if (!loaded.runtime) {
+      return refused(loaded.problems);
+    }
   }
   RuntimeHolder holder(loaded.runtime);
   const Logger log = loaded.runtime->log();
@@ -308,6 +400,14 @@ int runMain(int argc, char** argv) {
       }
       std::cerr << detail << "latchkey: check failed (" << errcName(report.error().code) << ")\n";
       return 1;
+    }
+    if (store) {
+      if (auto generation = store->generation(); !generation) {
+        std::cerr << *report << "session_store: " << generation.error().detail
+                  << "\nlatchkey: check failed (" << errcName(generation.error().code) << ")\n";
+        return 1;
+      }
+      *report += "session store reachable\n";
     }
     std::cout << *report << "configuration OK\n";
     return 0;

@@ -145,7 +145,8 @@ Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_v
       !readEndpoint(doc, "token_endpoint", true, out.token_endpoint, problem) ||
       !readEndpoint(doc, "jwks_uri", true, out.jwks_uri, problem) ||
       !readEndpoint(doc, "userinfo_endpoint", false, out.userinfo_endpoint, problem) ||
-      !readEndpoint(doc, "revocation_endpoint", false, out.revocation_endpoint, problem)) {
+      !readEndpoint(doc, "revocation_endpoint", false, out.revocation_endpoint, problem) ||
+      !readEndpoint(doc, "end_session_endpoint", false, out.end_session_endpoint, problem)) {
     return makeError(Errc::kDiscoveryFailed, std::move(problem));
   }
   // Discovery §3: absent means client_secret_basic. Use post only when basic is not offered.

@@ -25,6 +25,7 @@ struct OidcDiscovery {
   std::string jwks_uri;
   std::string userinfo_endpoint;    // empty when not advertised
   std::string revocation_endpoint;  // empty when not advertised
+  std::string end_session_endpoint;  // RP-Initiated Logout 1.0 §2.1; empty when not advertised
   ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretBasic;
   std::vector<std::string> auth_methods;      // token_endpoint_auth_methods_supported; may be empty
   std::vector<std::string> revocation_auth_methods;  // revocation_endpoint_auth_methods_supported

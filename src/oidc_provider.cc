@@ -60,6 +60,7 @@ class OidcProvider final : public IdentityProvider {
   Result<std::string> check() override;
   Result<Identity> verifyBearer(std::string_view token, const std::vector<std::string>& audiences,
                                 int64_t& expires_at) override;
+  Result<std::string> endSessionUrl(const EndSessionRequest& request) override;
 
  private:
   ClientAuthMethod authMethod(const OidcDiscovery& meta) const;
@@ -390,6 +391,7 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
     }
   }
   sign_in.tokens = tokenSet(*tokens, clock_.now());
+  sign_in.id_token = tokens->id_token;
   return sign_in;
 }
 
@@ -423,6 +425,26 @@ Result<TokenSet> OidcProvider::refresh(const std::string& refresh_token) {
     out.refresh_token = refresh_token;
   }
   return out;
+}
+
+Result<std::string> OidcProvider::endSessionUrl(const EndSessionRequest& request) {
+  auto meta = metadata_.discovery();
+  if (!meta) {
+    return meta.error();
+  }
+  const std::string& endpoint = (*meta)->end_session_endpoint;
+  if (endpoint.empty()) {
+    return makeError(Errc::kProviderBadResponse, "discovery lists no end_session_endpoint");
+  }
+  // RP-Initiated Logout 1.0 §2: id_token_hint RECOMMENDED; client_id as well, so the
+  // provider can check post_logout_redirect_uri against this client's registration even
+  // without the hint.
+  FormFields fields = {{"client_id", client_id_},
+                       {"post_logout_redirect_uri", request.post_logout_redirect_uri}};
+  if (!request.id_token_hint.empty()) {
+    fields.push_back({"id_token_hint", request.id_token_hint});
+  }
+  return endpoint + (endpoint.find('?') == std::string::npos ? '?' : '&') + formBody(fields);
 }
 
 void OidcProvider::revoke(const TokenSet& tokens) {

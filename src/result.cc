@@ -99,6 +99,10 @@ std::string_view errcName(Errc code) {
       return "hosted_domain_mismatch";
     case Errc::kRefreshFailed:
       return "refresh_failed";
+    case Errc::kSessionRevoked:
+      return "session_revoked";
+    case Errc::kStoreUnavailable:
+      return "store_unavailable";
     case Errc::kCryptoFailure:
       return "crypto_failure";
     case Errc::kInternal:

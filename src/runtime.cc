@@ -14,8 +14,9 @@ Runtime::Runtime(Config config, std::unique_ptr<Pages> pages, const RuntimeBase&
       http_(curl_),
       provider_(makeIdentityProvider(config_, http_, base.clock)),
       bounded_(*provider_, base.provider_call_limit, log_),
-      deps_{config_, cookie_names_,  codec_,         bounded_,        base.clock,
-            log_,    *pages_,        base.refresher, base.used_states} {}
+      deps_{config_,          cookie_names_, codec_,           bounded_,
+            base.clock,       log_,          *pages_,          base.refresher,
+            base.used_states, base.store,    base.revocations} {}
 
 RuntimeLoad loadRuntime(const std::optional<std::string>& config_path, const RuntimeBase& base) {
   ConfigLoad loaded = loadConfig(config_path, processEnvironment());

@@ -19,6 +19,8 @@
 #include "latchkey/http_client.h"
 #include "latchkey/metrics.h"
 #include "latchkey/server.h"
+#include "latchkey/revocation_cache.h"
+#include "latchkey/session_store.h"
 
 namespace latchkey {
 
@@ -27,6 +29,9 @@ struct RuntimeBase {
   RefreshCoordinator& refresher;
   ReplayGuard& used_states;
   int provider_call_limit;  // provider calls in flight at once (BoundedProvider)
+  // Both null without session_store.
+  SessionStore* store;
+  RevocationCache* revocations;
 };
 
 class Runtime {

@@ -284,13 +284,15 @@ CookieCodec::~CookieCodec() {
 
 // ---------------------------------------------------------------------------------------
 // Session cookie. Payload keys are short because the whole value must stay under 4 KB:
-//   sub em ev nm pic iat exp aex [fd]; sealed segment = {"a": access_token, "r": refresh_token},
+//   sid sub em ev nm pic iat exp aex [fd] (sid absent in cookies from before it existed);
+//   sealed segment = {"a": access_token, "r": refresh_token},
 //   empty when there are no tokens.
 
 std::string CookieCodec::sealSession(const Session& session) const {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
+  if (!session.sid.empty()) putString(w, "sid", session.sid);
   putString(w, "sub", session.sub);
   putString(w, "em", session.email);
   w.Key("ev");
@@ -326,6 +328,7 @@ Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
   bool has_exp = false;
   const bool fields_ok = forEachMember(payload.doc(), [&](std::string_view name,
                                                           const rapidjson::Value& v) {
+    if (name == "sid") return readString(v, s.sid);
     if (name == "sub") return has_sub = readString(v, s.sub);
     if (name == "em") return readString(v, s.email);
     if (name == "ev") return readBool(v, s.email_verified);
@@ -423,6 +426,24 @@ Result<LoginState> CookieCodec::openLogin(std::string_view value, int64_t now) c
                               });
   if (!ok) return makeError(Errc::kCookieBadSignature, "login secrets do not decrypt");
   return login;
+}
+
+std::string CookieCodec::sealValue(std::string_view label, std::string_view plain) const {
+  const std::string aad = "latchkey|v1|value|" + std::string(label);
+  const std::string blob = aesGcmSeal(current_->enc, plain, aad);
+  return blob.empty() ? std::string() : base64UrlEncode(blob);
+}
+
+std::optional<std::string> CookieCodec::openValue(std::string_view label,
+                                                  std::string_view sealed) const {
+  const std::optional<std::string> blob = base64UrlDecode(sealed);
+  if (!blob) return std::nullopt;
+  const std::string aad = "latchkey|v1|value|" + std::string(label);
+  for (const Keys* keys : {current_.get(), previous_.get()}) {
+    if (keys == nullptr) continue;
+    if (auto plain = aesGcmOpen(keys->enc, *blob, aad)) return plain;
+  }
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------------------

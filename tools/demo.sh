@@ -96,7 +96,10 @@ redirect_uri = $site/login/authorized
 cookie_secret = $cookie_secret
 log_level = info
 provider_name = the demo provider
+# The embedded session store: sign-out revokes the session, --revoke-user works.
+session_store = sqlite:$dir/state/state.db
 EOF
+mkdir -p "$dir/state"
 chmod 600 "$dir/latchkey.conf"
 socket_args=()
 nginx_user=""

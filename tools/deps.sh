@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ make pkg-config
   libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev libgtest-dev zlib1g-dev
+  libsqlite3-dev libhiredis-dev redis-server
   curl ca-certificates openssl man-db
   nodejs npm
   apache2 libapache2-mod-fcgid spawn-fcgi systemd
@@ -57,7 +58,7 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts the packaged servers; the tests run their own on free ports.
-  for svc in nginx apache2 glewlwyd; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
+  for svc in nginx apache2 glewlwyd redis-server; do $sudo service "$svc" stop >/dev/null 2>&1 || true; done
 fi
 
 if [[ $profile != --deb && -f tests/package-lock.json ]]; then

@@ -17,6 +17,8 @@ namespace latchkey {
 
 class RefreshCoordinator;
 class ReplayGuard;
+class RevocationCache;
+class SessionStore;
 
 struct Deps {
   const Config& config;
@@ -28,6 +30,9 @@ struct Deps {
   const Pages& pages;
   RefreshCoordinator& refresher;
   ReplayGuard& used_states;
+  // Both null without session_store; revocations reads through store.
+  SessionStore* store = nullptr;
+  RevocationCache* revocations = nullptr;
 };
 
 // Exact dispatch on (method, path); HTML 404 / 405 with Allow otherwise.

@@ -92,6 +92,15 @@ struct Config {
   bool metrics = false;                      // GET /metrics answers at all
   std::vector<AddressRange> metrics_allow;   // who may read it (REMOTE_ADDR); loopback default
   bool access_log = false;                   // one JSON line per request
+  // Server-side session state: "" (stateless cookies only), "sqlite:/path" or "redis://...".
+  std::string session_store;
+  // While the store cannot be reached, the last copy of its revocations is trusted this long;
+  // after that requests with a session are refused (503) rather than let a revoked one in.
+  int64_t session_store_grace = 30;
+  // RP-Initiated Logout 1.0: /logout continues at the provider's end_session_endpoint.
+  bool rp_initiated_logout = false;
+  // Where the provider sends the browser after its sign-out; default <site><base_path>/.
+  std::string post_logout_redirect_uri;
 };
 
 // The environment as a name -> value map, so tests need not touch the real one.

@@ -71,6 +71,13 @@ Result<Identity> validatedIdentity(Identity identity);
 struct SignIn {
   Identity identity;
   TokenSet tokens;
+  std::string id_token = {};  // the compact ID token as received (OIDC); empty for GitHub
+};
+
+// RP-Initiated Logout 1.0 §2.
+struct EndSessionRequest {
+  std::string id_token_hint;  // may be empty: client_id then says who asks
+  std::string post_logout_redirect_uri;
 };
 
 class IdentityProvider {
@@ -106,6 +113,11 @@ class IdentityProvider {
   virtual Result<Identity> verifyBearer(std::string_view token,
                                         const std::vector<std::string>& audiences,
                                         int64_t& expires_at);
+  // The provider's end_session_endpoint with the request's parameters, for sign-out to
+  // continue at the provider. Error when the provider has none (GitHub, Google).
+  virtual Result<std::string> endSessionUrl(const EndSessionRequest&) {
+    return makeError(Errc::kProviderBadResponse, "the provider has no end_session_endpoint");
+  }
 };
 
 std::unique_ptr<IdentityProvider> makeIdentityProvider(const Config& config, HttpClient& http,

@@ -64,6 +64,8 @@ enum class Errc {
   kHostedDomainMismatch,  // Google: hd claim absent or not one of allowed_domains
   // sessions
   kRefreshFailed,
+  kSessionRevoked,     // logged out, or the user's sessions were ended
+  kStoreUnavailable,   // the session store cannot be reached or answered an error
   // internal
   kCryptoFailure,
   kInternal,

@@ -25,6 +25,9 @@ namespace latchkey {
 constexpr size_t kMaxCookieValueBytes = 4096;
 
 struct Session {
+  // Random id naming this session in the store's revocation list; empty in cookies sealed
+  // before sessions had ids (those can only be ended with the subject's mark).
+  std::string sid;
   std::string sub;
   std::string email;
   bool email_verified = false;
@@ -86,6 +89,11 @@ class CookieCodec {
   // Same errors as openSession (an expired one is kCookieExpired).
   std::string sealLogin(const LoginState& login) const;
   Result<LoginState> openLogin(std::string_view value, int64_t now) const;
+
+  // A secret kept outside the cookie (in the session store): AES-256-GCM under the token key,
+  // bound to `label`, base64url. open tries the current then the previous secret.
+  std::string sealValue(std::string_view label, std::string_view plain) const;
+  std::optional<std::string> openValue(std::string_view label, std::string_view sealed) const;
 
  private:
   struct Keys;

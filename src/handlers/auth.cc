@@ -53,6 +53,9 @@ Response handleAuth(const Request& request, Deps& deps) {
       // X-Auth-Request-Denied: that header marks a per-location rule (a 403 page naming it).
       response.status = 403;
       break;
+    case SessionLookup::Outcome::kUnavailable:
+      response.status = 503;  // nginx answers 500: neither a sign-in loop nor a way in
+      break;
     case SessionLookup::Outcome::kValid: {
       const Session& s = lookup.session;
       if (auto denial = findDenial(*rules, Subject{s.email, s.email_verified, lookup.facts})) {

@@ -9,9 +9,11 @@
 
 #include "latchkey/app.h"
 #include "latchkey/crypto.h"
+#include "latchkey/encoding.h"
 #include "latchkey/log.h"
 #include "latchkey/metrics.h"
 #include "latchkey/replay_guard.h"
+#include "latchkey/session_store.h"
 #include "../email_verified.h"
 #include "latchkey/session_facts.h"
 #include "session_access.h"
@@ -103,6 +105,40 @@ Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
   return response;
 }
 
+// The first completion of this flow, in this process and (with a store) in every process
+// sharing it: CGI runs each callback in a new process, where the in-memory guard alone
+// remembers nothing.
+Result<bool> firstCompletion(Deps& deps, std::string_view state, int64_t expires_at,
+                             int64_t now) {
+  if (!deps.used_states.firstUse(state, expires_at, now)) {
+    return false;
+  }
+  if (deps.store == nullptr) {
+    return true;
+  }
+  const auto digest = sha256(state);
+  const std::string key =
+      "state:" + base64UrlEncode({reinterpret_cast<const char*>(digest.data()), digest.size()});
+  return deps.store->claimOnce(key, expires_at, now);
+}
+
+// For the id_token_hint of RP-initiated logout: the ID token is ~1 KB, too much for the cookie,
+// so it waits in the store, encrypted, until the session ends. Without a store the provider
+// gets client_id instead of the hint.
+void keepIdToken(const Request& request, Deps& deps, const Session& session,
+                 const std::string& id_token, int64_t now) {
+  if (!deps.config.rp_initiated_logout || deps.store == nullptr || id_token.empty()) {
+    return;
+  }
+  Status kept = deps.store->putValue("idt:" + session.sid,
+                                     deps.cookies.sealValue("id_token", id_token),
+                                     session.expires_at, now);
+  if (!kept) {
+    deps.log.log(LogLevel::kWarn, "id_token_not_kept",
+                 {{"client", request.client_address}, {"detail", kept.error().detail}});
+  }
+}
+
 bool anyLoginCookie(const Request& request, const CookieNames& names) {
   for (const auto& cookie : request.cookies) {
     if (cookie.first.starts_with(names.login_prefix)) {
@@ -179,7 +215,11 @@ Response handleCallback(const Request& request, Deps& deps) {
                   {makeError(Errc::kStateMismatch, "state differs from the login cookie's"),
                    cookie_name});
   }
-  if (!deps.used_states.firstUse(login->state, login->expires_at, now)) {
+  const auto first = firstCompletion(deps, login->state, login->expires_at, now);
+  if (!first) {
+    return refuse(request, deps, {first.error(), cookie_name});
+  }
+  if (!*first) {
     return refuse(request, deps,
                   {makeError(Errc::kStateMismatch, "this sign-in was already completed (replay)"),
                    cookie_name});
@@ -229,6 +269,7 @@ Response handleCallback(const Request& request, Deps& deps) {
   }
 
   Session session;
+  session.sid = randomToken(16);
   session.sub = who.sub;
   // With allow_unverified_email an unverified address is let in but never kept: nothing can
   // then pass it on as if it were proven.
@@ -256,6 +297,8 @@ Response handleCallback(const Request& request, Deps& deps) {
     session.access_expires_at = 0;
     sealed = deps.cookies.sealSession(session);
   }
+
+  keepIdToken(request, deps, session, sign_in->id_token, now);
 
   Response response;
   response.status = 302;

@@ -222,7 +222,12 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
       page.next = NextStep::kOtherAccount;
       return page;
     }
+    case Errc::kStoreUnavailable:
+      return {503, "Sign-in is unavailable for a moment",
+              "This site cannot reach its session store, so it cannot check sessions right now.",
+              "Try again in a minute. Site owner: see latchkey's log and the session_store."};
     case Errc::kRefreshFailed:
+    case Errc::kSessionRevoked:
     case Errc::kCookieMalformed:
     case Errc::kCookieBadSignature:
     case Errc::kCookieExpired:

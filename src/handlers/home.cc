@@ -37,6 +37,9 @@ Response sessionPage(const Request& request, Deps& deps, SignedOutReason signed_
       lookup.set_cookie = sessionClearCookie(deps.config);
       break;
     }
+    case SessionLookup::Outcome::kUnavailable:
+      response = deps.pages.error(errorPageFor(makeError(Errc::kStoreUnavailable), deps.config));
+      break;
     case SessionLookup::Outcome::kValid:
       // An account signed in under allow_unverified_email has no address to show.
       response = deps.pages.signedIn(

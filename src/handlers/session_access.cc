@@ -5,6 +5,8 @@
 #include "latchkey/metrics.h"
 #include "latchkey/refresh_coordinator.h"
 #include "latchkey/session_facts.h"
+#include "latchkey/revocation_cache.h"
+#include "latchkey/session_store.h"
 
 namespace latchkey {
 namespace {
@@ -74,6 +76,23 @@ SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens
     lookup.set_cookie = sessionClearCookie(deps.config);
     lookup.ended = true;
     return lookup;
+  }
+  if (deps.revocations != nullptr) {
+    switch (deps.revocations->check(opened->sid, opened->sub, opened->email, opened->issued_at,
+                                    now)) {
+      case RevocationCache::Verdict::kLive:
+        break;
+      case RevocationCache::Verdict::kRevoked:
+        logRefused(request, deps, makeError(Errc::kSessionRevoked));
+        lookup.set_cookie = sessionClearCookie(deps.config);
+        return lookup;
+      case RevocationCache::Verdict::kUnknown:
+        deps.log.log(LogLevel::kError, "store_unavailable",
+                     {{"client", request.client_address},
+                      {"detail", "session store unreachable beyond session_store_grace"}});
+        lookup.outcome = SessionLookup::Outcome::kUnavailable;
+        return lookup;
+    }
   }
   const bool refresh_due =
       opened->access_expires_at != 0 && now + kRefreshMarginSeconds >= opened->access_expires_at;

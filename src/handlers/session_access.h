@@ -13,7 +13,9 @@
 namespace latchkey {
 
 struct SessionLookup {
-  enum class Outcome { kNone, kValid, kForbidden };
+  // kUnavailable: the session store has been unreachable for longer than its grace, so a
+  // revoked session cannot be told from a live one (fail closed, 503).
+  enum class Outcome { kNone, kValid, kForbidden, kUnavailable };
   Outcome outcome = Outcome::kNone;
   Session session;                        // kValid / kForbidden
   Facts facts;                            // groups and claims (session_facts.h)

@@ -31,6 +31,8 @@ Response handleUserinfo(const Request& request, Deps& deps) {
                                      std::to_string(s.expires_at) + "}");
   } else if (lookup.outcome == SessionLookup::Outcome::kForbidden) {
     response = jsonResponse(403, "{\"error\":\"forbidden\"}");
+  } else if (lookup.outcome == SessionLookup::Outcome::kUnavailable) {
+    response = jsonResponse(503, "{\"error\":\"session_store_unavailable\"}");
   } else {
     response = jsonResponse(401, "{\"error\":\"unauthorized\"}");
   }

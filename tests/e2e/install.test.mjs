@@ -88,7 +88,8 @@ test('man page and example configuration document every configuration key', () =
 test('the example configuration is accepted once its placeholders are filled in', async () => {
   const socket = path.join(dir, 'example.sock');
   const proc = new Managed('latchkey', binary, ['--config', path.join(REPO, 'deploy/latchkey.conf.example'), '--listen', `unix:${socket}`], {
-    env: { PATH: process.env.PATH, LATCHKEY_COOKIE_SECRET: newCookieSecret() },
+    // The state directory is the deployment's (StateDirectory= of the unit): one of the test's.
+    env: { PATH: process.env.PATH, LATCHKEY_COOKIE_SECRET: newCookieSecret(), LATCHKEY_SESSION_STORE: `sqlite:${dir}/state.db` },
     logFile: path.join(dir, 'example.log'),
   });
   try {

@@ -24,6 +24,7 @@
 //   DEV_PROVIDER_CLIENT_JWKS     a JSON JWKS of the client's public keys: the client then
 //                                authenticates with private_key_jwt (RFC 7523) and has no secret
 //   DEV_PROVIDER_REDIRECT_URIS   space-separated; http://127.0.0.1:8080/login/authorized
+//   DEV_PROVIDER_POST_LOGOUT_REDIRECT_URIS  space-separated; none by default (RP-initiated logout)
 //   DEV_PROVIDER_ACCESS_TOKEN_TTL  seconds an access token lives; 3600 (tests use 2)
 //   DEV_PROVIDER_ID_TOKEN_CLAIMS   "all" (default): e-mail and name inside the ID token, as Google
 //                                  does; "minimal": only sub in the ID token (claims via userinfo)
@@ -53,6 +54,7 @@ const clientSecret = env.DEV_PROVIDER_CLIENT_SECRET || 'demo-secret';
 const clientJwks = env.DEV_PROVIDER_CLIENT_JWKS ? JSON.parse(env.DEV_PROVIDER_CLIENT_JWKS) : null;
 const redirectUris = (env.DEV_PROVIDER_REDIRECT_URIS || 'http://127.0.0.1:8080/login/authorized')
   .split(/\s+/).filter(Boolean);
+const postLogoutRedirectUris = (env.DEV_PROVIDER_POST_LOGOUT_REDIRECT_URIS || '').split(/\s+/).filter(Boolean);
 const accessTokenTtl = Number(env.DEV_PROVIDER_ACCESS_TOKEN_TTL || 3600);
 const idTokenClaims = env.DEV_PROVIDER_ID_TOKEN_CLAIMS || 'all';
 
@@ -87,6 +89,7 @@ const provider = new Provider(issuer, {
       ? { jwks: clientJwks, token_endpoint_auth_method: 'private_key_jwt' }
       : { client_secret: clientSecret, token_endpoint_auth_method: 'client_secret_basic' }),
     redirect_uris: redirectUris,
+    post_logout_redirect_uris: postLogoutRedirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     id_token_signed_response_alg: 'RS256',

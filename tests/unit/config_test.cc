@@ -747,21 +747,67 @@ TEST(Config, GarbageInputNeverCrashes) {
 namespace latchkey {
 namespace {
 
+const std::string kMinimal =
+    "issuer = https://idp.example\nclient_id = c\nclient_secret = s\n"
+    "redirect_uri = https://app.example/login/authorized\n"
+    "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+
+// The load was refused, and its first problem is about key.
+void expectProblemWith(const ConfigLoad& load, const std::string& key) {
+  ASSERT_FALSE(load.problems.empty()) << key;
+  EXPECT_EQ(load.problems[0].rfind(key, 0), 0u) << load.problems[0];
+}
+
 // provider_name replaces the derived name on the sign-in button; junk in it is refused.
 TEST(ConfigProviderName, NamesTheButtonAndRefusesControlCharacters) {
-  const std::string base =
-      "issuer = https://idp.example\nclient_id = c\nclient_secret = s\n"
-      "redirect_uri = https://app.example/login/authorized\n"
-      "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  const std::string& base = kMinimal;
   ConfigLoad plain = parseConfig(base, {});
   ASSERT_TRUE(plain.config) << (plain.problems.empty() ? "" : plain.problems[0]);
   EXPECT_EQ(providerDisplayName(*plain.config), "idp.example");
   ConfigLoad named = parseConfig(base + "provider_name = Acme SSO\n", {});
   ASSERT_TRUE(named.config);
   EXPECT_EQ(providerDisplayName(*named.config), "Acme SSO");
-  ConfigLoad bad = parseConfig(base, {{"LATCHKEY_PROVIDER_NAME", "a\x01" "b"}});
-  ASSERT_FALSE(bad.problems.empty());
-  EXPECT_EQ(bad.problems[0].rfind("provider_name", 0), 0u);
+  expectProblemWith(parseConfig(base, {{"LATCHKEY_PROVIDER_NAME", "a\x01" "b"}}), "provider_name");
+}
+
+// session_store: off by default; SQLite and Redis forms accepted; rediss:// and relative paths
+// refused naming the key; session_store_grace bounded.
+TEST(ConfigSessionStore, AcceptsBothBackEndsAndRefusesTheRest) {
+  const std::string& base = kMinimal;
+  ConfigLoad plain = parseConfig(base, {});
+  ASSERT_TRUE(plain.config);
+  EXPECT_TRUE(plain.config->session_store.empty());
+  EXPECT_EQ(plain.config->session_store_grace, 30);
+  for (const char* good : {"sqlite:/var/lib/latchkey/state.db", "redis://:pw@10.0.0.5:6379/1"}) {
+    ConfigLoad load = parseConfig(base + "session_store = " + good + "\nsession_store_grace = 5\n", {});
+    ASSERT_TRUE(load.config) << good << ": " << (load.problems.empty() ? "" : load.problems[0]);
+    EXPECT_EQ(load.config->session_store, good);
+    EXPECT_EQ(load.config->session_store_grace, 5);
+  }
+  for (const char* bad : {"rediss://h:6379/0", "sqlite:relative.db", "mysql://h"}) {
+    expectProblemWith(parseConfig(base, {{"LATCHKEY_SESSION_STORE", bad}}), "session_store:");
+  }
+  expectProblemWith(parseConfig(base + "session_store_grace = 4000\n", {}), "session_store_grace");
+}
+
+// rp_initiated_logout: off by default; post_logout_redirect_uri defaults to the site's start
+// page under base_path; a plain-http remote URL and a non-boolean are refused.
+TEST(ConfigLogout, RpInitiatedLogoutAndItsRedirect) {
+  const std::string base =
+      "issuer = https://idp.example\nclient_id = c\nclient_secret = s\nbase_path = /oauth2\n"
+      "redirect_uri = https://app.example/oauth2/login/authorized\n"
+      "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  ConfigLoad plain = parseConfig(base, {});
+  ASSERT_TRUE(plain.config);
+  EXPECT_FALSE(plain.config->rp_initiated_logout);
+  EXPECT_EQ(plain.config->post_logout_redirect_uri, "https://app.example/oauth2/");
+  ConfigLoad on = parseConfig(base + "rp_initiated_logout = yes\npost_logout_redirect_uri = https://app.example/bye\n", {});
+  ASSERT_TRUE(on.config) << (on.problems.empty() ? "" : on.problems[0]);
+  EXPECT_TRUE(on.config->rp_initiated_logout);
+  EXPECT_EQ(on.config->post_logout_redirect_uri, "https://app.example/bye");
+  expectProblemWith(parseConfig(base + "rp_initiated_logout = maybe\n", {}), "rp_initiated_logout");
+  expectProblemWith(parseConfig(base + "post_logout_redirect_uri = http://app.example/\n", {}),
+                    "post_logout_redirect_uri");
 }
 
 }  // namespace

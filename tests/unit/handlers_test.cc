@@ -4,7 +4,10 @@
 #include <thread>
 
 #include "app_test_support.h"
+#include "temp_dir.h"
 #include "latchkey/crypto.h"
+#include "latchkey/revocation_cache.h"
+#include "latchkey/session_store.h"
 
 namespace latchkey {
 namespace {
@@ -910,6 +913,91 @@ TEST(Login, AnotherAccountAndFlagCleared) {
   EXPECT_TRUE(cookies[1].starts_with("latchkey_signed_out=; Path=/; Max-Age=0")) << cookies[1];
   handleLogin(env.get("/login"), deps);
   EXPECT_FALSE(env.provider.last_authorization.choose_account);
+}
+
+// A SQLite session store in a fresh directory, and the revocation copy over it, wired into
+// the handlers as main() does.
+class StoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SessionStore> openStore() {
+    auto store = openSqliteStore(dir_.path() + "/state.db", 2000);
+    EXPECT_TRUE(store);
+    return std::move(store.value());
+  }
+  static Deps withStore(TestEnv& env, SessionStore& store, RevocationCache& revocations) {
+    Deps deps = env.deps();
+    deps.store = &store;
+    deps.revocations = &revocations;
+    return deps;
+  }
+  testing::TempDir dir_;
+};
+
+// Sign-out revokes the session: the same cookie, presented again, is refused and cleared.
+TEST_F(StoreTest, LogoutRevokesTheCookieItself) {
+  TestEnv env;
+  auto store = openStore();
+  RevocationCache revocations(*store, 30, std::chrono::milliseconds(60000));
+  Deps deps = withStore(env, *store, revocations);
+  Session s;
+  s.sid = "sid-1";
+  const std::string cookie = env.sessionCookie(s);
+  Request auth = env.get("/auth");
+  auth.cookies.emplace_back(env.names.session, cookie);
+  EXPECT_EQ(handleAuth(auth, deps).status, 200);
+  Request logout = env.get("/logout");
+  logout.method = "POST";
+  logout.cookies.emplace_back(env.names.session, cookie);
+  EXPECT_EQ(handleLogout(logout, deps).status, 302);
+  Response refused = handleAuth(auth, deps);
+  EXPECT_EQ(refused.status, 401);
+  ASSERT_EQ(headerValues(refused, "Set-Cookie").size(), 1u);
+  EXPECT_NE(headerValues(refused, "Set-Cookie")[0].find("Max-Age=0"), std::string::npos);
+  Session other;
+  other.sid = "sid-2";
+  Request second = env.get("/auth");
+  second.cookies.emplace_back(env.names.session, env.sessionCookie(other));
+  EXPECT_EQ(handleAuth(second, deps).status, 200) << "only the signed-out session ends";
+}
+
+// Two processes (each its own in-memory guard) sharing one state file: the callback completes
+// once; the replay is refused before the provider is asked to redeem the code again.
+TEST_F(StoreTest, CallbackReplayRefusedAcrossProcesses) {
+  TestEnv first;
+  TestEnv second;
+  auto store_a = openStore();
+  auto store_b = openStore();
+  RevocationCache cache_a(*store_a, 30, std::chrono::milliseconds(500));
+  RevocationCache cache_b(*store_b, 30, std::chrono::milliseconds(500));
+  Deps deps_a = withStore(first, *store_a, cache_a);
+  Deps deps_b = withStore(second, *store_b, cache_b);
+  Request callback = callbackFor(first);
+  EXPECT_EQ(handleCallback(callback, deps_a).status, 302);
+  EXPECT_EQ(handleCallback(callback, deps_b).status, 400);
+  EXPECT_EQ(second.provider.redeem_calls, 0);
+}
+
+// A store that cannot be reached from the start: routes that read the session fail closed
+// with 503, and a request without a session is not affected.
+TEST_F(StoreTest, UnreachableStoreFailsClosed) {
+  TestEnv env;
+  auto where = parseStoreLocation("redis://127.0.0.1:1/0");
+  ASSERT_TRUE(where);
+  auto store = openRedisStore(*where, 200);
+  ASSERT_TRUE(store);
+  RevocationCache revocations(**store, 30, std::chrono::milliseconds(500));
+  Deps deps = withStore(env, **store, revocations);
+  Request auth = env.get("/auth");
+  auth.cookies.emplace_back(env.names.session, env.sessionCookie());
+  EXPECT_EQ(handleAuth(auth, deps).status, 503);
+  Request home = env.get("/");
+  home.cookies = auth.cookies;
+  EXPECT_EQ(handleHome(home, deps).status, 503);
+  Request userinfo = env.get("/userinfo");
+  userinfo.cookies = auth.cookies;
+  EXPECT_EQ(handleUserinfo(userinfo, deps).status, 503);
+  EXPECT_EQ(handleAuth(env.get("/auth"), deps).status, 401);
+  EXPECT_EQ(handleCallback(callbackFor(env), deps).status, 503);
 }
 
 }  // namespace

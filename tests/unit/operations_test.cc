@@ -256,7 +256,7 @@ TEST(Reload, SwapsOnlyForAValidConfiguration) {
   SystemClock clock;
   RefreshCoordinator refresher;
   ReplayGuard used_states;
-  const RuntimeBase base{clock, refresher, used_states, 4};
+  const RuntimeBase base{clock, refresher, used_states, 4, nullptr, nullptr};
   auto first = loadRuntime(file.path(), base);
   ASSERT_TRUE(first.runtime);
   RuntimeHolder holder(first.runtime);

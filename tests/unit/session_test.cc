@@ -19,6 +19,7 @@ const CookieScope kScope{"oidc", "https://idp.example", "client-1", "__Host-latc
 Session sampleSession() {
   Session s;
   s.sub = "1234567890";
+  s.sid = "sid-0123456789abcdef";
   s.email = "ada@example.com";
   s.email_verified = true;
   s.name = "Ada \"<Lovelace>\" \xc3\xa9";
@@ -49,6 +50,7 @@ std::string readablePart(const std::string& value) {
 }
 
 void expectSameSession(const Session& a, const Session& b) {
+  EXPECT_EQ(a.sid, b.sid);
   EXPECT_EQ(a.sub, b.sub);
   EXPECT_EQ(a.email, b.email);
   EXPECT_EQ(a.email_verified, b.email_verified);
@@ -81,6 +83,35 @@ TEST(Session, RoundTripsWithoutTokensAndWithOddBytes) {
   auto opened = codec.openSession(codec.sealSession(s), kNow);
   ASSERT_TRUE(opened);
   expectSameSession(*opened, s);
+}
+
+// A cookie sealed before sessions had ids (no "sid" member) still opens, with an empty sid,
+// and the identity fast path reads the sid too (the revocation check needs it).
+TEST(Session, SidIsOptionalAndReadOnTheFastPath) {
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
+  Session old = sampleSession();
+  old.sid.clear();
+  const std::string value = codec.sealSession(old);
+  EXPECT_EQ(readablePart(value).find("\"sid\""), std::string::npos);
+  auto opened = codec.openSessionIdentity(value, kNow);
+  ASSERT_TRUE(opened);
+  EXPECT_TRUE(opened->sid.empty());
+  auto with_sid = codec.openSessionIdentity(codec.sealSession(sampleSession()), kNow);
+  ASSERT_TRUE(with_sid);
+  EXPECT_EQ(with_sid->sid, "sid-0123456789abcdef");
+}
+
+// Values kept outside the cookie: secret, bound to their label, readable after rotation.
+TEST(Session, SealedValuesAreBoundToTheirLabel) {
+  const CookieCodec codec(kSecret, std::nullopt, kScope);
+  const std::string sealed = codec.sealValue("id_token", "eyJ.header.sig");
+  EXPECT_EQ(sealed.find("eyJ"), std::string::npos);
+  EXPECT_EQ(codec.openValue("id_token", sealed), "eyJ.header.sig");
+  EXPECT_FALSE(codec.openValue("other", sealed));
+  EXPECT_FALSE(codec.openValue("id_token", sealed.substr(1)));
+  const CookieCodec rotated(kOldSecret, std::string_view(kSecret), kScope);
+  EXPECT_EQ(rotated.openValue("id_token", sealed), "eyJ.header.sig");
+  EXPECT_FALSE(CookieCodec(kOldSecret, std::nullopt, kScope).openValue("id_token", sealed));
 }
 
 // The identity fast path returns the claims but leaves the tokens empty.

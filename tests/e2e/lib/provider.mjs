@@ -10,7 +10,7 @@ export const CLIENT_ID = 'latchkey-demo';
 export const CLIENT_SECRET = 'demo-secret';
 
 // clientJwks: the client's public JWKS; it then authenticates with private_key_jwt.
-export async function startProvider({ dir, port, redirectUris = [], accessTokenTTL = 3600, idTokenClaims = 'all', clientId = CLIENT_ID, clientSecret = CLIENT_SECRET, clientJwks } = {}) {
+export async function startProvider({ dir, port, redirectUris = [], postLogoutRedirectUris = [], accessTokenTTL = 3600, idTokenClaims = 'all', clientId = CLIENT_ID, clientSecret = CLIENT_SECRET, clientJwks } = {}) {
   port ??= await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const proc = new Managed('dev-provider', process.execPath, [path.join(TESTS, 'provider/dev-provider.mjs')], {
@@ -22,6 +22,7 @@ export async function startProvider({ dir, port, redirectUris = [], accessTokenT
       DEV_PROVIDER_CLIENT_ID: clientId,
       DEV_PROVIDER_CLIENT_SECRET: clientSecret,
       DEV_PROVIDER_REDIRECT_URIS: redirectUris.join(' '),
+      DEV_PROVIDER_POST_LOGOUT_REDIRECT_URIS: postLogoutRedirectUris.join(' '),
       DEV_PROVIDER_ACCESS_TOKEN_TTL: String(accessTokenTTL),
       DEV_PROVIDER_ID_TOKEN_CLAIMS: idTokenClaims,
       ...(clientJwks ? { DEV_PROVIDER_CLIENT_JWKS: JSON.stringify(clientJwks) } : {}),
