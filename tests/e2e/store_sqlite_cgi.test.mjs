@@ -33,10 +33,10 @@ after(async () => { await provider?.stop(); });
 
 // One request in a fresh latchkey process, as a web server runs a CGI program.
 function cgi(method, route, { query = '', cookie } = {}) {
-  // --config as tests/e2e/foundation.test.mjs passes it to a CGI run.
+  // In CGI mode the command line is ignored: the site owner names the file in the environment.
   const r = runCgi({
-    args: ['--config', configFile],
     env: {
+      LATCHKEY_CONFIG: configFile,
       GATEWAY_INTERFACE: 'CGI/1.1', REQUEST_METHOD: method,
       REQUEST_URI: query ? `${route}?${query}` : route, SCRIPT_NAME: route, QUERY_STRING: query,
       REMOTE_ADDR: '127.0.0.1', SERVER_NAME: '127.0.0.1', SERVER_PORT: '80', CONTENT_LENGTH: '0',
@@ -89,7 +89,7 @@ test('sign-out in one CGI process: the old cookie is refused by the next', async
 test('a state file that cannot be opened stops latchkey with a clear line', async () => {
   const bad = path.join(path.dirname(configFile), 'bad.conf');
   fs.writeFileSync(bad, fs.readFileSync(configFile, 'utf8').replace(/^session_store = .*$/m, 'session_store = sqlite:/nonexistent-dir/state.db'), { mode: 0o600 });
-  const r = runCgi({ args: ['--config', bad], env: { GATEWAY_INTERFACE: 'CGI/1.1', REQUEST_METHOD: 'GET', REQUEST_URI: '/auth', SCRIPT_NAME: '/auth', QUERY_STRING: '' } });
+  const r = runCgi({ env: { LATCHKEY_CONFIG: bad, GATEWAY_INTERFACE: 'CGI/1.1', REQUEST_METHOD: 'GET', REQUEST_URI: '/auth', SCRIPT_NAME: '/auth', QUERY_STRING: '' } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /session_store: sqlite: cannot open \/nonexistent-dir\/state\.db/);
 });
