@@ -24,8 +24,7 @@ function home(templatesDir) {
     templates_dir: templatesDir, site_name: 'Example Intranet',
   }));
   return runCgi({
-    args: ['--config', file],
-    env: { GATEWAY_INTERFACE: 'CGI/1.1', REQUEST_METHOD: 'GET', REQUEST_URI: '/', QUERY_STRING: '', REMOTE_ADDR: '127.0.0.1', SERVER_NAME: 'localhost', SERVER_PORT: '80' },
+    env: { LATCHKEY_CONFIG: file, GATEWAY_INTERFACE: 'CGI/1.1', REQUEST_METHOD: 'GET', REQUEST_URI: '/', QUERY_STRING: '', REMOTE_ADDR: '127.0.0.1', SERVER_NAME: 'localhost', SERVER_PORT: '80' },
   });
 }
 
