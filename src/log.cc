@@ -95,9 +95,6 @@ void Logger::log(LogLevel level, std::string_view event,
   line += "\",\"event\":\"";
   line += jsonEscape(truncateUtf8(event));
   line += '"';
-  if (const std::string_view id = currentRequestId(); !id.empty()) {
-    appendField(line, "request_id", id);
-  }
   for (const auto& [name, value] : fields) {
     appendField(line, name, value);
   }

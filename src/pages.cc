@@ -392,7 +392,9 @@ std::string shortened(std::string_view text) {
 }  // namespace
 
 struct Pages::Impl {
-  const Config* config = nullptr;
+  // A copy: the Config that Pages::load saw may be moved away afterwards (a reload builds the
+  // runtime from it), and a page must never read settings through a dangling pointer.
+  Config config;
   std::string provider_name;
   std::string login_url;
   std::string logout_url;
@@ -414,10 +416,10 @@ struct Pages::Impl {
     if (!origin) {
       return std::nullopt;
     }
-    const auto issuer = originOf(config->issuer);
+    const auto issuer = originOf(config.issuer);
     const bool issuer_host = issuer && origin->host == issuer->host;
     bool allowed = false;
-    switch (config->provider) {
+    switch (config.provider) {
       case ProviderKind::kGoogle:
         allowed = hostMatches(origin->host, "googleusercontent.com");
         break;
@@ -452,10 +454,10 @@ struct Pages::Impl {
     values.emplace("login_url", login_url);
     values.emplace("logout_url", logout_url);
     values.emplace("home_url", home_url);
-    values.emplace("site_name", config->site_name);
-    values.emplace("banner_text", config->banner_text);
-    values.emplace("footer_text", config->footer_text);
-    values.emplace("logo_url", config->logo_url);
+    values.emplace("site_name", config.site_name);
+    values.emplace("banner_text", config.banner_text);
+    values.emplace("footer_text", config.footer_text);
+    values.emplace("logo_url", config.logo_url);
     values.emplace("request_id", std::string(currentRequestId()));
     const Page& page = pages.find(name)->second;
     Response response;
@@ -485,7 +487,7 @@ const std::vector<std::string>& Pages::templateNames() {
 
 std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string>& problems) {
   auto impl = std::make_unique<Impl>();
-  impl->config = &config;
+  impl->config = config;
   impl->provider_name = providerDisplayName(config);
   impl->login_url = config.base_path + "/login";
   impl->logout_url = config.base_path + "/logout";
@@ -569,7 +571,7 @@ std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string
 }
 
 Response Pages::signedOut(SignedOutReason reason, std::string_view return_to) const {
-  const std::string& site = impl_->config->site_name;
+  const std::string& site = impl_->config.site_name;
   const std::string& provider = impl_->provider_name;
   Values values{{"login_url", impl_->loginUrl(return_to)}};
   switch (reason) {

@@ -67,7 +67,7 @@ const cookieFor = (who, extra = {}) => `latchkey=${mintCookie({ configFile: latc
 async function page(cookie, target = '/app/page') {
   const res = await fetch(`${nginx.url}${target}`, { headers: { cookie }, redirect: 'manual' });
   const body = await res.text();
-  return { status: res.status, setCookies: res.headers.getSetCookie(), seen: res.status === 200 ? JSON.parse(body) : null };
+  return { status: res.status, location: res.headers.get('location'), setCookies: res.headers.getSetCookie(), seen: res.status === 200 ? JSON.parse(body) : null };
 }
 
 // latchkey's own /auth answer, straight from its socket (nginx never forwards X-Accel-Expires).
@@ -141,13 +141,16 @@ test('a changed allow-list takes effect within auth_cache_seconds', async () => 
   const statuses = [];
   const bound = CACHE_SECONDS * 1000 + NGINX_ROUNDING_MS + 200;
   while (Date.now() - changedAt < bound + 800) {
-    statuses.push({ at: Date.now() - changedAt, status: (await page(grace)).status });
+    const r = await page(grace);
+    statuses.push({ at: Date.now() - changedAt, status: r.status, location: r.location });
     await sleep(100);
   }
   assert.equal(statuses[0].status, 200, 'right after the change the kept decision is still used: the cache works');
   const late = statuses.filter((x) => x.at > bound);
-  assert.ok(late.length > 0 && late.every((x) => x.status === 403), `refused after the cache time: ${JSON.stringify(statuses)}`);
-  assert.ok(statuses.every((x) => x.status === 200 || x.status === 403), JSON.stringify(statuses));
+  // Refused: the gate sends the visitor to latchkey's refused-account page (a 302 to
+  // /signed-out, which ends the session), never to a new sign-in.
+  assert.ok(late.length > 0 && late.every((x) => x.status === 302 && x.location?.includes('/signed-out')), `refused after the cache time: ${JSON.stringify(statuses)}`);
+  assert.ok(statuses.every((x) => x.status === 200 || x.status === 302), JSON.stringify(statuses));
 });
 
 test('with auth_cache_seconds off (the default) latchkey sends no caching header at all', async () => {
