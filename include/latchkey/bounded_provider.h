@@ -46,6 +46,10 @@ class BoundedProvider final : public IdentityProvider {
                                 int64_t& expires_at) override {
     return inner_.verifyBearer(token, audiences, expires_at);
   }
+  // Unbounded: builds a URL from the cached discovery document.
+  Result<std::string> endSessionUrl(const EndSessionRequest& request) override {
+    return inner_.endSessionUrl(request);
+  }
 
   int inFlight() const;
 
