@@ -39,7 +39,11 @@ class FakeProvider final : public IdentityProvider {
   }
   Result<TokenSet> refresh(const std::string& refresh_token) override {
     ++refresh_calls;
-    last_refresh_token = refresh_token;
+    {
+      // Refreshes may run on several threads at once (BoundedProvider, background refresh).
+      const std::lock_guard lock(refresh_mutex);
+      last_refresh_token = refresh_token;
+    }
     std::this_thread::sleep_for(refresh_delay);
     if (refresh_throws) {
       throw std::runtime_error("provider blew up");
@@ -63,7 +67,8 @@ class FakeProvider final : public IdentityProvider {
   std::atomic<int> redeem_calls{0};
   std::atomic<int> refresh_calls{0};
   std::atomic<int> revoke_calls{0};
-  std::string last_refresh_token;
+  std::mutex refresh_mutex;
+  std::string last_refresh_token;  // under refresh_mutex while refreshes may run
   TokenSet last_revoked;
 };
 
