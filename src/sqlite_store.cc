@@ -43,7 +43,7 @@ Error storeError(sqlite3* db, std::string_view what) {
 
 class Statement {
  public:
-  Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  Statement(sqlite3* db, std::string_view sql) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr) ==
         SQLITE_OK) {
@@ -72,7 +72,6 @@ class Statement {
   }
 
  private:
-  sqlite3* db_;
   StmtPtr stmt_;
 };
 
