@@ -47,7 +47,9 @@ before(async () => {
 
   const discoCert = selfSignedCert(certs, 'disco');
   discoFault = await startFaultServer({ tls: discoCert });
-  disco = await startFakeStack('faults-discovery', { config: { http_timeout: DISCO_HTTP_TIMEOUT, issuer: discoFault.url } });
+  // connect_timeout as long as the whole call: the TLS-handshake hang below then waits the
+  // whole http_timeout, which is what it measures (connect_timeout alone is tested in pages).
+  disco = await startFakeStack('faults-discovery', { config: { http_timeout: DISCO_HTTP_TIMEOUT, connect_timeout: DISCO_HTTP_TIMEOUT, issuer: discoFault.url } });
 });
 
 after(async () => {
