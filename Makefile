@@ -9,12 +9,12 @@ DESTDIR   ?=
 BUILD     := build
 VERSION   := 0.1.0
 
-# libcurl is not linked: src/curl_http_client.cc dlopens it on first use (only its headers are
+# libcurl is not linked: src/net/curl_http_client.cc dlopens it on first use (only its headers are
 # needed to build), so a CGI process that never calls the provider does not load its ~30 deps.
 PKGS      := libcrypto zlib
 WARN      := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual \
              -Wformat=2 -Wimplicit-fallthrough
-CPPFLAGS  += -Iinclude -MMD -MP -DLATCHKEY_VERSION='"$(VERSION)"'
+CPPFLAGS  += -Iinclude -Isrc -MMD -MP -DLATCHKEY_VERSION='"$(VERSION)"'
 CXXFLAGS  ?= -O2 -g
 CXXFLAGS  += -std=c++20 $(WARN) -pthread
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -23,7 +23,7 @@ SAN       := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -lz) -lfcgi -lsqlite3 -lhiredis -pthread
 
 SRCS      := $(shell find src -name '*.cc' ! -name main.cc | sort)
-TEST_SRCS := $(sort $(wildcard tests/unit/*_test.cc))
+TEST_SRCS := $(shell find tests/unit -name '*_test.cc' | sort)
 
 OBJS       := $(SRCS:src/%.cc=$(BUILD)/obj/%.o)
 ASAN_OBJS  := $(SRCS:src/%.cc=$(BUILD)/asan/obj/%.o)
@@ -42,7 +42,7 @@ $(BUILD)/obj/%.o: src/%.cc
 
 $(BUILD)/obj/tests/%.o: tests/unit/%.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Isrc -Itests/unit $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) -Itests/unit $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/unit_tests: $(OBJS) $(TEST_OBJS)
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
@@ -54,7 +54,7 @@ $(BUILD)/asan/obj/%.o: src/%.cc
 
 $(BUILD)/asan/obj/tests/%.o: tests/unit/%.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Isrc -Itests/unit -std=c++20 $(WARN) -pthread $(SAN) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) -Itests/unit -std=c++20 $(WARN) -pthread $(SAN) -c -o $@ $<
 
 $(BUILD)/asan/unit_tests: $(ASAN_OBJS) $(ASAN_TOBJS)
 	$(CXX) $(SAN) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
@@ -193,7 +193,7 @@ $(BUILD)/fuzz/obj/%.o: src/%.cc tests/fuzz/ubsan_ignorelist.txt
 
 $(BUILD)/fuzz/%_fuzzer: tests/fuzz/%_fuzzer.cc tests/fuzz/fuzz_targets.h $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	nice $(FUZZ_CXX) $(CPPFLAGS) -Isrc -Itests/unit $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	nice $(FUZZ_CXX) $(CPPFLAGS) -Itests/unit $(FUZZ_FLAGS) -fsanitize=fuzzer \
 	  -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
 
 # The objects are named here so make keeps them (not intermediate files of the pattern chain).
@@ -205,7 +205,7 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_NAMES)
 
-# ThreadSanitizer (issue 7): the unit tests, tests/unit/concurrency_test.cc among them (every
+# ThreadSanitizer (issue 7): the unit tests, tests/unit/app/concurrency_test.cc among them (every
 # route from 16 threads), built with -fsanitize=thread into build/tsan/. Any race fails.
 # TSAN_FILTER selects gtest tests (default: all).
 TSAN        := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
@@ -220,7 +220,7 @@ $(BUILD)/tsan/obj/%.o: src/%.cc
 
 $(BUILD)/tsan/obj/tests/%.o: tests/unit/%.cc
 	@mkdir -p $(dir $@)
-	nice $(CXX) $(CPPFLAGS) -Isrc -Itests/unit -std=c++20 $(WARN) -pthread $(TSAN) -c -o $@ $<
+	nice $(CXX) $(CPPFLAGS) -Itests/unit -std=c++20 $(WARN) -pthread $(TSAN) -c -o $@ $<
 
 $(BUILD)/tsan/unit_tests: $(TSAN_OBJS) $(TSAN_TOBJS)
 	$(CXX) $(TSAN) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)

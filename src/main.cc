@@ -13,19 +13,19 @@
 #include <utility>
 #include <vector>
 
-#include "latchkey/access_rules.h"
-#include "builtin_templates.h"
-#include "latchkey/app.h"
-#include "latchkey/bounded_provider.h"
-#include "latchkey/http_client.h"
-#include "latchkey/log.h"
-#include "latchkey/refresh_coordinator.h"
-#include "latchkey/replay_guard.h"
-#include "latchkey/revocation_cache.h"
-#include "latchkey/server.h"
-#include "latchkey/session.h"
-#include "latchkey/session_store.h"
-#include "runtime.h"
+#include "latchkey/app/access_rules.h"
+#include "pages/builtin_templates.h"
+#include "latchkey/app/app.h"
+#include "latchkey/oidc/bounded_provider.h"
+#include "latchkey/net/http_client.h"
+#include "latchkey/util/log.h"
+#include "latchkey/session/refresh_coordinator.h"
+#include "latchkey/session/replay_guard.h"
+#include "latchkey/session/revocation_cache.h"
+#include "latchkey/server/server.h"
+#include "latchkey/session/session.h"
+#include "latchkey/store/session_store.h"
+#include "app/runtime.h"
 
 namespace latchkey {
 namespace {

@@ -1,7 +1,7 @@
 // RFC 9207 through nginx: where the provider's discovery says
 // authorization_response_iss_parameter_supported, a callback without iss (or with another
 // issuer's) is refused before its code reaches the token endpoint (mix-up attack). (An iss
-// sent without that flag is checked too: tests/unit/oidc_provider_test.cc.) Provider:
+// sent without that flag is checked too: tests/unit/oidc/oidc_provider_test.cc.) Provider:
 // tests/provider/fake-provider.mjs, scripted before latchkey's first (cached) discovery.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

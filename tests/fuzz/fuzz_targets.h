@@ -22,21 +22,21 @@
 #include <utility>
 #include <vector>
 
-#include "latchkey/app.h"
-#include "latchkey/clock.h"
-#include "latchkey/config.h"
-#include "latchkey/crypto.h"
-#include "latchkey/encoding.h"
-#include "latchkey/http.h"
-#include "latchkey/http_client.h"
-#include "latchkey/id_token.h"
-#include "latchkey/identity_provider.h"
-#include "latchkey/jose.h"
-#include "latchkey/openssl_ptr.h"
-#include "latchkey/session.h"
+#include "latchkey/app/app.h"
+#include "latchkey/util/clock.h"
+#include "latchkey/config/config.h"
+#include "latchkey/util/crypto.h"
+#include "latchkey/util/encoding.h"
+#include "latchkey/http/http.h"
+#include "latchkey/net/http_client.h"
+#include "latchkey/oidc/id_token.h"
+#include "latchkey/oidc/identity_provider.h"
+#include "latchkey/jose/jose.h"
+#include "latchkey/util/openssl_ptr.h"
+#include "latchkey/session/session.h"
 // Private headers of src/ (the Makefile puts src/ on the include path of tests).
-#include "oidc_metadata.h"
-#include "token_response.h"
+#include "oidc/oidc_metadata.h"
+#include "oidc/token_response.h"
 
 namespace latchkey::fuzz {
 

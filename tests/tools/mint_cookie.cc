@@ -15,9 +15,9 @@
 #include <string>
 #include <string_view>
 
-#include "latchkey/config.h"
-#include "latchkey/encoding.h"
-#include "latchkey/session.h"
+#include "latchkey/config/config.h"
+#include "latchkey/util/encoding.h"
+#include "latchkey/session/session.h"
 
 namespace {
 

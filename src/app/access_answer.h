@@ -1,0 +1,36 @@
+// /auth's authorization step, shared by the cookie and bearer paths: the per-location rules
+// of the request and the identity headers of an allowed answer.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "latchkey/app/access_rules.h"
+#include "latchkey/app/app.h"
+
+namespace latchkey {
+
+// The rules of this location: LATCHKEY_RULES when the web server set it, else the query.
+// kRuleSyntax with the detail when malformed.
+Result<AccessRules> locationRules(const Request& request);
+
+// 500 for a malformed rule: logged with the location (the visitor's URI), never "no rule".
+Response ruleSyntaxAnswer(const Request& request, Deps& deps, const Error& error);
+
+// 403 for a failed rule: logged, and X-Auth-Request-Denied says which rule and what to ask
+// for, for the web server's error page.
+Response deniedAnswer(const Request& request, Deps& deps, const Denial& denial,
+                      std::string_view sub);
+
+// Adds X-Auth-Request-User/Email/Name/Preferred-Username/Groups (and the access token when
+// pass_access_token and one is given) to an allowed answer.
+void addIdentityHeaders(Response& response, const Config& config, std::string_view sub,
+                        std::string_view email, std::string_view name, const Facts& facts,
+                        std::string_view access_token);
+
+// Authorization: Bearer at /auth (bearer_tokens = true): nothing when the request has no
+// bearer token, else the whole answer (200, 401 with WWW-Authenticate, or 403).
+std::optional<Response> answerBearer(const Request& request, Deps& deps,
+                                     const AccessRules& location);
+
+}  // namespace latchkey

@@ -1,0 +1,149 @@
+#include "app/session_access.h"
+
+#include "latchkey/app/access_rules.h"
+#include "latchkey/util/log.h"
+#include "latchkey/util/metrics.h"
+#include "latchkey/session/refresh_coordinator.h"
+#include "latchkey/session/session_facts.h"
+#include "latchkey/session/revocation_cache.h"
+#include "latchkey/store/session_store.h"
+
+namespace latchkey {
+namespace {
+
+// Refresh a little before the provider's expiry so an upstream never receives a token that
+// dies in flight.
+constexpr int64_t kRefreshMarginSeconds = 30;
+
+void logRefused(const Request& request, Deps& deps, const Error& error) {
+  deps.log.log(LogLevel::kInfo, "cookie_refused",
+               {{"client", request.client_address}, {"reason", errcName(error.code)}});
+}
+
+// Refreshes the access token, or goes on without it. Only the provider's invalid_grant
+// (kRefreshFailed: the grant was revoked or has expired) ends the session. A refresh still
+// running, a timeout, a 5xx, a busy provider: the session stays valid until its own expiry,
+// this request is served as it is, and a later request tries again (RFC 6749 §5.2 makes
+// invalid_grant the one answer that says the grant itself is gone). False: session ended.
+bool applyRefresh(const Request& request, Deps& deps, Session& session, int64_t now,
+                  SessionLookup& lookup) {
+  auto tokens = deps.refresher.refresh(session.refresh_token, deps.provider, now);
+  if (!tokens) {
+    deps.log.log(LogLevel::kDebug, "refresh_pending",
+                 {{"client", request.client_address}, {"sub", session.sub}});
+    return true;
+  }
+  if (!*tokens) {
+    const Error& error = tokens->error();
+    const bool ends_session = error.code == Errc::kRefreshFailed;
+    deps.log.log(LogLevel::kWarn, ends_session ? "refresh_failed" : "refresh_deferred",
+                 {{"client", request.client_address},
+                  {"sub", session.sub},
+                  {"email", session.email},
+                  {"reason", errcName(error.code)},
+                  {"detail", error.detail}});
+    if (ends_session) {
+      lookup.set_cookie = sessionClearCookie(deps.config);
+    }
+    return !ends_session;
+  }
+  const TokenSet& fresh = tokens->value();
+  session.access_token = fresh.access_token;
+  if (!fresh.refresh_token.empty()) {
+    session.refresh_token = fresh.refresh_token;
+  }
+  session.access_expires_at = fresh.access_expires_at;
+  lookup.set_cookie =
+      sessionSetCookie(deps.config, deps.cookies.sealSession(session), session.expires_at - now);
+  metrics().sessionRefreshed();
+  deps.log.log(LogLevel::kInfo, "session_refreshed",
+               {{"client", request.client_address}, {"sub", session.sub}});
+  return true;
+}
+
+}  // namespace
+
+SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens) {
+  SessionLookup lookup;
+  const auto value = request.cookie(deps.cookie_names.session);
+  if (!value) {
+    return lookup;
+  }
+  const int64_t now = deps.clock.now();
+  auto opened = deps.cookies.openSessionIdentity(*value, now);
+  if (!opened) {
+    logRefused(request, deps, opened.error());
+    lookup.set_cookie = sessionClearCookie(deps.config);
+    lookup.ended = true;
+    return lookup;
+  }
+  if (deps.revocations != nullptr) {
+    switch (deps.revocations->check(opened->sid, opened->sub, opened->email, opened->issued_at,
+                                    now)) {
+      case RevocationCache::Verdict::kLive:
+        break;
+      case RevocationCache::Verdict::kRevoked:
+        logRefused(request, deps, makeError(Errc::kSessionRevoked));
+        lookup.set_cookie = sessionClearCookie(deps.config);
+        return lookup;
+      case RevocationCache::Verdict::kUnknown:
+        deps.log.log(LogLevel::kError, "store_unavailable",
+                     {{"client", request.client_address},
+                      {"detail", "session store unreachable beyond session_store_grace"}});
+        lookup.outcome = SessionLookup::Outcome::kUnavailable;
+        return lookup;
+    }
+  }
+  const bool refresh_due =
+      opened->access_expires_at != 0 && now + kRefreshMarginSeconds >= opened->access_expires_at;
+  if (refresh_due || with_tokens) {
+    opened = deps.cookies.openSession(*value, now);
+    if (!opened) {
+      logRefused(request, deps, opened.error());
+      lookup.set_cookie = sessionClearCookie(deps.config);
+      lookup.ended = true;
+      return lookup;
+    }
+  }
+  Session session = std::move(opened.value());
+  if (refresh_due && !session.refresh_token.empty()) {
+    if (!applyRefresh(request, deps, session, now, lookup)) {
+      return lookup;
+    }
+  }
+  if (!session.facts_digest.empty()) {
+    auto facts = openFacts(request, deps.cookie_names.session, session.facts_digest);
+    if (!facts) {
+      logRefused(request, deps, facts.error());
+      lookup.set_cookie = sessionClearCookie(deps.config);
+      lookup.ended = true;
+      return lookup;
+    }
+    lookup.facts = std::move(*facts);
+  }
+  // The policy is checked on every request, not only at sign-in, so removing an address
+  // from allowed_emails takes effect for live sessions at once.
+  Status policy =
+      checkSitePolicy(deps.config, session.email, session.email_verified, lookup.facts);
+  if (policy) {
+    lookup.outcome = SessionLookup::Outcome::kValid;
+  } else {
+    lookup.outcome = SessionLookup::Outcome::kForbidden;
+    lookup.refusal = policy.error();
+  }
+  lookup.session = std::move(session);
+  return lookup;
+}
+
+Status checkSitePolicy(const Config& config, std::string_view email, bool email_verified,
+                       const Facts& facts) {
+  if (Status emails = checkEmailPolicy(config, email, email_verified); !emails) {
+    return emails;
+  }
+  if (auto denial = findDenial(siteRules(config), Subject{email, email_verified, facts})) {
+    return makeError(Errc::kAccessDenied, denial->rule + ": " + denial->what + "; " + denial->ask);
+  }
+  return {};
+}
+
+}  // namespace latchkey

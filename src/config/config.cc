@@ -1,0 +1,1351 @@
+// Configuration: parse "key = value" text, apply LATCHKEY_<KEY> environment overrides, validate
+// every setting, and report ALL problems at once, one line each: "key: what is wrong; how to fix".
+// A bad configuration never yields a Config, so latchkey never starts half-configured.
+//
+// File format decisions (SPEC says only "key = value lines; # starts a comment"):
+//  * '#' starts a comment only as the first non-blank character of a line. A value may contain
+//    '#' (client secrets do), so "key = value # note" keeps "value # note". Because that is a
+//    trap for everything that is not a secret, a non-secret value containing " #" is reported
+//    ("comments go on their own line") instead of being silently misread.
+//  * Whitespace around key and value is trimmed; one pair of matching double quotes around the
+//    value is removed (no escape sequences inside).
+//  * An empty value (in the file or in the environment) means "not set": LATCHKEY_ISSUER= can
+//    switch off a file setting, and "client_secret =" plus a client_secret_file is not "both".
+//  * Enumerated values (provider, log_level) are matched case-insensitively; keys are not.
+//  * Relative paths in the *_file keys (client_secret_file, cookie_secret_file,
+//    allowed_emails_file, client_private_key_file, ca_file) name systemd credentials when
+//    $CREDENTIALS_DIRECTORY is set (LoadCredential= in the unit, systemd.exec(5)):
+//    "client_secret_file = client_secret" reads
+//    $CREDENTIALS_DIRECTORY/client_secret. Otherwise, and for templates_dir, relative paths are
+//    relative to the working directory.
+#include "latchkey/config/config.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include "oidc/client_assertion.h"
+#include "latchkey/app/access_rules.h"
+#include "latchkey/util/encoding.h"
+#include "latchkey/http/http.h"
+#include "latchkey/util/url.h"
+#include "latchkey/store/session_store.h"
+
+extern char** environ;  // POSIX: the process environment
+
+namespace latchkey {
+namespace {
+
+// SPEC table order, then the keys latchkey adds (pages, client authentication, authorization,
+// identity checks, branding, several sites); --help and the docs list them in this order.
+const std::vector<std::string> kKeys = {
+    "provider",
+    "issuer",
+    "client_id",
+    "client_secret",
+    "client_secret_file",
+    "redirect_uri",
+    "scopes",
+    "cookie_secret",
+    "cookie_secret_file",
+    "cookie_secret_previous",
+    "cookie_name",
+    "session_lifetime",
+    "allowed_domains",
+    "allowed_emails",
+    "allowed_emails_file",
+    "base_path",
+    "ca_file",
+    "http_timeout",
+    "log_level",
+    "templates_dir",
+    "provider_name",
+    // Client authentication and multi-tenant issuers (OIDC Core §9, Entra ID).
+    "token_endpoint_auth_method",
+    "client_private_key_file",
+    "client_key_id",
+    "allowed_tenants",
+    "groups_claim",
+    "allowed_groups",
+    "allowed_github_orgs",
+    "require_claim",
+    "pass_access_token",
+    "bearer_tokens",
+    "bearer_audiences",
+    "auth_cache_seconds",
+    "allow_unverified_email",
+    "trusted_audiences",
+    "id_token_max_age",
+    "connect_timeout",
+    "site_name",
+    "banner_text",
+    "footer_text",
+    "logo_url",
+    "cookie_domain",
+    "allowed_redirect_domains",
+    // Operations: metrics and request logs.
+    "metrics",
+    "metrics_allow",
+    "access_log",
+    "session_store",
+    "session_store_grace",
+    "rp_initiated_logout",
+    "post_logout_redirect_uri",
+};
+
+// Keys that may be repeated in the file: each line adds one more item.
+bool isRepeatableKey(std::string_view key) { return key == "require_claim"; }
+
+constexpr std::string_view kEnvPrefix = "LATCHKEY_";
+constexpr std::string_view kGoogleIssuer = "https://accounts.google.com";
+constexpr std::string_view kCallbackRoute = "/login/authorized";
+constexpr std::string_view kGenerateSecret = "generate one with: openssl rand -base64 32";
+constexpr size_t kMinSecretBytes = 32;
+// Secret and list files are small; refuse to slurp /dev/zero or a log file by mistake.
+constexpr size_t kMaxFileBytes = 1 << 20;
+
+bool isKnownKey(std::string_view key) {
+  return std::find(kKeys.begin(), kKeys.end(), key) != kKeys.end();
+}
+
+// Values that may legitimately contain " #".
+bool isSecretKey(std::string_view key) {
+  return key == "client_secret" || key == "cookie_secret" || key == "cookie_secret_previous";
+}
+
+std::string_view trim(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\f\v\n";
+  const size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) {
+    return {};
+  }
+  const size_t end = s.find_last_not_of(kSpace);
+  return s.substr(begin, end - begin + 1);
+}
+
+std::string toLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string toUpper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+bool hasControlChar(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// A logo the pages' Content-Security-Policy allows ('self' and data:): a local absolute
+// path ("//host" would be another origin), or a base64 data: URL of an image type.
+bool isPageLogoUrl(std::string_view url) {
+  if (url.starts_with('/')) {
+    return url.size() <= 2048 && !url.starts_with("//") &&
+           std::all_of(url.begin(), url.end(), [](char c) {
+             return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>';
+           });
+  }
+  constexpr size_t kMaxDataUrlBytes = 64 * 1024;
+  const size_t comma = url.find(',');
+  if (url.size() > kMaxDataUrlBytes || comma == std::string_view::npos) {
+    return false;
+  }
+  const std::string_view head = url.substr(0, comma);
+  static constexpr std::string_view kTypes[] = {"png", "gif", "jpeg", "webp", "svg+xml"};
+  const bool typed = std::any_of(std::begin(kTypes), std::end(kTypes), [&](std::string_view t) {
+    return head == "data:image/" + std::string(t) + ";base64";
+  });
+  const std::string_view data = url.substr(comma + 1);
+  return typed && !data.empty() && std::all_of(data.begin(), data.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
+         });
+}
+
+// Splits on any of the separator characters, dropping empty pieces.
+std::vector<std::string_view> split(std::string_view s, std::string_view separators) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const size_t next = s.find_first_of(separators, pos);
+    const size_t end = next == std::string_view::npos ? s.size() : next;
+    if (end > pos) {
+      out.push_back(s.substr(pos, end - pos));
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions), so that
+// "clinet_id" is one step from "client_id".
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
+  for (size_t j = 0; j <= b.size(); ++j) {
+    d[0][j] = j;
+  }
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The known key closest to name, when it is close enough to be a plausible typo.
+std::optional<std::string> closestKey(std::string_view name) {
+  const std::string lower = toLower(name);
+  std::optional<std::string> best;
+  size_t best_distance = 0;
+  for (const std::string& key : kKeys) {
+    const size_t distance = editDistance(lower, key);
+    if (distance <= std::max<size_t>(2, key.size() / 3) && (!best || distance < best_distance)) {
+      best = key;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+// Reads a whole (small) file. On failure returns nullopt and sets reason.
+std::optional<std::string> readFile(const std::string& path, std::string& reason) {
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    reason = "it is a directory";
+    return std::nullopt;
+  }
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string content;
+  char buffer[8192];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+    content.append(buffer, n);
+    if (content.size() > kMaxFileBytes) {
+      reason = "larger than 1 MiB";
+      return std::nullopt;
+    }
+  }
+  if (std::ferror(file.get()) != 0) {
+    reason = "read error";
+    return std::nullopt;
+  }
+  return content;
+}
+
+// Strict non-negative decimal integer: digits only, no sign, no spaces, no overflow.
+std::optional<int64_t> parseInteger(std::string_view s) {
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// RFC 6265 §4.1.1: cookie-name is an RFC 2616 token.
+bool isCookieToken(std::string_view name) {
+  constexpr std::string_view kSeparators = "()<>@,;:\\\"/[]?={} \t";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && kSeparators.find(c) == std::string_view::npos;
+  });
+}
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+bool isScopeToken(std::string_view scope) {
+  return !scope.empty() && std::all_of(scope.begin(), scope.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x21 && u <= 0x7e && c != '"' && c != '\\';
+  });
+}
+
+bool isDomainName(std::string_view domain) {
+  return !domain.empty() && domain.front() != '.' && domain.back() != '.' &&
+         domain.find("..") == std::string_view::npos &&
+         std::all_of(domain.begin(), domain.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
+         });
+}
+
+bool isEmailAddress(std::string_view email) {
+  const size_t at = email.find('@');
+  return at != std::string_view::npos && at > 0 &&
+         email.find('@', at + 1) == std::string_view::npos && !hasControlChar(email) &&
+         email.find_first_of(" ,;<>\"") == std::string_view::npos &&
+         isDomainName(email.substr(at + 1));
+}
+
+// Where a raw value came from, so line-level problems can point at it.
+struct RawValue {
+  std::string value;
+  int line = 0;  // 0: from the environment
+};
+
+class Problems {
+ public:
+  void add(std::string_view key, std::string_view what, std::string_view fix) {
+    lines_.push_back(std::string(key) + ": " + std::string(what) + "; " + std::string(fix));
+  }
+  void addLine(std::string text) { lines_.push_back(std::move(text)); }
+  std::vector<std::string> take() { return std::move(lines_); }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+using RawConfig = std::map<std::string, RawValue>;
+
+void parseText(std::string_view text, RawConfig& raw, Problems& problems) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") {  // a UTF-8 byte order mark from some editors
+    text.remove_prefix(3);
+  }
+  int line_number = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t newline = text.find('\n', pos);
+    const size_t end = newline == std::string_view::npos ? text.size() : newline;
+    const std::string_view line = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    ++line_number;
+    if (line.empty() || line.front() == '#') {
+      continue;
+    }
+    const std::string where = "line " + std::to_string(line_number);
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      problems.addLine(where +
+                       ": expected 'key = value' (no '=' found); write settings as "
+                       "'key = value' and start comments with '#'");
+      continue;
+    }
+    const std::string_view key = trim(line.substr(0, eq));
+    std::string_view value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (key.empty()) {
+      problems.addLine(where + ": no key before '='; write settings as 'key = value'");
+      continue;
+    }
+    if (!isKnownKey(key)) {
+      // The key is printed (it is not secret); the value never is.
+      std::string message = where + ": unknown key '" + std::string(key) + "'";
+      if (const auto suggestion = closestKey(key)) {
+        message += "; did you mean '" + *suggestion + "'?";
+      } else {
+        message += "; see latchkey --help for the list of keys";
+      }
+      problems.addLine(std::move(message));
+      continue;
+    }
+    const std::string key_string(key);
+    if (const auto it = raw.find(key_string); it != raw.end() && isRepeatableKey(key)) {
+      it->second.value.append(";").append(value);
+      continue;
+    }
+    if (const auto it = raw.find(key_string); it != raw.end()) {
+      problems.addLine(where + ": key '" + key_string + "' is already set on line " +
+                       std::to_string(it->second.line) + "; keep only one of them");
+      continue;
+    }
+    if (!isSecretKey(key) && (value.find(" #") != std::string_view::npos ||
+                              value.find("\t#") != std::string_view::npos)) {
+      problems.addLine(where + ": the value of '" + key_string +
+                       "' contains ' #'; comments go on their own line, starting with '#'");
+      continue;
+    }
+    raw[key_string] = RawValue{std::string(value), line_number};
+  }
+}
+
+// LATCHKEY_ variables that are not configuration keys: LATCHKEY_CONFIG (the file itself, read
+// by main), the end-to-end test harness's own knobs, which reach latchkey because the harness
+// passes its whole environment on, and the request parameter kReturnUriParam, which a CGI
+// environment may carry.
+bool isNonKeyVariable(std::string_view name) {
+  return name == "LATCHKEY_CONFIG" || name == "LATCHKEY_BIN" ||
+         name.rfind("LATCHKEY_E2E_", 0) == 0 || name == kReturnUriParam;
+}
+
+void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems) {
+  for (const auto& [name, value] : env) {
+    if (name.compare(0, kEnvPrefix.size(), kEnvPrefix) != 0 || isNonKeyVariable(name)) {
+      continue;
+    }
+    const std::string_view suffix = std::string_view(name).substr(kEnvPrefix.size());
+    const std::string key = toLower(suffix);
+    // Strict on purpose: a mistyped LATCHKEY_ variable would otherwise be silently ignored.
+    if (!isKnownKey(key) || toUpper(key) != suffix) {
+      std::string fix = "remove it or fix its name";
+      if (const auto suggestion = closestKey(suffix)) {
+        fix = "did you mean " + std::string(kEnvPrefix) + toUpper(*suggestion) + "?";
+      }
+      problems.add(name, "not a latchkey setting", fix);
+      continue;
+    }
+    raw[key] = RawValue{value, 0};
+  }
+}
+
+// systemd passes LoadCredential= files in $CREDENTIALS_DIRECTORY, a directory whose path the
+// configuration cannot know in advance (it contains the unit name and is only readable by the
+// service): a relative *_file value is looked up there.
+void resolveCredentialPaths(const Environment& env, RawConfig& raw) {
+  const auto dir = env.find("CREDENTIALS_DIRECTORY");
+  if (dir == env.end() || dir->second.empty()) {
+    return;
+  }
+  constexpr std::string_view kFileSuffix = "_file";
+  for (auto& [key, raw_value] : raw) {
+    std::string& value = raw_value.value;
+    const bool file_key = key.size() > kFileSuffix.size() && key.ends_with(kFileSuffix);
+    if (file_key && !value.empty() && value.front() != '/') {
+      value = dir->second + (dir->second.ends_with('/') ? "" : "/") + value;
+    }
+  }
+}
+
+// Validates raw values into a Config. Each check adds its own problem lines and continues,
+// so the operator sees every mistake in one run.
+class Validator {
+ public:
+  Validator(const RawConfig& raw, Problems& problems) : raw_(raw), problems_(problems) {}
+
+  Config run() {
+    Config config;
+    provider(config);
+    clientId(config);
+    tokenAuthMethod(config);
+    clientSecret(config);
+    clientKey(config);
+    allowedTenants(config);
+    base_path_ok_ = basePath(config);
+    redirectUri(config);
+    scopes(config);
+    cookieSecrets(config);
+    cookieDomain(config);
+    cookieName(config);
+    integers(config);
+    allowLists(config);
+    redirectDomains(config);
+    files(config);
+    logLevel(config);
+    providerName(config);
+    accessRules(config);
+    identityChecks(config);
+    branding(config);
+    operations(config);
+    sessionStore(config);
+    logout(config);
+    return config;
+  }
+
+ private:
+  // A set, non-empty value; nullopt when absent or empty (empty means "not set").
+  std::optional<std::string_view> get(const std::string& key) const {
+    const auto it = raw_.find(key);
+    if (it == raw_.end() || it->second.value.empty()) {
+      return std::nullopt;
+    }
+    return std::string_view(it->second.value);
+  }
+
+  // Checks a URL latchkey talks to or redirects to: absolute, https (http only on loopback).
+  std::optional<Url> checkUrl(const std::string& key, std::string_view value) {
+    const auto url = parseAbsoluteUrl(value);
+    if (!url) {
+      problems_.add(key, "'" + std::string(value) + "' is not an absolute URL",
+                    "write it in full, e.g. https://host.example/path");
+      return std::nullopt;
+    }
+    bool ok = true;
+    if (url->scheme != "https" && url->scheme != "http") {
+      problems_.add(key, "scheme '" + url->scheme + "' is not supported", "use https://");
+      ok = false;
+    } else if (url->scheme == "http" && !isLoopbackHost(url->host)) {
+      problems_.add(key,
+                    "http is allowed only on loopback hosts (localhost, 127.0.0.0/8, [::1]), not " +
+                        url->host,
+                    "use https://");
+      ok = false;
+    }
+    if (url->has_userinfo) {
+      problems_.add(key, "contains user:password@", "remove the credentials from the URL");
+      ok = false;
+    }
+    if (url->has_query || url->has_fragment) {
+      problems_.add(key, "has a query or fragment", "remove everything from '?' or '#' on");
+      ok = false;
+    }
+    return ok ? url : std::nullopt;
+  }
+
+  void provider(Config& config) {
+    const auto issuer = get("issuer");
+    std::string name = issuer ? "oidc" : "google";
+    if (const auto value = get("provider")) {
+      name = toLower(*value);
+    }
+    if (name == "google") {
+      config.provider = ProviderKind::kGoogle;
+      // Google's ID tokens carry exactly this issuer; anything else cannot verify.
+      if (issuer && *issuer != kGoogleIssuer) {
+        problems_.add("issuer", "provider google always uses " + std::string(kGoogleIssuer),
+                      "remove issuer, or set provider = oidc for another OpenID provider");
+      }
+      config.issuer = std::string(kGoogleIssuer);
+    } else if (name == "github") {
+      config.provider = ProviderKind::kGithub;
+      // GitHub is OAuth 2.0 without OpenID Connect: no issuer for github.com, or the https base
+      // URL of a GitHub Enterprise Server (https://github.example.com, API under /api/v3).
+      if (issuer && checkUrl("issuer", *issuer)) {
+        config.issuer = std::string(*issuer);
+      }
+    } else if (name == "oidc") {
+      config.provider = ProviderKind::kOidc;
+      if (!issuer) {
+        problems_.add("issuer", "missing (provider is oidc)",
+                      "set issuer to the provider's issuer URL (discovery is fetched from "
+                      "ISSUER/.well-known/openid-configuration)");
+      } else if (checkUrl("issuer", *issuer)) {
+        // Kept exactly as given: OpenID Connect Core 3.1.3.7 compares iss by exact string match.
+        config.issuer = std::string(*issuer);
+      }
+    } else {
+      problems_.add("provider", "'" + name + "' is not a known provider",
+                    "use google, github or oidc");
+    }
+  }
+
+  void clientId(Config& config) {
+    const auto value = get("client_id");
+    if (!value) {
+      problems_.add("client_id", "missing",
+                    "set client_id to the OAuth client id from the provider");
+      return;
+    }
+    if (hasControlChar(*value)) {
+      problems_.add("client_id", "contains control characters", "copy the client id again");
+      return;
+    }
+    config.client_id = std::string(*value);
+  }
+
+  // A secret file's content: trailing newlines trimmed; one line only.
+  std::optional<std::string> readSecretFile(const std::string& key, std::string_view path) {
+    std::string reason;
+    auto content = readFile(std::string(path), reason);
+    if (!content) {
+      problems_.add(key, "cannot read " + std::string(path) + " (" + reason + ")",
+                    "check the path and that latchkey's user may read it");
+      return std::nullopt;
+    }
+    while (!content->empty() && (content->back() == '\n' || content->back() == '\r')) {
+      content->pop_back();
+    }
+    if (content->empty()) {
+      problems_.add(key, std::string(path) + " is empty", "put the secret in the file");
+      return std::nullopt;
+    }
+    if (content->find_first_of("\r\n") != std::string::npos) {
+      problems_.add(key, std::string(path) + " has more than one line",
+                    "put only the secret in the file");
+      return std::nullopt;
+    }
+    return content;
+  }
+
+  // Exactly one of key / key_file; returns the value and the key it came from.
+  std::optional<std::pair<std::string, std::string>> secretPair(const std::string& key,
+                                                                const std::string& fix_missing) {
+    const std::string file_key = key + "_file";
+    const auto direct = get(key);
+    const auto file = get(file_key);
+    if (direct && file) {
+      problems_.add(key, "both " + key + " and " + file_key + " are set", "keep only one of them");
+      return std::nullopt;
+    }
+    if (!direct && !file) {
+      problems_.add(key, "missing (neither " + key + " nor " + file_key + " is set)", fix_missing);
+      return std::nullopt;
+    }
+    if (direct) {
+      return std::make_pair(std::string(*direct), key);
+    }
+    auto content = readSecretFile(file_key, *file);
+    if (!content) {
+      return std::nullopt;
+    }
+    return std::make_pair(std::move(*content), file_key);
+  }
+
+  void tokenAuthMethod(Config& config) {
+    const auto value = get("token_endpoint_auth_method");
+    if (!value) {
+      return;
+    }
+    const std::string method = toLower(*value);
+    if (method == "client_secret_basic") {
+      config.token_auth_method = TokenAuthMethod::kClientSecretBasic;
+    } else if (method == "client_secret_post") {
+      config.token_auth_method = TokenAuthMethod::kClientSecretPost;
+    } else if (method == "private_key_jwt") {
+      config.token_auth_method = TokenAuthMethod::kPrivateKeyJwt;
+    } else {
+      problems_.add("token_endpoint_auth_method", "'" + method + "' is not supported",
+                    "use client_secret_basic, client_secret_post or private_key_jwt, or leave "
+                    "it unset to follow the provider's discovery document");
+      return;
+    }
+    if (config.provider == ProviderKind::kGithub) {
+      problems_.add("token_endpoint_auth_method",
+                    "GitHub takes the client secret in the request body only",
+                    "remove token_endpoint_auth_method (provider is github)");
+    }
+  }
+
+  void clientKey(Config& config) {
+    const auto file = get("client_private_key_file");
+    const bool jwt = config.token_auth_method == TokenAuthMethod::kPrivateKeyJwt;
+    if (!jwt) {
+      for (const char* key : {"client_private_key_file", "client_key_id"}) {
+        if (get(key)) {
+          problems_.add(key, "is only used with token_endpoint_auth_method = private_key_jwt",
+                        "set token_endpoint_auth_method = private_key_jwt, or remove " +
+                            std::string(key));
+        }
+      }
+      return;
+    }
+    if (const auto kid = get("client_key_id")) {
+      if (hasControlChar(*kid) || kid->size() > 200) {
+        problems_.add("client_key_id", "must be at most 200 printable characters",
+                      "copy the key id registered at the provider");
+      } else {
+        config.client_key_id = std::string(*kid);
+      }
+    }
+    if (!file) {
+      problems_.add("client_private_key_file", "missing (token_endpoint_auth_method is "
+                    "private_key_jwt)",
+                    "set it to a PEM file with the client's RSA (2048+ bits) or EC P-256 "
+                    "private key, whose public key is registered at the provider");
+      return;
+    }
+    std::string reason;
+    auto pem = readFile(std::string(*file), reason);
+    if (!pem) {
+      problems_.add("client_private_key_file", "cannot read " + std::string(*file) + " (" +
+                    reason + ")", "check the path and that latchkey's user may read it");
+      return;
+    }
+    if (auto signer = ClientAssertionSigner::fromPem(*pem, config.client_key_id); !signer) {
+      problems_.add("client_private_key_file", std::string(*file) + " " + signer.error().detail,
+                    "create one with: openssl genpkey -algorithm EC -pkeyopt "
+                    "ec_paramgen_curve:P-256 -out client-key.pem");
+      return;
+    }
+    config.client_private_key_pem = std::move(*pem);
+  }
+
+  void allowedTenants(Config& config) {
+    const auto value = get("allowed_tenants");
+    if (!value) {
+      return;
+    }
+    if (config.provider != ProviderKind::kOidc) {
+      problems_.add("allowed_tenants", "is only used with provider = oidc",
+                    "remove allowed_tenants");
+      return;
+    }
+    for (const auto tenant : split(*value, " \t,")) {
+      // Substituted into the issuer URL: one path segment, nothing that could end it.
+      const bool plain = std::all_of(tenant.begin(), tenant.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+      });
+      if (!plain || tenant.size() > 64 || tenant == "." || tenant == "..") {
+        problems_.add("allowed_tenants", "'" + std::string(tenant) + "' is not a tenant id",
+                      "list tenant ids (GUIDs such as 9188040d-6c67-4c5b-b112-36a304b66dad), "
+                      "separated by spaces");
+        return;
+      }
+      config.allowed_tenants.emplace_back(tenant);
+    }
+    if (config.allowed_tenants.empty()) {
+      problems_.add("allowed_tenants", "lists no tenant", "list the tenant ids to let in");
+    }
+  }
+
+  void clientSecret(Config& config) {
+    if (config.token_auth_method == TokenAuthMethod::kPrivateKeyJwt) {
+      // No shared secret exists with private_key_jwt; one left in the file would be a
+      // secret lying around for nothing.
+      for (const char* key : {"client_secret", "client_secret_file"}) {
+        if (get(key)) {
+          problems_.add(key, "is not used with token_endpoint_auth_method = private_key_jwt",
+                        "remove " + std::string(key));
+        }
+      }
+      return;
+    }
+    if (auto secret = secretPair("client_secret",
+                                 "set client_secret, or client_secret_file to a file holding it")) {
+      config.client_secret = std::move(secret->first);
+    }
+  }
+
+  // base64 of at least 32 bytes; never echoes the secret itself.
+  std::optional<std::string> decodeCookieSecret(const std::string& key, std::string_view text) {
+    const auto decoded = base64Decode(trim(text));
+    if (!decoded) {
+      problems_.add(key, "is not valid base64", kGenerateSecret);
+      return std::nullopt;
+    }
+    if (decoded->size() < kMinSecretBytes) {
+      problems_.add(key,
+                    "decodes to " + std::to_string(decoded->size()) + " bytes, at least " +
+                        std::to_string(kMinSecretBytes) + " are needed",
+                    kGenerateSecret);
+      return std::nullopt;
+    }
+    return decoded;
+  }
+
+  void cookieSecrets(Config& config) {
+    if (auto secret = secretPair("cookie_secret", "set cookie_secret or cookie_secret_file; " +
+                                                      std::string(kGenerateSecret))) {
+      if (auto decoded = decodeCookieSecret(secret->second, secret->first)) {
+        config.cookie_secret = std::move(*decoded);
+      }
+    }
+    if (const auto previous = get("cookie_secret_previous")) {
+      if (auto decoded = decodeCookieSecret("cookie_secret_previous", *previous)) {
+        config.cookie_secret_previous = std::move(*decoded);
+      }
+    }
+  }
+
+  bool basePath(Config& config) {
+    const auto value = get("base_path");
+    if (!value) {
+      return true;
+    }
+    std::string path(*value);
+    if (path.front() != '/') {
+      problems_.add("base_path", "'" + path + "' does not start with '/'",
+                    "write it as an absolute path, e.g. /oauth2");
+      return false;
+    }
+    // '%' and "//" would make route matching depend on decoding and merging rules.
+    if (path.find("..") != std::string::npos || path.find_first_of("?#%\\") != std::string::npos ||
+        path.find("//") != std::string::npos || hasControlChar(path) ||
+        path.find(' ') != std::string::npos) {
+      problems_.add("base_path",
+                    "'" + path + "' contains '..', '//', '?', '#', '%', '\\' or spaces",
+                    "use a plain path such as /oauth2");
+      return false;
+    }
+    if (path.back() == '/') {
+      path.pop_back();  // "/oauth2/" means "/oauth2"; "/" means no prefix
+    }
+    config.base_path = std::move(path);
+    return true;
+  }
+
+  void redirectUri(Config& config) {
+    const auto value = get("redirect_uri");
+    if (!value) {
+      problems_.add("redirect_uri", "missing",
+                    "set it to the public URL of the callback, e.g. https://app.example.com" +
+                        config.base_path + std::string(kCallbackRoute) +
+                        ", and register the same URL at the provider");
+      return;
+    }
+    // Known even when the URL has other faults, so cookie_name checks still run.
+    if (const auto parsed = parseAbsoluteUrl(*value)) {
+      scheme_known_ = true;
+      config.https = parsed->scheme == "https";
+    }
+    const auto url = checkUrl("redirect_uri", *value);
+    if (!url) {
+      return;
+    }
+    config.redirect_uri = std::string(*value);
+    config.redirect_path = url->path.empty() ? "/" : url->path;
+    const std::string expected = config.base_path + std::string(kCallbackRoute);
+    if (base_path_ok_ && config.redirect_path != expected) {
+      problems_.add("redirect_uri",
+                    "its path " + config.redirect_path + " must be " + expected +
+                        ", the route latchkey answers the callback on",
+                    "end redirect_uri with " + expected +
+                        " (or change base_path) and register "
+                        "the same URL at the provider");
+    }
+  }
+
+  void scopes(Config& config) {
+    const bool github = config.provider == ProviderKind::kGithub;
+    const std::string text(
+        get("scopes").value_or(!github ? "openid email profile"
+                               : get("allowed_github_orgs") ? "read:user user:email read:org"
+                                                            : "read:user user:email"));
+    for (const auto scope : split(text, " \t")) {
+      if (!isScopeToken(scope)) {
+        problems_.add("scopes", "'" + std::string(scope) + "' is not a valid scope (RFC 6749 3.3)",
+                      "separate scopes with spaces");
+        return;
+      }
+      if (std::find(config.scopes.begin(), config.scopes.end(), scope) == config.scopes.end()) {
+        config.scopes.emplace_back(scope);
+      }
+    }
+    // OpenID Connect Core 3.1.2.1: without "openid" it is plain OAuth and no ID token comes back.
+    if (!github &&
+        std::find(config.scopes.begin(), config.scopes.end(), "openid") == config.scopes.end()) {
+      problems_.add("scopes", "does not contain openid, so the provider sends no ID token",
+                    "add openid to scopes");
+    }
+  }
+
+  void cookieName(Config& config) {
+    const auto value = get("cookie_name");
+    if (!value) {
+      // RFC 6265bis §4.1.3.2: __Host- binds the cookie to this host, Secure, Path=/.
+      // With a Domain attribute __Host- is impossible; __Secure- still demands Secure.
+      const char* https_name = config.cookie_domain.empty() ? "__Host-latchkey" : "__Secure-latchkey";
+      config.cookie_name = config.https ? https_name : "latchkey";
+      return;
+    }
+    if (!isCookieToken(*value)) {
+      problems_.add("cookie_name", "'" + std::string(*value) + "' is not a valid cookie name",
+                    "use letters, digits and - _ . only");
+      return;
+    }
+    const bool prefixed = value->rfind("__Host-", 0) == 0 || value->rfind("__Secure-", 0) == 0;
+    if (scheme_known_ && !config.https && prefixed) {
+      problems_.add("cookie_name",
+                    "browsers drop __Host- and __Secure- cookies that are not Secure, and "
+                    "redirect_uri is http",
+                    "choose a name without that prefix, or use https");
+      return;
+    }
+    if (!config.cookie_domain.empty() && value->rfind("__Host-", 0) == 0) {
+      problems_.add("cookie_name",
+                    "a __Host- cookie must not carry a Domain, and cookie_domain is set",
+                    "use a __Secure- name, or remove cookie_domain");
+      return;
+    }
+    config.cookie_name = std::string(*value);
+  }
+
+  // RFC 6265 §5.2.3 / §5.3 step 6: the browser ignores a leading dot, and refuses a Domain that
+  // the host setting the cookie is not in, or that is an IP address.
+  void cookieDomain(Config& config) {
+    const auto value = get("cookie_domain");
+    if (!value) {
+      return;
+    }
+    std::string domain = toLower(*value);
+    if (domain.starts_with('.')) {
+      domain.erase(0, 1);
+    }
+    const bool numeric = std::all_of(domain.begin(), domain.end(),
+                                     [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+    if (!isDomainName(domain) || domain.find('.') == std::string::npos || numeric) {
+      problems_.add("cookie_domain", "'" + std::string(*value) + "' is not a domain name",
+                    "set the parent domain of the sign-in host and the sites, e.g. example.com");
+      return;
+    }
+    if (const auto url = parseAbsoluteUrl(config.redirect_uri)) {
+      if (url->host != domain && !url->host.ends_with("." + domain)) {
+        problems_.add("cookie_domain",
+                      "the sign-in host " + url->host + " (from redirect_uri) is not in " + domain +
+                          ", so browsers would refuse the cookie",
+                      "set a domain that redirect_uri's host is in");
+        return;
+      }
+    }
+    config.cookie_domain = std::move(domain);
+  }
+
+  void redirectDomains(Config& config) {
+    const auto value = get("allowed_redirect_domains");
+    if (!value) {
+      return;
+    }
+    for (const auto item : split(*value, " \t,")) {
+      if (auto host = parseRedirectHost(item)) {
+        config.allowed_redirect_domains.push_back(std::move(*host));
+      } else {
+        problems_.add("allowed_redirect_domains",
+                      "'" + std::string(item) + "' is not a host name, .domain or host:port",
+                      "list hosts such as app1.example.com, .example.com or app.example.com:8443 "
+                      "(international names in punycode: xn--...)");
+      }
+    }
+  }
+
+  std::optional<int64_t> boundedInteger(const std::string& key, int64_t low, int64_t high) {
+    const auto value = get(key);
+    if (!value) {
+      return std::nullopt;
+    }
+    const auto number = parseInteger(*value);
+    if (!number || *number < low || *number > high) {
+      problems_.add(key,
+                    "'" + std::string(*value) + "' is not a whole number of seconds from " +
+                        std::to_string(low) + " to " + std::to_string(high),
+                    "write a number of seconds in that range");
+      return std::nullopt;
+    }
+    return number;
+  }
+
+  void integers(Config& config) {
+    if (const auto lifetime = boundedInteger("session_lifetime", 60, 31536000)) {
+      config.session_lifetime = *lifetime;
+    }
+    if (const auto timeout = boundedInteger("http_timeout", 1, 300)) {
+      config.http_timeout = static_cast<int>(*timeout);
+    }
+    if (const auto cache = boundedInteger("auth_cache_seconds", 0, 300)) {
+      config.auth_cache_seconds = *cache;
+    }
+    // A provider that is down should cost a visitor seconds, not the whole http_timeout;
+    // the connect phase never needs longer than the whole call may take.
+    if (const auto timeout = boundedInteger("connect_timeout", 1, 300)) {
+      config.connect_timeout = static_cast<int>(*timeout);
+    }
+    config.connect_timeout = std::min(config.connect_timeout, config.http_timeout);
+    if (const auto grace = boundedInteger("session_store_grace", 0, 3600)) {
+      config.session_store_grace = *grace;
+    }
+  }
+
+  void logout(Config& config) {
+    config.rp_initiated_logout = boolean("rp_initiated_logout").value_or(false);
+    if (config.rp_initiated_logout && config.provider == ProviderKind::kGithub) {
+      problems_.add("rp_initiated_logout", "GitHub has no end_session_endpoint",
+                    "remove rp_initiated_logout");
+    }
+    if (const auto value = get("post_logout_redirect_uri")) {
+      if (checkUrl("post_logout_redirect_uri", *value)) {
+        config.post_logout_redirect_uri = std::string(*value);
+      }
+    } else if (config.redirect_uri.ends_with(kCallbackRoute)) {
+      config.post_logout_redirect_uri =
+          config.redirect_uri.substr(0, config.redirect_uri.size() - kCallbackRoute.size()) + "/";
+    }
+  }
+
+  void sessionStore(Config& config) {
+    const auto value = get("session_store");
+    if (!value) {
+      return;
+    }
+    if (auto where = parseStoreLocation(*value); !where) {
+      problems_.add("session_store", where.error().detail,
+                    "write sqlite:/var/lib/latchkey/state.db or redis://host:6379/0");
+      return;
+    }
+    config.session_store = std::string(*value);
+  }
+
+  void allowLists(Config& config) {
+    if (const auto value = get("allowed_domains")) {
+      const auto items = split(*value, " \t,");
+      for (const auto item : items) {
+        std::string domain = toLower(item);
+        if (domain.front() == '@') {
+          domain.erase(0, 1);
+        }
+        if (!isDomainName(domain)) {
+          problems_.add("allowed_domains", "'" + std::string(item) + "' is not a domain name",
+                        "list domains such as example.com, separated by spaces");
+          continue;
+        }
+        config.allowed_domains.push_back(std::move(domain));
+      }
+      if (items.empty()) {
+        problems_.add("allowed_domains", "lists no domain",
+                      "list at least one domain, or remove the key to allow any");
+      }
+    }
+    const auto emails = get("allowed_emails");
+    const auto emails_file = get("allowed_emails_file");
+    if (emails && emails_file) {
+      // Both is ambiguous (union or override?) for an access list: refuse rather than guess.
+      problems_.add("allowed_emails", "both allowed_emails and allowed_emails_file are set",
+                    "keep only one of them");
+      return;
+    }
+    std::string key = "allowed_emails";
+    std::vector<std::string_view> items;
+    std::string file_content;
+    if (emails) {
+      items = split(*emails, " \t,");
+    } else if (emails_file) {
+      key = "allowed_emails_file";
+      std::string reason;
+      auto content = readFile(std::string(*emails_file), reason);
+      if (!content) {
+        problems_.add(key, "cannot read " + std::string(*emails_file) + " (" + reason + ")",
+                      "check the path and that latchkey's user may read it");
+        return;
+      }
+      file_content = std::move(*content);
+      for (const auto line : split(file_content, "\n")) {
+        const auto address = trim(line);
+        if (!address.empty() && address.front() != '#') {
+          items.push_back(address);
+        }
+      }
+    } else {
+      return;
+    }
+    for (const auto item : items) {
+      if (!isEmailAddress(item)) {
+        problems_.add(key, "'" + std::string(item) + "' is not an e-mail address",
+                      emails ? "separate addresses with spaces" : "write one address per line");
+        continue;
+      }
+      config.allowed_emails.push_back(toLower(item));
+    }
+    // An empty list means "anyone": never let an empty or unfinished file open the door.
+    if (items.empty()) {
+      problems_.add(key, "lists no address",
+                    "list at least one address, or remove the key to allow any");
+    }
+  }
+
+  void files(Config& config) {
+    if (const auto ca = get("ca_file")) {
+      std::string reason;
+      if (!readFile(std::string(*ca), reason)) {
+        problems_.add("ca_file", "cannot read " + std::string(*ca) + " (" + reason + ")",
+                      "point it at a readable PEM bundle, or remove it to use the system store");
+      } else {
+        config.ca_file = std::string(*ca);
+      }
+    }
+    if (const auto dir = get("templates_dir")) {
+      struct stat st {};
+      if (::stat(std::string(*dir).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        problems_.add("templates_dir", std::string(*dir) + " is not an existing directory",
+                      "create it, fix the path, or remove the key to use the built-in pages");
+      } else {
+        config.templates_dir = std::string(*dir);
+      }
+    }
+  }
+
+  // The name on the "Sign in with ..." button; plain text, escaped by the pages.
+  void providerName(Config& config) {
+    const auto name = get("provider_name");
+    if (!name) {
+      return;
+    }
+    const bool printable = std::all_of(name->begin(), name->end(), [](char c) {
+      return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    });
+    if (name->size() > 64 || !printable) {
+      problems_.add("provider_name", "must be at most 64 printable characters",
+                    "use a short name such as 'Acme SSO'");
+      return;
+    }
+    config.provider_name = std::string(*name);
+  }
+
+  std::optional<bool> boolean(const std::string& key) {
+    const auto value = get(key);
+    if (!value) {
+      return std::nullopt;
+    }
+    const std::string text = toLower(*value);
+    if (text == "true" || text == "yes" || text == "on" || text == "1") {
+      return true;
+    }
+    if (text == "false" || text == "no" || text == "off" || text == "0") {
+      return false;
+    }
+    problems_.add(key, "'" + std::string(*value) + "' is not true or false", "write true or false");
+    return std::nullopt;
+  }
+
+  // A space- or comma-separated list of printable names.
+  std::vector<std::string> nameList(const std::string& key, bool lower) {
+    std::vector<std::string> out;
+    const auto value = get(key);
+    if (!value) {
+      return out;
+    }
+    for (const auto item : split(*value, " \t,")) {
+      if (hasControlChar(item)) {
+        problems_.add(key, "contains a control character", "list plain names");
+        continue;
+      }
+      out.emplace_back(lower ? toLower(item) : std::string(item));
+    }
+    if (out.empty()) {
+      problems_.add(key, "lists nothing", "list at least one name, or remove the key");
+    }
+    return out;
+  }
+
+  // Groups, GitHub organisations, claims and bearer tokens (access_rules.h).
+  void accessRules(Config& config) {
+    if (const auto claim = get("groups_claim")) {
+      if (hasControlChar(*claim) || claim->find_first_of(" \t,") != std::string_view::npos) {
+        problems_.add("groups_claim", "must be one claim name", "e.g. groups_claim = roles");
+      } else {
+        config.groups_claim = std::string(*claim);
+        config.groups_claim_set = true;
+      }
+    }
+    config.allowed_groups = nameList("allowed_groups", false);
+    config.allowed_github_orgs = nameList("allowed_github_orgs", true);
+    for (const std::string& org : config.allowed_github_orgs) {
+      const size_t slash = org.find('/');
+      if (org.front() == '/' || org.back() == '/' ||
+          (slash != std::string::npos && org.find('/', slash + 1) != std::string::npos)) {
+        problems_.add("allowed_github_orgs", "'" + org + "' is not an org or org/team",
+                      "write my-org or my-org/team-slug");
+      }
+    }
+    if (!config.allowed_github_orgs.empty() && config.provider != ProviderKind::kGithub) {
+      problems_.add("allowed_github_orgs", "is only for provider = github",
+                    "use allowed_groups with other providers");
+    }
+    if (!config.allowed_github_orgs.empty() &&
+        std::find(config.scopes.begin(), config.scopes.end(), "read:org") ==
+            config.scopes.end()) {
+      problems_.add("allowed_github_orgs", "needs the read:org scope to see memberships",
+                    "add read:org to scopes (or leave scopes unset)");
+    }
+    if (const auto claims = get("require_claim")) {
+      for (const auto line : split(*claims, ";")) {
+        if (trim(line).empty()) {
+          continue;
+        }
+        auto requirement = parseClaimRequirement(trim(line));
+        if (!requirement) {
+          problems_.add("require_claim", requirement.error().detail,
+                        "write require_claim = NAME VALUE [VALUE...], one per line");
+          continue;
+        }
+        config.require_claims.push_back(std::move(*requirement));
+      }
+    }
+    config.pass_access_token = boolean("pass_access_token").value_or(false);
+    config.bearer_tokens = boolean("bearer_tokens").value_or(false);
+    config.bearer_audiences = nameList("bearer_audiences", false);
+    if (config.bearer_tokens && config.provider == ProviderKind::kGithub) {
+      problems_.add("bearer_tokens", "GitHub issues no signed JWTs to verify",
+                    "use an OpenID Connect provider, or remove bearer_tokens");
+    }
+    if (!config.bearer_audiences.empty() && !config.bearer_tokens) {
+      problems_.add("bearer_audiences", "is set but bearer_tokens is not true",
+                    "set bearer_tokens = true, or remove bearer_audiences");
+    }
+  }
+
+  void identityChecks(Config& config) {
+    config.allow_unverified_email = boolean("allow_unverified_email").value_or(false);
+    if (const auto value = get("trusted_audiences")) {
+      for (const auto audience : split(*value, " \t,")) {
+        config.trusted_audiences.emplace_back(audience);
+      }
+    }
+    // Below a minute a slow sign-in (token endpoint, clock skew) would fail; a day is already
+    // far more than any callback needs.
+    if (const auto max_age = boundedInteger("id_token_max_age", 60, 86400)) {
+      config.id_token_max_age = *max_age;
+    }
+  }
+
+  // A line of text for the pages: printable, bounded, shown escaped.
+  std::optional<std::string> pageText(const std::string& key, size_t max_bytes,
+                                      std::string_view example) {
+    const auto value = get(key);
+    if (!value) {
+      return std::nullopt;
+    }
+    if (value->size() > max_bytes || hasControlChar(*value)) {
+      problems_.add(key, "must be at most " + std::to_string(max_bytes) + " printable characters",
+                    "write one short line such as '" + std::string(example) + "'");
+      return std::nullopt;
+    }
+    return std::string(*value);
+  }
+
+  void branding(Config& config) {
+    config.site_name = pageText("site_name", 80, "Acme intranet").value_or("");
+    config.banner_text = pageText("banner_text", 300, "Staff only").value_or("");
+    config.footer_text = pageText("footer_text", 300, "Questions: it@example.com").value_or("");
+    const auto logo = get("logo_url");
+    if (!logo) {
+      return;
+    }
+    if (!isPageLogoUrl(*logo)) {
+      problems_.add("logo_url",
+                    "must be a path on this site (/static/logo.png) or a "
+                    "data:image/png|gif|jpeg|webp|svg+xml;base64,... URL of at most 64 KiB",
+                    "the pages' Content-Security-Policy allows images from nowhere else; "
+                    "serve the logo from this site");
+      return;
+    }
+    config.logo_url = std::string(*logo);
+  }
+
+  void logLevel(Config& config) {
+    const auto value = get("log_level");
+    if (!value) {
+      return;
+    }
+    const std::string level = toLower(*value);
+    if (level == "error") {
+      config.log_level = LogLevel::kError;
+    } else if (level == "warn") {
+      config.log_level = LogLevel::kWarn;
+    } else if (level == "info") {
+      config.log_level = LogLevel::kInfo;
+    } else if (level == "debug") {
+      config.log_level = LogLevel::kDebug;
+    } else {
+      problems_.add("log_level", "'" + level + "' is not a log level",
+                    "use error, warn, info or debug");
+    }
+  }
+
+  // metrics, metrics_allow, access_log: what an operator watches.
+  void operations(Config& config) {
+    config.metrics = boolean("metrics").value_or(false);
+    config.access_log = boolean("access_log").value_or(false);
+    config.metrics_allow = loopbackRanges();
+    const auto allow = get("metrics_allow");
+    if (!allow) {
+      return;
+    }
+    config.metrics_allow.clear();
+    for (const auto item : split(*allow, " \t,")) {
+      if (const auto range = parseAddressRange(item)) {
+        config.metrics_allow.push_back(*range);
+      } else {
+        problems_.add("metrics_allow", "'" + std::string(item) + "' is not an address or network",
+                      "list addresses or networks such as 127.0.0.1 10.0.0.0/8 ::1");
+      }
+    }
+  }
+
+  const RawConfig& raw_;
+  Problems& problems_;
+  bool base_path_ok_ = true;
+  bool scheme_known_ = false;  // redirect_uri parsed, so config.https is meaningful
+};
+
+}  // namespace
+
+Environment processEnvironment() {
+  Environment env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const size_t eq = text.find('=');
+    if (eq != std::string_view::npos) {
+      env.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+    }
+  }
+  return env;
+}
+
+ConfigLoad parseConfig(std::string_view file_text, const Environment& env) {
+  Problems problems;
+  RawConfig raw;
+  parseText(file_text, raw, problems);
+  applyEnvironment(env, raw, problems);
+  resolveCredentialPaths(env, raw);
+  Config config = Validator(raw, problems).run();
+  ConfigLoad load;
+  load.problems = problems.take();
+  if (load.problems.empty()) {
+    load.config = std::move(config);
+  }
+  return load;
+}
+
+ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment& env) {
+  if (!path) {
+    return parseConfig({}, env);
+  }
+  std::string reason;
+  const auto text = readFile(*path, reason);
+  if (!text) {
+    ConfigLoad load;
+    load.problems.push_back("config: cannot read " + *path + " (" + reason +
+                            "); check the path given to --config or LATCHKEY_CONFIG");
+    return load;
+  }
+  return parseConfig(*text, env);
+}
+
+std::string providerDisplayName(const Config& config) {
+  if (!config.provider_name.empty()) {
+    return config.provider_name;
+  }
+  switch (config.provider) {
+    case ProviderKind::kGoogle:
+      return "Google";
+    case ProviderKind::kGithub:
+      return "GitHub";
+    case ProviderKind::kOidc:
+      break;
+  }
+  if (const auto url = parseAbsoluteUrl(config.issuer)) {
+    return url->host;
+  }
+  return config.issuer;
+}
+
+bool looksLikeEmailAddress(std::string_view text) { return isEmailAddress(text); }
+bool looksLikeDomainName(std::string_view text) { return isDomainName(text); }
+
+const std::vector<std::string>& configKeys() {
+  return kKeys;
+}
+
+}  // namespace latchkey

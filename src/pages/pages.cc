@@ -1,0 +1,670 @@
+// The pages a visitor sees. Templates (built-in or the site owner's templates_dir files) are
+// checked once at start-up, so a broken one stops latchkey with a clear line instead of
+// failing visitors at request time. Values are always HTML-escaped (template.h), and every
+// page carries a Content-Security-Policy that allows exactly the page's own inline <style>
+// blocks (by hash), images only from the provider, and no script at all.
+#include "latchkey/pages/pages.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "pages/builtin_templates.h"
+#include "latchkey/util/crypto.h"
+#include "latchkey/util/encoding.h"
+#include "latchkey/server/request_context.h"
+#include "latchkey/util/url.h"
+#include "pages/template.h"
+
+namespace latchkey {
+namespace {
+
+using Values = std::map<std::string, std::string, std::less<>>;
+using NameSet = std::set<std::string, std::less<>>;
+
+constexpr std::string_view kTemplateNames[] = {"signed_out.html", "signed_in.html",
+                                               "error.html"};
+// The provider's free text is quoted on the page: enough to recognise it, never a wall.
+constexpr size_t kMaxProviderTextChars = 160;
+// A page template is a page, not a data file: a larger one is almost surely a wrong path.
+constexpr size_t kMaxTemplateBytes = 256 * 1024;
+
+// The placeholders each page offers (docs/pages.md lists them for site owners).
+const NameSet& allowedPlaceholders(std::string_view name) {
+  static const NameSet common = {"provider",    "login_url", "logout_url",
+                                 "home_url",    "site_name", "banner_text",
+                                 "footer_text", "logo_url",  "request_id"};
+  const auto with = [](std::initializer_list<std::string> more) {
+    auto s = common;
+    s.insert(more);
+    return s;
+  };
+  static const NameSet signed_out = with({"heading", "lead", "signed_out", "session_ended"});
+  static const NameSet signed_in = with({"email", "name", "picture"});
+  static const NameSet error =
+      with({"status", "status_label", "title", "message", "hint", "owner_hint", "provider_says",
+            "retry_url", "switch_url", "continue_url", "start_url"});
+  if (name == "signed_in.html") {
+    return signed_in;
+  }
+  if (name == "error.html") {
+    return error;
+  }
+  return signed_out;
+}
+
+std::string lowerAscii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// Browsers decode a page as UTF-8 (the Content-Type says so); a byte sequence that is not
+// UTF-8 turns into U+FFFD and the <style> hash would no longer match what the browser hashes.
+bool validUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t extra = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) {
+      return false;
+    }
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;  // overlong, beyond Unicode, or a surrogate
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+// The HTML parser turns CRLF and lone CR into LF before a <style> block is hashed for the CSP,
+// so the template is normalised the same way first (a file saved on Windows must still match).
+std::string normaliseNewlines(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) {
+    text.remove_prefix(3);  // a UTF-8 byte order mark from an editor
+  }
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r') {
+      out += '\n';
+      if (i + 1 < text.size() && text[i + 1] == '\n') {
+        ++i;
+      }
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+struct StyleBlock {
+  size_t start;  // first byte of the content
+  size_t end;    // the '<' of </style>
+};
+
+// The <style ...> elements of a template, or an error for one that is never closed.
+std::optional<std::vector<StyleBlock>> styleBlocks(std::string_view text, std::string& error) {
+  const std::string lower = lowerAscii(text);
+  std::vector<StyleBlock> blocks;
+  size_t pos = 0;
+  while ((pos = lower.find("<style", pos)) != std::string::npos) {
+    const char after = pos + 6 < lower.size() ? lower[pos + 6] : '\0';
+    if (after != '>' && after != ' ' && after != '\t' && after != '\n' && after != '/') {
+      pos += 6;  // <styles> or similar: not a style element
+      continue;
+    }
+    const size_t open_end = lower.find('>', pos);
+    const size_t close = open_end == std::string::npos ? open_end : lower.find("</style", open_end);
+    if (close == std::string::npos) {
+      error = "a <style> element is never closed with </style>";
+      return std::nullopt;
+    }
+    blocks.push_back({open_end + 1, close});
+    pos = close;
+  }
+  return blocks;
+}
+
+// The start of an attribute value or url(...) argument without its opening quote.
+std::string_view unquoted(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\n')) {
+    value.remove_prefix(1);
+  }
+  if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
+    value.remove_prefix(1);
+  }
+  return value;
+}
+
+// A reference that stays on this site: a (relative) path, or a {{placeholder}}, whose
+// value latchkey itself builds and checks (logo_url, picture, the route URLs).
+bool isLocalReference(std::string_view value) {
+  if (value.starts_with("{{")) {
+    return true;
+  }
+  if (value.starts_with("//") || value.starts_with("\\") || value.starts_with("/\\")) {
+    return false;  // scheme-relative (browsers read '\' as '/'): another host
+  }
+  const size_t colon = value.find(':');
+  const size_t end = value.find_first_of("/?#\"' )>");
+  return colon == std::string_view::npos || (end != std::string_view::npos && end < colon);
+}
+
+// Where a page may load an image from under its CSP (img-src 'self' data:, plus the
+// provider's picture, which only latchkey inserts).
+bool allowedImageSource(std::string_view value) {
+  return isLocalReference(value) || value.starts_with("data:");
+}
+
+// The value of attribute `name` in one tag's text (lower case), when the tag has it.
+std::optional<std::string_view> attribute(std::string_view tag, std::string_view name) {
+  for (size_t at = tag.find(name); at != std::string_view::npos; at = tag.find(name, at + 1)) {
+    const char before = at == 0 ? ' ' : tag[at - 1];
+    size_t after = at + name.size();
+    while (after < tag.size() && tag[after] == ' ') {
+      ++after;
+    }
+    if ((before == ' ' || before == '\n' || before == '\t' || before == '/') &&
+        after < tag.size() && tag[after] == '=') {
+      return unquoted(tag.substr(after + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+// Event handler attributes (onclick=...) anywhere in a tag: the CSP runs no script.
+bool hasEventHandler(std::string_view tag) {
+  for (size_t at = tag.find("on"); at != std::string_view::npos; at = tag.find("on", at + 1)) {
+    const char before = at == 0 ? '<' : tag[at - 1];
+    if (before != ' ' && before != '\n' && before != '\t' && before != '/' && before != '"' &&
+        before != '\'') {
+      continue;  // part of another word ("content", "button")
+    }
+    size_t end = at + 2;
+    while (end < tag.size() && tag[end] >= 'a' && tag[end] <= 'z') {
+      ++end;
+    }
+    while (end < tag.size() && tag[end] == ' ') {
+      ++end;
+    }
+    if (end > at + 2 && end < tag.size() && tag[end] == '=') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The tags of a lower-cased template that the CSP would silently break: images from other
+// sites, event handlers, forms that post elsewhere (form-action 'self').
+std::optional<std::string> tagProblem(std::string_view lower) {
+  for (size_t open = lower.find('<'); open != std::string_view::npos;
+       open = lower.find('<', open + 1)) {
+    if (lower.substr(open, 4) == "<!--") {
+      open = lower.find("-->", open);
+      if (open == std::string_view::npos) {
+        break;
+      }
+      continue;
+    }
+    const size_t close = lower.find('>', open);
+    const std::string_view tag =
+        lower.substr(open, close == std::string_view::npos ? close : close - open);
+    if (tag.size() < 2 || tag[1] < 'a' || tag[1] > 'z') {
+      continue;  // an end tag, a doctype, or a lone '<'
+    }
+    if (hasEventHandler(tag)) {
+      return "has an event handler attribute (on...=); latchkey's pages run no script (the "
+             "Content-Security-Policy blocks it), so remove it";
+    }
+    for (const std::string_view name : {"src", "srcset", "poster", "background"}) {
+      if (const auto value = attribute(tag, name); value && !allowedImageSource(*value)) {
+        return "loads " + std::string(name) + "=\"" +
+               std::string(value->substr(0, value->find_first_of("\"' >"))) +
+               "\" from another site; the Content-Security-Policy allows images only from this "
+               "site or data: URLs (see logo_url)";
+      }
+    }
+    for (const std::string_view name : {"action", "formaction"}) {
+      if (const auto value = attribute(tag, name); value && !isLocalReference(*value)) {
+        return "has a form that posts to another site; the Content-Security-Policy allows "
+               "forms to post only to this site (form-action 'self')";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// What a browser would refuse under the page's CSP, refused here at start-up instead, with
+// the reason: the site owner sees it once in the start-up error instead of never.
+std::optional<std::string> cspProblem(std::string_view text,
+                                      const std::vector<StyleBlock>& blocks) {
+  const std::string lower = lowerAscii(text);
+  if (lower.find("<script") != std::string::npos) {
+    return "contains <script>; latchkey's pages run no script (the Content-Security-Policy "
+           "blocks it), so remove it";
+  }
+  for (const char* attr : {" style=", "\nstyle=", "\tstyle="}) {
+    if (lower.find(attr) != std::string::npos) {
+      return "uses a style=\"...\" attribute, which the Content-Security-Policy blocks; put "
+             "the rules in the page's <style> block instead";
+    }
+  }
+  for (size_t at = lower.find("<link"); at != std::string::npos; at = lower.find("<link", at + 5)) {
+    const std::string_view tag = std::string_view(lower).substr(at, lower.find('>', at) - at);
+    if (tag.find("stylesheet") != std::string_view::npos) {
+      return "links a stylesheet; the Content-Security-Policy allows no external stylesheet, "
+             "so put the styles in a <style> block";
+    }
+  }
+  for (const StyleBlock& b : blocks) {
+    const std::string_view css = text.substr(b.start, b.end - b.start);
+    if (css.find("{{") != std::string_view::npos) {
+      return "has a {{placeholder}} inside <style>; the Content-Security-Policy allows the "
+             "block by the hash of its exact text, so it must not change per request";
+    }
+    const std::string lower_css = lowerAscii(css);
+    if (lower_css.find("@import") != std::string::npos) {
+      return "uses @import in <style>; the Content-Security-Policy loads no other stylesheet, "
+             "so copy the rules into the block";
+    }
+    for (size_t at = lower_css.find("url("); at != std::string::npos;
+         at = lower_css.find("url(", at + 4)) {
+      if (!allowedImageSource(unquoted(std::string_view(lower_css).substr(at + 4)))) {
+        return "loads an image from another site in <style> (url(...)); the "
+               "Content-Security-Policy allows images only from this site or data: URLs";
+      }
+    }
+  }
+  return tagProblem(lower);
+}
+
+// CSP3 'sha256-...' sources for the page's inline <style> blocks: the template needs no
+// 'unsafe-inline', and markup that somehow got in could not add styles of its own.
+std::string styleSources(std::string_view text, const std::vector<StyleBlock>& blocks) {
+  std::string sources;
+  for (const StyleBlock& b : blocks) {
+    const auto digest = sha256(text.substr(b.start, b.end - b.start));
+    sources += " 'sha256-" +
+               base64Encode(std::string_view(reinterpret_cast<const char*>(digest.data()),  // NOLINT
+                                             digest.size())) +
+               "'";
+  }
+  return sources.empty() ? " 'none'" : sources;
+}
+
+std::optional<std::string> readFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return std::nullopt;
+  }
+  return text.str();
+}
+
+struct Origin {
+  std::string host;    // lower case, port dropped: "lh3.googleusercontent.com", "[::1]"
+  std::string origin;  // "https://host[:port]", safe to place in a CSP header
+};
+
+// Scheme, host and port of an absolute URL. Only plain host names, IPv4 and bracketed IPv6
+// are accepted: the origin goes into a CSP header, where a ';' or a space in a "host" would
+// add a directive of the provider's choosing.
+std::optional<Origin> originOf(std::string_view url) {
+  const auto parsed = parseAbsoluteUrl(url);
+  if (!parsed || parsed->has_userinfo) {
+    return std::nullopt;  // userinfo: refuse rather than guess which host is meant
+  }
+  Origin o;
+  o.host = parsed->host;
+  o.origin = parsed->scheme + "://" + o.host;
+  if (parsed->port != 0) {
+    o.origin += ":" + std::to_string(parsed->port);
+  }
+  return o;
+}
+
+bool hostMatches(std::string_view host, std::string_view domain) {
+  return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                            host[host.size() - domain.size() - 1] == '.');
+}
+
+// Error hints are written "what you can do. Site owner: what the owner can do." The page
+// shows the two parts apart, so a visitor is not told to edit a configuration file.
+std::pair<std::string, std::string> splitHint(std::string_view hint) {
+  constexpr std::string_view kOwner = "Site owner: ";
+  const size_t at = hint.find(kOwner);
+  if (at == std::string_view::npos) {
+    return {std::string(hint), {}};
+  }
+  std::string_view visitor = hint.substr(0, at);
+  while (!visitor.empty() && visitor.back() == ' ') {
+    visitor.remove_suffix(1);
+  }
+  return {std::string(visitor), std::string(hint.substr(at + kOwner.size()))};
+}
+
+// The provider's free text, cut to kMaxProviderTextChars characters (at a UTF-8 boundary)
+// with an ellipsis: a whole paragraph, or a long unbroken token, says no more.
+std::string shortened(std::string_view text) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && chars++ == kMaxProviderTextChars) {
+      return std::string(text.substr(0, i)) + "\u2026";
+    }
+  }
+  return std::string(text);
+}
+
+}  // namespace
+
+struct Pages::Impl {
+  // A copy: the Config that Pages::load saw may be moved away afterwards (a reload builds the
+  // runtime from it), and a page must never read settings through a dangling pointer.
+  Config config;
+  std::string provider_name;
+  std::string login_url;
+  std::string logout_url;
+  std::string home_url;
+  std::string img_src;  // the img-src sources every page allows
+  struct Page {
+    HtmlTemplate tpl;
+    std::string style_sources;
+  };
+  std::map<std::string, Page, std::less<>> pages;
+
+  // Pictures only from the provider's own https hosts: never a tracking pixel elsewhere.
+  // Returns the origin to allow in img-src, or nullopt to show no picture.
+  std::optional<std::string> pictureOrigin(std::string_view url) const {
+    if (url.size() > 2048 || !lowerAscii(url.substr(0, 8)).starts_with("https://")) {
+      return std::nullopt;
+    }
+    const auto origin = originOf(url);
+    if (!origin) {
+      return std::nullopt;
+    }
+    const auto issuer = originOf(config.issuer);
+    const bool issuer_host = issuer && origin->host == issuer->host;
+    bool allowed = false;
+    switch (config.provider) {
+      case ProviderKind::kGoogle:
+        allowed = hostMatches(origin->host, "googleusercontent.com");
+        break;
+      case ProviderKind::kGithub:
+        allowed = hostMatches(origin->host, "githubusercontent.com") || issuer_host;
+        break;
+      case ProviderKind::kOidc:
+        allowed = issuer_host;
+        break;
+    }
+    return allowed ? std::optional<std::string>(origin->origin) : std::nullopt;
+  }
+
+  // /login, with where to land afterwards when that is not the start page.
+  // prompt goes first: /login reads all of a query that starts with rd= as the return address.
+  std::string loginUrl(std::string_view return_to, bool choose_account = false) const {
+    std::string url = login_url;
+    char sep = '?';
+    if (choose_account) {
+      url += "?prompt=select_account";
+      sep = '&';
+    }
+    if (!return_to.empty() && return_to != "/") {
+      url += sep + std::string("rd=") + urlEncode(return_to);
+    }
+    return url;
+  }
+
+  Response render(int status, std::string_view name, Values values,
+                  std::string_view img_origin) const {
+    values.emplace("provider", provider_name);
+    values.emplace("login_url", login_url);
+    values.emplace("logout_url", logout_url);
+    values.emplace("home_url", home_url);
+    values.emplace("site_name", config.site_name);
+    values.emplace("banner_text", config.banner_text);
+    values.emplace("footer_text", config.footer_text);
+    values.emplace("logo_url", config.logo_url);
+    values.emplace("request_id", std::string(currentRequestId()));
+    const Page& page = pages.find(name)->second;
+    Response response;
+    response.status = status;
+    response.body = page.tpl.render(values);
+    response.addHeader("Content-Type", "text/html; charset=utf-8");
+    std::string csp = "default-src 'none'; style-src" + page.style_sources + "; img-src " + img_src;
+    if (!img_origin.empty()) {
+      csp += " " + std::string(img_origin);
+    }
+    csp += "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    addSecurityHeaders(response, csp);
+    if (status >= 400 && !currentRequestId().empty()) {
+      response.addHeader("X-Request-Id", std::string(currentRequestId()));
+    }
+    return response;
+  }
+};
+
+Pages::Pages(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Pages::~Pages() = default;
+
+const std::vector<std::string>& Pages::templateNames() {
+  static const std::vector<std::string> names(std::begin(kTemplateNames), std::end(kTemplateNames));
+  return names;
+}
+
+std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string>& problems) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->provider_name = providerDisplayName(config);
+  impl->login_url = config.base_path + "/login";
+  impl->logout_url = config.base_path + "/logout";
+  impl->home_url = config.base_path + "/";
+  // data: images let a site owner inline a logo; they cannot carry anything out. 'self'
+  // only when the logo is a path on this site.
+  impl->img_src = config.logo_url.starts_with('/') ? "'self' data:" : "data:";
+  const size_t problems_before = problems.size();
+  const auto problem = [&](std::string_view file, const std::string& what) {
+    problems.push_back("templates_dir: " + std::string(file) + ": " + what);
+  };
+
+  if (!config.templates_dir.empty()) {
+    // A misspelt file name would silently leave the built-in page in place: name it instead.
+    std::error_code ec;
+    size_t known = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(config.templates_dir, ec)) {
+      const std::string file = entry.path().filename().string();
+      if (std::find(std::begin(kTemplateNames), std::end(kTemplateNames), file) !=
+          std::end(kTemplateNames)) {
+        ++known;
+      } else if (file.ends_with(".html")) {
+        problem(file, "is not a page latchkey knows; the names are signed_out.html, "
+                      "signed_in.html and error.html (rename or remove it)");
+      }
+    }
+    if (ec) {
+      problems.push_back("templates_dir: " + config.templates_dir + " cannot be listed (" +
+                         ec.message() + "); make it readable by latchkey's user");
+    } else if (known == 0) {
+      problems.push_back("templates_dir: " + config.templates_dir +
+                         " holds none of signed_out.html, signed_in.html, error.html; put "
+                         "templates there or remove the key to use the built-in pages");
+    }
+  }
+
+  for (const std::string_view name : kTemplateNames) {
+    std::string text = builtinTemplate(name);
+    if (!config.templates_dir.empty()) {
+      const std::filesystem::path path = std::filesystem::path(config.templates_dir) / name;
+      std::error_code ec;
+      if (std::filesystem::exists(path, ec)) {
+        auto custom = std::filesystem::is_regular_file(path, ec) ? readFile(path) : std::nullopt;
+        if (!custom) {
+          problem(name, "cannot be read; make it a file readable by latchkey's user");
+          continue;
+        }
+        text = std::move(*custom);
+      }
+    }
+    if (text.size() > kMaxTemplateBytes) {
+      problem(name, "is larger than 256 KiB; a page template should be a few KiB");
+      continue;
+    }
+    if (!validUtf8(text)) {
+      problem(name, "is not valid UTF-8; save it as UTF-8");
+      continue;
+    }
+    text = normaliseNewlines(text);
+    std::string error;
+    const auto blocks = styleBlocks(text, error);
+    if (!blocks) {
+      problem(name, error);
+      continue;
+    }
+    if (const auto csp = cspProblem(text, *blocks)) {
+      problem(name, *csp);
+      continue;
+    }
+    auto tpl = HtmlTemplate::parse(text, allowedPlaceholders(name), error);
+    if (!tpl) {
+      problem(name, error + "; fix the template (docs/pages.md lists the placeholders of each page)");
+      continue;
+    }
+    impl->pages.emplace(std::string(name), Impl::Page{std::move(*tpl), styleSources(text, *blocks)});
+  }
+  if (problems.size() != problems_before) {
+    return nullptr;
+  }
+  return std::unique_ptr<Pages>(new Pages(std::move(impl)));  // NOLINT: private constructor
+}
+
+Response Pages::signedOut(SignedOutReason reason, std::string_view return_to) const {
+  const std::string& site = impl_->config.site_name;
+  const std::string& provider = impl_->provider_name;
+  Values values{{"login_url", impl_->loginUrl(return_to)}};
+  switch (reason) {
+    case SignedOutReason::kWelcome:
+      values.emplace("heading", site.empty() ? "Welcome" : "Welcome to " + site);
+      values.emplace("lead", "Sign in to continue to this site.");
+      break;
+    case SignedOutReason::kSignedOut:
+      values.emplace("signed_out", "1");
+      values.emplace("heading", "You have signed out");
+      values.emplace("lead", "You are signed out of " + (site.empty() ? "this site" : site) +
+                                 ". You may still be signed in at " + provider +
+                                 "; on a shared computer, sign out there too.");
+      break;
+    case SignedOutReason::kSessionEnded:
+      values.emplace("session_ended", "1");
+      values.emplace("heading", "Your session has ended");
+      values.emplace("lead",
+                     "Your sign-in expired or could no longer be verified, so you are "
+                     "signed out. Sign in again to continue.");
+      break;
+  }
+  return impl_->render(200, "signed_out.html", std::move(values), {});
+}
+
+Response Pages::signedIn(std::string_view email, std::string_view name,
+                         std::string_view picture) const {
+  Values values{{"email", std::string(email)}, {"name", std::string(name)}};
+  std::string img_origin;
+  if (auto origin = impl_->pictureOrigin(picture)) {
+    values.emplace("picture", std::string(picture));
+    img_origin = std::move(*origin);
+  }
+  return impl_->render(200, "signed_in.html", std::move(values), img_origin);
+}
+
+Response Pages::error(const ErrorPage& page) const {
+  auto [hint, owner_hint] = splitHint(page.hint);
+  Values values{{"status", std::to_string(page.status)},
+                {"status_label", page.status >= 400 ? "Error " + std::to_string(page.status) : ""},
+                {"title", page.title},
+                {"message", page.message},
+                {"hint", std::move(hint)},
+                {"owner_hint", std::move(owner_hint)},
+                {"provider_says", shortened(page.provider_says)},
+                {"login_url", impl_->loginUrl(page.return_to)}};
+  // Signing in again is the way out of every sign-in failure; for a wrong address or
+  // method it would be a non sequitur.
+  const bool wrong_request = page.status == 404 || page.status == 405 || page.status == 413;
+  const NextStep next =
+      page.next.value_or(wrong_request ? NextStep::kNone : NextStep::kSignInAgain);
+  switch (next) {
+    case NextStep::kSignInAgain:
+      values.emplace("retry_url", impl_->loginUrl(page.return_to));
+      values.emplace("start_url", impl_->home_url);
+      break;
+    case NextStep::kOtherAccount:
+      // No "start page": for a refused account that is this same page again.
+      values.emplace("switch_url", impl_->loginUrl(page.return_to, /*choose_account=*/true));
+      break;
+    case NextStep::kContinue:
+      values.emplace("continue_url", page.return_to.empty() ? impl_->home_url : page.return_to);
+      break;
+    case NextStep::kNone:
+      values.emplace("start_url", impl_->home_url);
+      break;
+  }
+  Response response = impl_->render(page.status, "error.html", std::move(values), {});
+  if (page.status == 503) {
+    // RFC 9110 §10.2.3: the condition is momentary, so the client may come back at once.
+    response.addHeader("Retry-After", "1");
+  }
+  return response;
+}
+
+Response Pages::notFound() const {
+  return error({404, "Page not found", "There is nothing at this address.",
+                "Check the link, or go back to the start page."});
+}
+
+Response Pages::methodNotAllowed(std::string_view allow) const {
+  Response response = error({405, "Method not allowed",
+                             "This address does not answer that kind of request.", ""});
+  response.addHeader("Allow", std::string(allow));
+  return response;
+}
+
+void addSecurityHeaders(Response& response, std::string_view csp) {
+  response.addHeader("Cache-Control", "no-store");
+  response.addHeader("X-Content-Type-Options", "nosniff");
+  response.addHeader("X-Frame-Options", "DENY");
+  response.addHeader("Referrer-Policy", "no-referrer");
+  response.addHeader("Content-Security-Policy", std::string(csp));
+}
+
+}  // namespace latchkey

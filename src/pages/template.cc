@@ -1,0 +1,89 @@
+#include "pages/template.h"
+
+#include "latchkey/util/encoding.h"
+
+namespace latchkey {
+
+std::optional<HtmlTemplate> HtmlTemplate::parse(std::string_view text,
+                                                const std::set<std::string, std::less<>>& allowed,
+                                                std::string& error) {
+  HtmlTemplate tpl;
+  std::vector<size_t> open_sections;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t open = text.find("{{", pos);
+    if (open == std::string_view::npos) {
+      tpl.pieces_.push_back({Piece::kText, std::string(text.substr(pos)), 0});
+      break;
+    }
+    if (open > pos) {
+      tpl.pieces_.push_back({Piece::kText, std::string(text.substr(pos, open - pos)), 0});
+    }
+    const size_t close = text.find("}}", open + 2);
+    if (close == std::string_view::npos) {
+      error = "a '{{' is never closed";
+      return std::nullopt;
+    }
+    std::string_view tag = text.substr(open + 2, close - open - 2);
+    Piece::Kind kind = Piece::kValue;
+    if (!tag.empty() && (tag[0] == '#' || tag[0] == '/')) {
+      kind = tag[0] == '#' ? Piece::kSectionStart : Piece::kSectionEnd;
+      tag.remove_prefix(1);
+    }
+    if (!allowed.contains(tag)) {
+      error = "unknown placeholder {{" + std::string(text.substr(open + 2, close - open - 2)) +
+              "}}";
+      return std::nullopt;
+    }
+    if (kind == Piece::kSectionStart) {
+      open_sections.push_back(tpl.pieces_.size());
+    } else if (kind == Piece::kSectionEnd) {
+      if (open_sections.empty() || tpl.pieces_[open_sections.back()].text != tag) {
+        error = "{{/" + std::string(tag) + "}} does not close the open section";
+        return std::nullopt;
+      }
+      tpl.pieces_[open_sections.back()].end = tpl.pieces_.size();
+      open_sections.pop_back();
+    }
+    tpl.pieces_.push_back({kind, std::string(tag), 0});
+    pos = close + 2;
+  }
+  if (!open_sections.empty()) {
+    error = "section {{#" + tpl.pieces_[open_sections.back()].text + "}} is never closed";
+    return std::nullopt;
+  }
+  return tpl;
+}
+
+std::string HtmlTemplate::render(
+    const std::map<std::string, std::string, std::less<>>& values) const {
+  std::string out;
+  out.reserve(4096);
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    const Piece& piece = pieces_[i];
+    switch (piece.kind) {
+      case Piece::kText:
+        out += piece.text;
+        break;
+      case Piece::kValue: {
+        auto it = values.find(piece.text);
+        if (it != values.end()) {
+          out += htmlEscape(it->second);
+        }
+        break;
+      }
+      case Piece::kSectionStart: {
+        auto it = values.find(piece.text);
+        if (it == values.end() || it->second.empty()) {
+          i = piece.end;  // skip to the matching end tag
+        }
+        break;
+      }
+      case Piece::kSectionEnd:
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace latchkey

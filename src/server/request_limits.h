@@ -1,0 +1,15 @@
+// Size caps shared by the FastCGI and CGI front ends (see guardedHandle in server.h).
+#pragma once
+
+#include <cstddef>
+
+#include "latchkey/http/http.h"
+
+namespace latchkey {
+
+// How many body bytes a front end should read: CONTENT_LENGTH when the params and the
+// declared length are within the caps, else 0 (guardedHandle then answers 400/413 without
+// the body ever being read).
+size_t bodyBytesToRead(const ParamMap& params);
+
+}  // namespace latchkey
