@@ -12,18 +12,27 @@ export function targets(r) {
   const betterMod = Math.max(s.mod_auth_openidc_cc?.p1_median || 0, s.mod_auth_openidc_sc?.p1_median || 0);
   const betterMod4 = Math.max(s.mod_auth_openidc_cc?.p4_median || 0, s.mod_auth_openidc_sc?.p4_median || 0);
   const cg = r.callgrind?.auth;
+  const r1 = r.round1;
   const t = [
     ['/auth ≥ 0.9 × bare libfcgi', ratio(w('auth'), w('bare_fcgi')), (x) => x >= 0.9, (x) => `${f2(x)} ×`],
     ['(for reference) /auth ≥ 0.9 × bare libfcgi closing as latchkey does', ratio(w('auth'), w('bare_fcgi_nolinger')), (x) => x >= 0.9, (x) => `${f2(x)} ×`],
     ['protected page ≥ 1.5 × Apache + mod_auth_openidc (better mode)', ratio(w('protected_latchkey'), betterApache), (x) => x >= 1.5, (x) => `${f2(x)} ×`],
+    ['protected page with the decision cache ≥ 0.7 × the unprotected static page', ratio(w('protected_cached'), w('static')), (x) => x >= 0.7, (x) => `${f2(x)} ×`],
+    ['protected page with the decision cache ≥ 3 × Apache + mod_auth_openidc (better mode)', ratio(w('protected_cached'), betterApache), (x) => x >= 3, (x) => `${f2(x)} ×`],
+    ...(r1 ? [[`protected page without the cache unchanged from round 1: ÷ static page ≥ 0.9 × its ${f2(r1.protectedOverStatic)} × (${r1.commit}; ÷ Apache then ${f2(r1.protectedOverApache)} ×)`,
+      ratio(w('protected_latchkey'), w('static')), (x) => x >= 0.9 * r1.protectedOverStatic, (x) => `${f2(x)} ×`]] : []),
     ['sign-ins/s ≥ 1.25 × mod_auth_openidc, one at a time', ratio(s.latchkey?.p1_median, betterMod), (x) => x >= 1.25, (x) => `${f2(x)} ×`],
     ['sign-ins/s ≥ 1.25 × mod_auth_openidc, 4 in parallel', ratio(s.latchkey?.p4_median, betterMod4), (x) => x >= 1.25, (x) => `${f2(x)} ×`],
+    ['/auth with the SQLite session store ≥ 0.9 × stateless /auth', ratio(w('auth_sqlite'), w('auth')), (x) => x >= 0.9, (x) => `${f2(x)} ×`],
+    ['/auth with the Redis session store ≥ 0.85 × stateless /auth', ratio(w('auth_redis'), w('auth')), (x) => x >= 0.85, (x) => `${f2(x)} ×`],
+    [`sign-out seen by a second instance sharing the Redis store ≤ 1 s (slowest of ${r.revocation?.runsMs.length ?? 0})`, r.revocation?.maxMs, (x) => x <= 1000, (x) => `${f0(x)} ms`],
     ['latchkey CPU per sign-in ≤ 1 ms (one at a time)', s.latchkey?.cpu1_median, (x) => x <= 1, (x) => `${f2(x)} ms`],
     ['≤ 20,000 instructions of latchkey\'s own code per /auth', cg?.perRequestOwn, (x) => x <= 20000, (x) => f0(x)],
     ['RSS ≤ 8 MiB under load', r.rss?.hwmKiB / 1024, (x) => x <= 8, (x) => `${f1(x)} MiB`],
     ['CGI-mode /auth ≤ 5 ms wall', r.cgi?.medianMs, (x) => x <= 5, (x) => `${f1(x)} ms`],
   ];
-  return t.map(([name, value, ok, show]) => ({ name, value, shown: show(value), met: value === undefined || Number.isNaN(value) ? undefined : ok(value) }));
+  // null: a figure that was NaN when results.json was written (a part not run).
+  return t.map(([name, value, ok, show]) => ({ name, value, shown: show(value), met: value === undefined || value === null || Number.isNaN(value) ? undefined : ok(value) }));
 }
 
 export function writeResults(r) {
@@ -48,6 +57,8 @@ export function writeResults(r) {
     L.push(`| ${v.label} | ${f0(v.median)} | ${f0(v.min)}–${f0(v.max)} | ${last.p50} / ${last.p99} | ${cpu} |`);
   }
   L.push('');
+  const cachedRuns = r.wrk.protected_cached?.runs.filter((x) => x.authAnswers !== undefined) ?? [];
+  if (cachedRuns.length) L.push(`The decision cache at work: nginx/protect-cached.conf's /auth location and cache zone, a latchkey with auth_cache_seconds = 2, and one visitor's cookie on all ${r.wrkShape} connections; latchkey answered ${cachedRuns.map((x) => `${f0(x.authAnswers)} /auth for ${f0(x.requests)} pages`).join(', ')} (the bench fails above 5 %). With many visitors each one's first page per 2 s is a miss and costs what the uncached page does.`, '');
   L.push(`Session cookies used: latchkey ${r.cookieBytes?.latchkey} bytes; mod_auth_openidc client-cookie ${r.cookieBytes?.client_cookie} bytes, server-cache ${r.cookieBytes?.server_cache} bytes (Cookie header).`);
   if (r.notes.length) L.push('', 'Notes from the runs:', ...r.notes.map((n) => `- ${n}`));
   L.push('');
@@ -69,6 +80,18 @@ export function writeResults(r) {
   if (pc) {
     const d = (a) => (pc.after?.[a] || 0) - (pc.before?.[a] || 0);
     L.push(`TLS: the dev provider speaks plain http on loopback, so there is no TLS handshake to count. Connection reuse is shown instead by counting TCP connections at the provider, by the User-Agent of their first request: during the sign-in runs (${pc.codeGrants} authorization-code grants in all) latchkey opened ${d('latchkey')} new connections (its libcurl handle per worker thread keeps the connection; ${r.latchkeyThreads} worker threads), mod_auth_openidc ${d('mod_auth_openidc')}, the script's browser and provider-alone steps ${d('node')}. With https the same reused connection means no new TLS handshake to a warm provider.`, '');
+  }
+  const hops = r.signinHops;
+  if (hops) {
+    L.push(`Browser requests per complete sign-in (one sign-in each, query strings dropped): latchkey ${hops.latchkey.length}, mod_auth_openidc ${hops.mod_auth_openidc.length}. nginx answers the protected page's 401 with latchkey's /login itself (nginx/protect.conf's \`@latchkey_sign_in\`), so the first answer already sends the browser to the provider, as mod_auth_openidc's does; both end with the callback's 302 back to the page.`, '');
+    const n = Math.max(hops.latchkey.length, hops.mod_auth_openidc.length);
+    L.push('| # | latchkey | mod_auth_openidc |', '|---:|---|---|');
+    for (let i = 0; i < n; i++) L.push(`| ${i + 1} | ${hops.latchkey[i] ?? ''} | ${hops.mod_auth_openidc[i] ?? ''} |`);
+    L.push('');
+  }
+  if (r.revocation) {
+    L.push('## Sign-out across instances', '');
+    L.push(`Two latchkey instances sharing one Redis store (a redis-server on 127.0.0.1 started by the bench); a sign-in and a POST /logout on the first, then /auth with the cookie from before the sign-out on the second every 10 ms until it answers 401. ${r.revocation.runsMs.length} sign-outs: ${r.revocation.runsMs.map((x) => `${f0(x)} ms`).join(', ')} (median ${f0(r.revocation.medianMs)} ms, slowest ${f0(r.revocation.maxMs)} ms) from the sign-out's answer to the first refusal.`, '');
   }
   L.push('## Instructions per request inside latchkey (callgrind)', '');
   L.push('A separate latchkey (release build) under `valgrind --tool=callgrind --separate-threads=yes` with `--threads 1`, driven straight over its FastCGI socket with the params nginx sends; counters zeroed after warm-up requests (`callgrind_control -z`), dumped after N requests (`-d`); only the worker thread is counted. Columns:', '');

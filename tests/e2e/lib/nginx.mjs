@@ -123,12 +123,14 @@ http {
 }
 
 // The shipped nginx/latchkey.conf plus the test locations, in front of latchkeySocket.
-export async function startNginx({ dir, latchkeySocket, port, extraConf = '' }) {
+// rules: optional [what, regexp, replacement] edits of the shipped file (see adaptConf), applied
+// before the standard substitutions (so text they bring in is adapted too).
+export async function startNginx({ dir, latchkeySocket, port, extraConf = '', rules = [] }) {
   const root = path.join(dir, 'www');
   fs.mkdirSync(path.join(root, 'app'), { recursive: true });
   fs.writeFileSync(path.join(root, 'app/index.html'), '<!doctype html><p>protected app page</p>\n');
   fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><p>protected whoami page</p>\n');
-  const server = adaptShippedConf(fs.readFileSync(SHIPPED_CONF, 'utf8'), { socket: latchkeySocket, port, root, errorPages: errorPagesIn(dir) });
+  const server = adaptShippedConf(adaptConf(fs.readFileSync(SHIPPED_CONF, 'utf8'), rules, 'nginx/latchkey.conf'), { socket: latchkeySocket, port, root, errorPages: errorPagesIn(dir) });
   const lastBrace = server.lastIndexOf('}');
   const serverConf = `${server.slice(0, lastBrace)}${testLocations(latchkeySocket, root)}${extraConf}\n}\n`;
   return runNginx({ dir, serverConf, port });
