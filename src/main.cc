@@ -26,6 +26,7 @@
 #include "latchkey/session/session.h"
 #include "latchkey/store/session_store.h"
 #include "app/runtime.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -295,10 +296,7 @@ int revokeUser(const Config& config, const std::string& who) {
   const int64_t now = clock.now();
   std::vector<std::string> names = {who};
   if (who.find('@') != std::string::npos) {
-    std::string lower = who;
-    for (char& c : lower) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    const std::string lower = toLowerAscii(who);
     if (lower != who) {
       names.push_back(lower);
     }

@@ -8,6 +8,7 @@
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/log.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -53,14 +54,6 @@ class BearerCache {
 BearerCache& bearerCache() {
   static BearerCache cache;
   return cache;
-}
-
-std::string joined(const std::vector<std::string>& values) {
-  std::string out;
-  for (const std::string& v : values) {
-    out += (out.empty() ? "" : ",") + v;
-  }
-  return out;
 }
 
 // RFC 6750 §3: the challenge, with error and description when a token was sent.
@@ -159,7 +152,7 @@ void addIdentityHeaders(Response& response, const Config& config, std::string_vi
     response.addHeader("X-Auth-Request-Preferred-Username", it->second.front());
   }
   if (!facts.groups.empty()) {
-    response.addHeader("X-Auth-Request-Groups", joined(facts.groups));
+    response.addHeader("X-Auth-Request-Groups", join(facts.groups, ","));
   }
   if (config.pass_access_token && !access_token.empty()) {
     response.addHeader("X-Auth-Request-Access-Token", std::string(access_token));

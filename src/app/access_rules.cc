@@ -1,19 +1,12 @@
 // Rule evaluation and the two ways rules are written: configuration lines and /auth's query.
 #include "latchkey/app/access_rules.h"
+#include "latchkey/util/text.h"
 
 #include <algorithm>
 #include <cctype>
 
 namespace latchkey {
 namespace {
-
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -49,7 +42,7 @@ std::optional<Denial> emailDenial(const AccessRules& rules, const Subject& who) 
     return Denial{rule, "this account has no verified e-mail address",
                   "sign in with an account whose e-mail address is verified"};
   }
-  const std::string email = lowerCase(who.email);
+  const std::string email = toLowerAscii(who.email);
   if (contains(rules.emails, email)) {
     return std::nullopt;
   }
@@ -189,9 +182,9 @@ Result<AccessRules> parseLocationRules(
         if (!looksLikeEmailAddress(item)) {
           return makeError(Errc::kBadRequest, "allowed_emails: '" + item + "' is not an address");
         }
-        rules.emails.push_back(lowerCase(item));
+        rules.emails.push_back(toLowerAscii(item));
       } else if (name == "allowed_domains") {
-        std::string domain = lowerCase(item);
+        std::string domain = toLowerAscii(item);
         if (domain.front() == '@') {
           domain.erase(0, 1);
         }

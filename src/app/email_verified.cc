@@ -2,6 +2,7 @@
 
 #include "latchkey/util/json.h"
 #include "oidc/token_response.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "latchkey/app/app.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -51,14 +52,6 @@ ErrorPage providerError(const Error& error, const Config& config,
           "Sign in again. If it keeps happening, please tell the site owner. Site owner: the "
           "log line of this sign-in names the error; check the client's settings at " +
               provider + "."};
-}
-
-std::string toLowerAscii(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return lower;
 }
 
 bool isListedEmail(const Config& config, std::string_view lower_email) {

@@ -10,13 +10,12 @@
 #include "latchkey/app/app.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/url.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
 
 constexpr size_t kMaxReturnPathBytes = 2048;
-
-bool isControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 // A local path starts with exactly one '/' and never with "/\" (browsers treat '\' as '/'),
 // and holds no control characters (CR/LF would split the Location header; TAB and NUL are
@@ -28,8 +27,8 @@ bool looksLocal(std::string_view path) {
   if (path.size() > 1 && (path[1] == '/' || path[1] == '\\')) {
     return false;
   }
-  for (unsigned char c : path) {
-    if (isControl(c) || c == '\\') {
+  for (char c : path) {
+    if (isControlChar(c) || c == '\\') {
       return false;
     }
   }

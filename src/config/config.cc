@@ -37,8 +37,7 @@
 #include "latchkey/http/http.h"
 #include "latchkey/util/url.h"
 #include "latchkey/store/session_store.h"
-
-extern char** environ;  // POSIX: the process environment
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -104,7 +103,6 @@ const std::vector<std::string> kKeys = {
 bool isRepeatableKey(std::string_view key) { return key == "require_claim"; }
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
-constexpr std::string_view kGoogleIssuer = "https://accounts.google.com";
 constexpr std::string_view kCallbackRoute = "/login/authorized";
 constexpr std::string_view kGenerateSecret = "generate one with: openssl rand -base64 32";
 constexpr size_t kMinSecretBytes = 32;
@@ -128,29 +126,6 @@ std::string_view trim(std::string_view s) {
   }
   const size_t end = s.find_last_not_of(kSpace);
   return s.substr(begin, end - begin + 1);
-}
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-std::string toUpper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-bool hasControlChar(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
 }
 
 // A logo the pages' Content-Security-Policy allows ('self' and data:): a local absolute
@@ -217,7 +192,7 @@ size_t editDistance(std::string_view a, std::string_view b) {
 
 // The known key closest to name, when it is close enough to be a plausible typo.
 std::optional<std::string> closestKey(std::string_view name) {
-  const std::string lower = toLower(name);
+  const std::string lower = toLowerAscii(name);
   std::optional<std::string> best;
   size_t best_distance = 0;
   for (const std::string& key : kKeys) {
@@ -409,12 +384,12 @@ void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems
       continue;
     }
     const std::string_view suffix = std::string_view(name).substr(kEnvPrefix.size());
-    const std::string key = toLower(suffix);
+    const std::string key = toLowerAscii(suffix);
     // Strict on purpose: a mistyped LATCHKEY_ variable would otherwise be silently ignored.
-    if (!isKnownKey(key) || toUpper(key) != suffix) {
+    if (!isKnownKey(key) || toUpperAscii(key) != suffix) {
       std::string fix = "remove it or fix its name";
       if (const auto suggestion = closestKey(suffix)) {
-        fix = "did you mean " + std::string(kEnvPrefix) + toUpper(*suggestion) + "?";
+        fix = "did you mean " + std::string(kEnvPrefix) + toUpperAscii(*suggestion) + "?";
       }
       problems.add(name, "not a latchkey setting", fix);
       continue;
@@ -520,7 +495,7 @@ class Validator {
     const auto issuer = get("issuer");
     std::string name = issuer ? "oidc" : "google";
     if (const auto value = get("provider")) {
-      name = toLower(*value);
+      name = toLowerAscii(*value);
     }
     if (name == "google") {
       config.provider = ProviderKind::kGoogle;
@@ -620,7 +595,7 @@ class Validator {
     if (!value) {
       return;
     }
-    const std::string method = toLower(*value);
+    const std::string method = toLowerAscii(*value);
     if (method == "client_secret_basic") {
       config.token_auth_method = TokenAuthMethod::kClientSecretBasic;
     } else if (method == "client_secret_post") {
@@ -846,10 +821,7 @@ class Validator {
   void cookieName(Config& config) {
     const auto value = get("cookie_name");
     if (!value) {
-      // RFC 6265bis §4.1.3.2: __Host- binds the cookie to this host, Secure, Path=/.
-      // With a Domain attribute __Host- is impossible; __Secure- still demands Secure.
-      const char* https_name = config.cookie_domain.empty() ? "__Host-latchkey" : "__Secure-latchkey";
-      config.cookie_name = config.https ? https_name : "latchkey";
+      config.cookie_name = defaultCookieName(config);
       return;
     }
     if (!isCookieToken(*value)) {
@@ -881,7 +853,7 @@ class Validator {
     if (!value) {
       return;
     }
-    std::string domain = toLower(*value);
+    std::string domain = toLowerAscii(*value);
     if (domain.starts_with('.')) {
       domain.erase(0, 1);
     }
@@ -991,7 +963,7 @@ class Validator {
     if (const auto value = get("allowed_domains")) {
       const auto items = split(*value, " \t,");
       for (const auto item : items) {
-        std::string domain = toLower(item);
+        std::string domain = toLowerAscii(item);
         if (domain.front() == '@') {
           domain.erase(0, 1);
         }
@@ -1045,7 +1017,7 @@ class Validator {
                       emails ? "separate addresses with spaces" : "write one address per line");
         continue;
       }
-      config.allowed_emails.push_back(toLower(item));
+      config.allowed_emails.push_back(toLowerAscii(item));
     }
     // An empty list means "anyone": never let an empty or unfinished file open the door.
     if (items.empty()) {
@@ -1097,7 +1069,7 @@ class Validator {
     if (!value) {
       return std::nullopt;
     }
-    const std::string text = toLower(*value);
+    const std::string text = toLowerAscii(*value);
     if (text == "true" || text == "yes" || text == "on" || text == "1") {
       return true;
     }
@@ -1120,7 +1092,7 @@ class Validator {
         problems_.add(key, "contains a control character", "list plain names");
         continue;
       }
-      out.emplace_back(lower ? toLower(item) : std::string(item));
+      out.emplace_back(lower ? toLowerAscii(item) : std::string(item));
     }
     if (out.empty()) {
       problems_.add(key, "lists nothing", "list at least one name, or remove the key");
@@ -1238,7 +1210,7 @@ class Validator {
     if (!value) {
       return;
     }
-    const std::string level = toLower(*value);
+    const std::string level = toLowerAscii(*value);
     if (level == "error") {
       config.log_level = LogLevel::kError;
     } else if (level == "warn") {
@@ -1281,16 +1253,12 @@ class Validator {
 
 }  // namespace
 
-Environment processEnvironment() {
-  Environment env;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    const std::string_view text(*entry);
-    const size_t eq = text.find('=');
-    if (eq != std::string_view::npos) {
-      env.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
-    }
+std::string defaultCookieName(const Config& config) {
+  // With a Domain attribute __Host- is impossible; __Secure- still demands Secure.
+  if (!config.https) {
+    return "latchkey";
   }
-  return env;
+  return config.cookie_domain.empty() ? "__Host-latchkey" : "__Secure-latchkey";
 }
 
 ConfigLoad parseConfig(std::string_view file_text, const Environment& env) {

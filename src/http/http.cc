@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "latchkey/util/encoding.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -22,13 +23,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 std::optional<std::string_view> firstValue(const Pairs& pairs, std::string_view name) {
@@ -81,7 +75,7 @@ std::string stripBasePath(std::string path, std::string_view base_path) {
 
 bool isFormContentType(std::string_view content_type) {
   // Media type parameters (";charset=UTF-8") do not change the encoding of the body.
-  return equalsIgnoreCase(trim(content_type.substr(0, content_type.find(';'))), kFormContentType);
+  return equalsIgnoreCaseAscii(trim(content_type.substr(0, content_type.find(';'))), kFormContentType);
 }
 
 bool isHeaderNameChar(char c) {
@@ -274,14 +268,14 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
     request.return_uri = std::string(*return_uri);
   }
   const std::string_view https = param(params, "HTTPS").value_or("");
-  request.https = equalsIgnoreCase(https, "on") || https == "1" ||
-                  equalsIgnoreCase(param(params, "REQUEST_SCHEME").value_or(""), "https");
+  request.https = equalsIgnoreCaseAscii(https, "on") || https == "1" ||
+                  equalsIgnoreCaseAscii(param(params, "REQUEST_SCHEME").value_or(""), "https");
   return request;
 }
 
 std::optional<std::string_view> Response::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (equalsIgnoreCase(key, name)) {
+    if (equalsIgnoreCaseAscii(key, name)) {
       return std::string_view(value);
     }
   }
@@ -295,8 +289,8 @@ std::string serializeResponse(const Response& response) {
   for (const auto& [name, value] : response.headers) {
     // A name that is not a token could itself split the response. "Status" and
     // "Content-Length" are ours alone: a wrong length would desynchronise the web server.
-    if (!isValidHeaderName(name) || equalsIgnoreCase(name, "Status") ||
-        equalsIgnoreCase(name, "Content-Length")) {
+    if (!isValidHeaderName(name) || equalsIgnoreCaseAscii(name, "Status") ||
+        equalsIgnoreCaseAscii(name, "Content-Length")) {
       continue;
     }
     out += name;

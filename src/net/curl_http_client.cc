@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "latchkey/net/http_client.h"
+#include "latchkey/util/text.h"
 
 #ifndef LATCHKEY_VERSION
 #define LATCHKEY_VERSION "dev"
@@ -176,7 +177,7 @@ std::string urlForLog(std::string_view url) {
 
 bool hasHeader(const HttpRequest& request, std::string_view name) {
   for (const auto& [key, value] : request.headers) {
-    if (key.size() == name.size() && strncasecmp(key.c_str(), name.data(), name.size()) == 0) {
+    if (equalsIgnoreCaseAscii(key, name)) {
       return true;
     }
   }

@@ -11,6 +11,7 @@
 #include "latchkey/util/json.h"
 #include "oidc/providers.h"
 #include "oidc/token_response.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 
@@ -35,7 +36,7 @@ class GithubProvider final : public IdentityProvider {
         client_id_(config.client_id),
         client_secret_(config.client_secret),
         redirect_uri_(config.redirect_uri),
-        scope_(joinScopes(config.scopes)),
+        scope_(join(config.scopes, " ")),
         read_org_(std::find(config.scopes.begin(), config.scopes.end(), "read:org") !=
                   config.scopes.end()),
         http_(http),
@@ -201,17 +202,10 @@ Status GithubProvider::eachListed(const std::string& path, const std::string& ac
 // Organisations as "org" and teams as "org/team-slug", lower case (GitHub logins and slugs
 // are case-insensitive), as groups for allowed_github_orgs and allowed_groups.
 Status GithubProvider::addMemberships(const std::string& access_token, Identity& identity) {
-  auto lower = [](std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-  };
   std::vector<std::string>& groups = identity.facts.groups;
   Status orgs = eachListed("/user/orgs", access_token, [&](const rapidjson::Value& item) {
     if (auto login = json::getString(item, "login")) {
-      groups.push_back(lower(*login));
+      groups.push_back(toLowerAscii(*login));
     }
   });
   if (!orgs) {
@@ -222,7 +216,7 @@ Status GithubProvider::addMemberships(const std::string& access_token, Identity&
     auto slug = json::getString(item, "slug");
     auto org_login = org != nullptr ? json::getString(*org, "login") : std::nullopt;
     if (slug && org_login) {
-      groups.push_back(lower(*org_login) + "/" + lower(*slug));
+      groups.push_back(toLowerAscii(*org_login) + "/" + toLowerAscii(*slug));
     }
   });
   normalizeFacts(identity.facts);

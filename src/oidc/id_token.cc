@@ -17,6 +17,7 @@
 #include "latchkey/util/encoding.h"
 #include "latchkey/jose/jose.h"
 #include "latchkey/util/json.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -25,16 +26,6 @@ using detail::logSafe;
 
 // OIDC Core §2: sub "MUST NOT exceed 255 ASCII characters in length".
 constexpr size_t kMaxSubLength = 255;
-
-bool hasControlChar(std::string_view text) {
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return true;
-    }
-  }
-  return false;
-}
 
 Error missing(std::string_view claim) {
   return makeError(Errc::kIdTokenMissingClaim, "claim " + std::string(claim) + " is missing");

@@ -5,6 +5,8 @@
 #include <rapidjson/document.h>
 
 #include "latchkey/util/json.h"
+#include "latchkey/util/text.h"
+#include "latchkey/util/url.h"
 
 namespace latchkey {
 
@@ -45,7 +47,7 @@ bool readEndpoint(const rapidjson::Value& doc, const char* name, bool required, 
     return true;
   }
   auto value = json::getString(doc, name);
-  if (!value || !isAllowedProviderUrl(*value)) {
+  if (!value || !isHttpsOrLoopbackUrl(*value)) {
     problem = std::string("discovery ") + name + " is not an https URL";
     return false;
   }

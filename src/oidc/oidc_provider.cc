@@ -16,6 +16,7 @@
 #include "oidc/oidc_metadata.h"
 #include "oidc/providers.h"
 #include "oidc/token_response.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 
@@ -33,7 +34,7 @@ class OidcProvider final : public IdentityProvider {
         auth_method_(config.token_auth_method),
         allowed_tenants_(config.allowed_tenants),
         redirect_uri_(config.redirect_uri),
-        scope_(joinScopes(config.scopes)),
+        scope_(join(config.scopes, " ")),
         asks_email_(std::find(config.scopes.begin(), config.scopes.end(), "email") !=
                     config.scopes.end()),
         groups_claim_(config.groups_claim),
@@ -197,7 +198,7 @@ Result<std::string> OidcProvider::authorizationUrl(const AuthorizationRequest& r
     // Google shows its account chooser for select_account; other providers are not bound to
     // support that value (some refuse the request), while every OpenID provider knows
     // "login", which asks for the credentials again and so lets the visitor type another.
-    url += issuer_ == "https://accounts.google.com" ? "&prompt=select_account" : "&prompt=login";
+    url += issuer_ == kGoogleIssuer ? "&prompt=select_account" : "&prompt=login";
   }
   return url;
 }

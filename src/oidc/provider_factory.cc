@@ -5,21 +5,6 @@
 
 namespace latchkey {
 
-namespace {
-constexpr const char* kGoogleIssuer = "https://accounts.google.com";
-}  // namespace
-
-std::string joinScopes(const std::vector<std::string>& scopes) {
-  std::string out;
-  for (const auto& scope : scopes) {
-    if (!out.empty()) {
-      out += ' ';
-    }
-    out += scope;
-  }
-  return out;
-}
-
 std::unique_ptr<IdentityProvider> makeIdentityProvider(const Config& config, HttpClient& http,
                                                        const Clock& clock) {
   switch (config.provider) {
@@ -28,14 +13,14 @@ std::unique_ptr<IdentityProvider> makeIdentityProvider(const Config& config, Htt
     case ProviderKind::kGoogle:
       if (config.issuer.empty()) {
         Config google = config;
-        google.issuer = kGoogleIssuer;
+        google.issuer = std::string(kGoogleIssuer);
         return makeOidcProvider(google, http, clock);
       }
       return makeOidcProvider(config, http, clock);
     case ProviderKind::kOidc:
       return makeOidcProvider(config, http, clock);
   }
-  return makeOidcProvider(config, http, clock);
+  return nullptr;  // unreachable: -Wswitch covers every ProviderKind
 }
 
 }  // namespace latchkey

@@ -15,7 +15,4 @@ std::unique_ptr<IdentityProvider> makeOidcProvider(const Config& config, HttpCli
 std::unique_ptr<IdentityProvider> makeGithubProvider(const Config& config, HttpClient& http,
                                                      const Clock& clock);
 
-// "a b c" from the configured scopes.
-std::string joinScopes(const std::vector<std::string>& scopes);
-
 }  // namespace latchkey

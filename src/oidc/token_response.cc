@@ -9,14 +9,11 @@
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/json.h"
 #include "latchkey/util/url.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 
 namespace {
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // Some providers send expires_in as "3600": accept a short digit string, nothing else.
 std::optional<int64_t> expiresIn(const rapidjson::Value& object, bool& bad) {
@@ -195,7 +192,7 @@ Result<TokenResponse> parseTokenResponse(const HttpResponse& response,
   // RFC 6749 §7.1 / RFC 6750: we only know how to use Bearer tokens; the name is
   // case-insensitive (GitHub sends "bearer").
   auto token_type = json::getString(doc, "token_type");
-  if (!token_type || !equalsIgnoreCase(*token_type, "Bearer")) {
+  if (!token_type || !equalsIgnoreCaseAscii(*token_type, "Bearer")) {
     return makeError(Errc::kTokenResponseInvalid,
                      token_type ? "token_type is " + sanitizeForLog(*token_type, 32) + ", not Bearer"
                                 : "token response has no string token_type");
@@ -226,27 +223,6 @@ Result<TokenResponse> parseTokenResponse(const HttpResponse& response,
                      "expires_in is not a non-negative integer or digit string");
   }
   return out;
-}
-
-std::string sanitizeForLog(std::string_view text, size_t max) {
-  std::string out;
-  for (char c : text) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    out += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
-  }
-  return out;
-}
-
-bool isAllowedProviderUrl(std::string_view url) {
-  const auto parsed = parseAbsoluteUrl(url);
-  if (!parsed) {
-    return false;
-  }
-  return parsed->scheme == "https" ||
-         (parsed->scheme == "http" && !parsed->has_userinfo && isLoopbackHost(parsed->host));
 }
 
 }  // namespace latchkey

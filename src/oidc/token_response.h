@@ -78,10 +78,4 @@ Result<TokenResponse> parseTokenResponse(const HttpResponse& response,
 // The "error" code of an RFC 6749 §5.2 error body, when the body is one.
 std::optional<std::string> tokenErrorCode(const HttpResponse& response);
 
-// Provider-supplied text made safe for a log detail: printable ASCII only, at most max bytes.
-std::string sanitizeForLog(std::string_view text, size_t max = 200);
-
-// https, or http to a loopback host (SPEC: http only for localhost/127.0.0.0/8/[::1]).
-bool isAllowedProviderUrl(std::string_view url);
-
 }  // namespace latchkey

@@ -17,6 +17,7 @@
 #include "latchkey/server/request_context.h"
 #include "latchkey/util/url.h"
 #include "pages/template.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -55,57 +56,6 @@ const NameSet& allowedPlaceholders(std::string_view name) {
   return signed_out;
 }
 
-std::string lowerAscii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-// Browsers decode a page as UTF-8 (the Content-Type says so); a byte sequence that is not
-// UTF-8 turns into U+FFFD and the <style> hash would no longer match what the browser hashes.
-bool validUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t extra = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) {
-      return false;
-    }
-    for (size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) {
-        return false;
-      }
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;  // overlong, beyond Unicode, or a surrogate
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 // The HTML parser turns CRLF and lone CR into LF before a <style> block is hashed for the CSP,
 // so the template is normalised the same way first (a file saved on Windows must still match).
 std::string normaliseNewlines(std::string_view text) {
@@ -134,7 +84,7 @@ struct StyleBlock {
 
 // The <style ...> elements of a template, or an error for one that is never closed.
 std::optional<std::vector<StyleBlock>> styleBlocks(std::string_view text, std::string& error) {
-  const std::string lower = lowerAscii(text);
+  const std::string lower = toLowerAscii(text);
   std::vector<StyleBlock> blocks;
   size_t pos = 0;
   while ((pos = lower.find("<style", pos)) != std::string::npos) {
@@ -268,7 +218,7 @@ std::optional<std::string> tagProblem(std::string_view lower) {
 // the reason: the site owner sees it once in the start-up error instead of never.
 std::optional<std::string> cspProblem(std::string_view text,
                                       const std::vector<StyleBlock>& blocks) {
-  const std::string lower = lowerAscii(text);
+  const std::string lower = toLowerAscii(text);
   if (lower.find("<script") != std::string::npos) {
     return "contains <script>; latchkey's pages run no script (the Content-Security-Policy "
            "blocks it), so remove it";
@@ -292,7 +242,7 @@ std::optional<std::string> cspProblem(std::string_view text,
       return "has a {{placeholder}} inside <style>; the Content-Security-Policy allows the "
              "block by the hash of its exact text, so it must not change per request";
     }
-    const std::string lower_css = lowerAscii(css);
+    const std::string lower_css = toLowerAscii(css);
     if (lower_css.find("@import") != std::string::npos) {
       return "uses @import in <style>; the Content-Security-Policy loads no other stylesheet, "
              "so copy the rules into the block";
@@ -409,7 +359,7 @@ struct Pages::Impl {
   // Pictures only from the provider's own https hosts: never a tracking pixel elsewhere.
   // Returns the origin to allow in img-src, or nullopt to show no picture.
   std::optional<std::string> pictureOrigin(std::string_view url) const {
-    if (url.size() > 2048 || !lowerAscii(url.substr(0, 8)).starts_with("https://")) {
+    if (url.size() > 2048 || !toLowerAscii(url.substr(0, 8)).starts_with("https://")) {
       return std::nullopt;
     }
     const auto origin = originOf(url);
@@ -542,7 +492,9 @@ std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string
       problem(name, "is larger than 256 KiB; a page template should be a few KiB");
       continue;
     }
-    if (!validUtf8(text)) {
+    // Browsers decode a page as UTF-8 (the Content-Type says so); a byte sequence that is not
+    // UTF-8 turns into U+FFFD and the <style> hash would no longer match what the browser hashes.
+    if (!isValidUtf8(text)) {
       problem(name, "is not valid UTF-8; save it as UTF-8");
       continue;
     }

@@ -9,9 +9,9 @@
 #include <exception>
 #include <string>
 
+#include "latchkey/util/environment.h"
 #include "server/request_limits.h"
 
-extern char** environ;  // NOLINT: POSIX
 
 namespace latchkey {
 namespace {
@@ -84,11 +84,9 @@ bool isCgiVariable(std::string_view name) {
 
 ParamMap cgiParamsFromEnvironment() {
   ParamMap params;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    const std::string_view pair(*entry);
-    const size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && isCgiVariable(pair.substr(0, eq))) {
-      params.emplace(pair.substr(0, eq), pair.substr(eq + 1));
+  for (auto& [name, value] : processEnvironment()) {
+    if (isCgiVariable(name)) {
+      params.emplace(name, std::move(value));
     }
   }
   return params;

@@ -1,4 +1,5 @@
 #include "latchkey/session/revocation_cache.h"
+#include "latchkey/util/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -67,10 +68,7 @@ RevocationCache::Verdict RevocationCache::check(std::string_view sid, std::strin
   };
   if (voids(sub)) return Verdict::kRevoked;
   if (!email.empty() && !snapshot->subjects.empty()) {
-    std::string lower(email);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (voids(lower)) return Verdict::kRevoked;
+    if (voids(toLowerAscii(email))) return Verdict::kRevoked;
   }
   return Verdict::kLive;
 }

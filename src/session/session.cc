@@ -453,12 +453,7 @@ CookieNames cookieNames(const Config& config) {
   CookieNames names;
   // RFC 6265bis §4.1.3: "__Host-" pins the cookie to this host, path "/", Secure;
   // "__Secure-" at least forces Secure. Both need https.
-  if (!config.cookie_name.empty()) {
-    names.session = config.cookie_name;
-  } else {
-    const char* https_name = config.cookie_domain.empty() ? "__Host-latchkey" : "__Secure-latchkey";
-    names.session = config.https ? https_name : "latchkey";
-  }
+  names.session = config.cookie_name.empty() ? defaultCookieName(config) : config.cookie_name;
   names.login_prefix = config.https ? "__Secure-latchkey-login-" : "latchkey-login-";
   return names;
 }

@@ -10,6 +10,7 @@
 
 #include "latchkey/util/encoding.h"
 #include "latchkey/server/request_context.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -32,17 +33,6 @@ std::string_view levelName(LogLevel level) {
   return "info";
 }
 
-// Cuts at a UTF-8 character boundary so the escaped result stays valid text.
-std::string_view truncateUtf8(std::string_view value) {
-  if (value.size() <= kMaxValueBytes) {
-    return value;
-  }
-  size_t cut = kMaxValueBytes;
-  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  return value.substr(0, cut);
-}
 
 // RFC 3339 with milliseconds: 2026-11-28T02:38:46.123Z.
 std::string rfc3339Now() {
@@ -59,9 +49,9 @@ std::string rfc3339Now() {
 
 void appendField(std::string& line, std::string_view name, std::string_view value) {
   line += ",\"";
-  line += jsonEscape(truncateUtf8(name));
+  line += jsonEscape(truncateUtf8(name, kMaxValueBytes));
   line += "\":\"";
-  line += jsonEscape(truncateUtf8(value));
+  line += jsonEscape(truncateUtf8(value, kMaxValueBytes));
   line += '"';
 }
 
@@ -93,7 +83,7 @@ void Logger::log(LogLevel level, std::string_view event,
   std::string line = "{\"time\":\"" + rfc3339Now() + "\",\"level\":\"";
   line += levelName(level);
   line += "\",\"event\":\"";
-  line += jsonEscape(truncateUtf8(event));
+  line += jsonEscape(truncateUtf8(event, kMaxValueBytes));
   line += '"';
   for (const auto& [name, value] : fields) {
     appendField(line, name, value);

@@ -1,5 +1,6 @@
 // Absolute URL parsing for configured URLs and return addresses (RFC 3986 §3).
 #include "latchkey/util/url.h"
+#include "latchkey/util/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -15,13 +16,6 @@ bool isAsciiAlnum(char c) {
 bool isHostChar(char c) { return isAsciiAlnum(c) || c == '.' || c == '-' || c == '_'; }
 
 bool isSchemeChar(char c) { return isAsciiAlnum(c) || c == '+' || c == '-' || c == '.'; }
-
-std::string lowerAscii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
-  return out;
-}
 
 // Decimal digits only (no sign, no space) within [low, high].
 std::optional<int> decimalIn(std::string_view digits, int low, int high) {
@@ -51,7 +45,7 @@ std::optional<Url> parseAbsoluteUrl(std::string_view text) {
     return std::nullopt;
   }
   Url url;
-  url.scheme = lowerAscii(text.substr(0, sep));
+  url.scheme = toLowerAscii(text.substr(0, sep));
   if (std::isalpha(static_cast<unsigned char>(url.scheme[0])) == 0 ||
       !std::all_of(url.scheme.begin(), url.scheme.end(), isSchemeChar)) {
     return std::nullopt;
@@ -105,7 +99,7 @@ std::optional<Url> parseAbsoluteUrl(std::string_view text) {
     }
     url.port = *number;
   }
-  url.host = lowerAscii(host);
+  url.host = toLowerAscii(host);
   url.after_authority = std::string(rest);
   const size_t path_end = std::min(rest.find_first_of("?#"), rest.size());
   url.path = std::string(rest.substr(0, path_end));
@@ -134,6 +128,15 @@ bool isLoopbackHost(std::string_view host) {
     begin = dot + 1;
   }
   return parts == 4;
+}
+
+bool isHttpsOrLoopbackUrl(std::string_view url) {
+  const auto parsed = parseAbsoluteUrl(url);
+  if (!parsed) {
+    return false;
+  }
+  return parsed->scheme == "https" ||
+         (parsed->scheme == "http" && !parsed->has_userinfo && isLoopbackHost(parsed->host));
 }
 
 }  // namespace latchkey

@@ -34,6 +34,8 @@
 #include "latchkey/jose/jose.h"
 #include "latchkey/util/openssl_ptr.h"
 #include "latchkey/session/session.h"
+#include "latchkey/util/text.h"
+#include "latchkey/util/url.h"
 // Private headers of src/ (the Makefile puts src/ on the include path of tests).
 #include "oidc/oidc_metadata.h"
 #include "oidc/token_response.h"
@@ -673,7 +675,7 @@ inline int fuzzDiscovery(const uint8_t* data, size_t size) {
   response.status = kStatuses[input->mode];
   response.content_type = "application/json";
   response.body = std::string(input->rest);
-  (void)isAllowedProviderUrl(input->rest);
+  (void)isHttpsOrLoopbackUrl(input->rest);
   (void)discoveryUrl(input->rest);
   auto doc = parseDiscovery(response, kIssuer);
   if (!doc) {
@@ -683,13 +685,13 @@ inline int fuzzDiscovery(const uint8_t* data, size_t size) {
   }
   LATCHKEY_FUZZ_CHECK(response.status == 200);
   LATCHKEY_FUZZ_CHECK(doc->issuer == kIssuer);
-  LATCHKEY_FUZZ_CHECK(isAllowedProviderUrl(doc->authorization_endpoint));
-  LATCHKEY_FUZZ_CHECK(isAllowedProviderUrl(doc->token_endpoint));
-  LATCHKEY_FUZZ_CHECK(isAllowedProviderUrl(doc->jwks_uri));
+  LATCHKEY_FUZZ_CHECK(isHttpsOrLoopbackUrl(doc->authorization_endpoint));
+  LATCHKEY_FUZZ_CHECK(isHttpsOrLoopbackUrl(doc->token_endpoint));
+  LATCHKEY_FUZZ_CHECK(isHttpsOrLoopbackUrl(doc->jwks_uri));
   LATCHKEY_FUZZ_CHECK(doc->userinfo_endpoint.empty() ||
-                      isAllowedProviderUrl(doc->userinfo_endpoint));
+                      isHttpsOrLoopbackUrl(doc->userinfo_endpoint));
   LATCHKEY_FUZZ_CHECK(doc->revocation_endpoint.empty() ||
-                      isAllowedProviderUrl(doc->revocation_endpoint));
+                      isHttpsOrLoopbackUrl(doc->revocation_endpoint));
   return 0;
 }
 

@@ -8,11 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "latchkey/util/environment.h"
 #include "latchkey/app/address_range.h"
 
 namespace latchkey {
 
 enum class ProviderKind { kGoogle, kGithub, kOidc };
+
+// provider = google always means this issuer.
+inline constexpr std::string_view kGoogleIssuer = "https://accounts.google.com";
 // One allowed_redirect_domains entry: an exact host, or every host under a domain (".example.com"),
 // with the one port a URL must name (0: it must name none).
 struct RedirectHost {
@@ -103,9 +107,10 @@ struct Config {
   std::string post_logout_redirect_uri;
 };
 
-// The environment as a name -> value map, so tests need not touch the real one.
-using Environment = std::map<std::string, std::string>;
-Environment processEnvironment();
+// The session cookie's name when cookie_name is not set: __Host-latchkey on https (pinned to
+// this host, RFC 6265bis §4.1.3.2), __Secure-latchkey when cookie_domain shares it with
+// other hosts, plain latchkey on http.
+std::string defaultCookieName(const Config& config);
 
 // Either a Config or the list of problems, one line each: "key: what is wrong; how to fix".
 struct ConfigLoad {

@@ -28,4 +28,7 @@ std::optional<Url> parseAbsoluteUrl(std::string_view text);
 // localhost, 127.0.0.0/8 as a dotted quad, or [::1]: where http is allowed.
 bool isLoopbackHost(std::string_view host);
 
+// Where tokens and codes may travel: https, or http to a loopback host without userinfo.
+bool isHttpsOrLoopbackUrl(std::string_view url);
+
 }  // namespace latchkey

@@ -17,17 +17,10 @@
 #include "latchkey/session/session_facts.h"
 #include "latchkey/session/revocation_cache.h"
 #include "latchkey/store/session_store.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 // RFC 6454 §6.1 serialisation of redirect_uri's origin: scheme://host[:port], lower case,
 // without the scheme's default port, as browsers send it in Origin.
@@ -38,7 +31,7 @@ std::string siteOrigin(const Config& config) {
     return {};
   }
   const size_t path_start = uri.find_first_of("/?#", scheme_end + 3);
-  std::string origin = lowercase(uri.substr(0, path_start));
+  std::string origin = toLowerAscii(uri.substr(0, path_start));
   if (origin.starts_with("https://") && origin.ends_with(":443")) {
     origin.resize(origin.size() - 4);
   } else if (origin.starts_with("http://") && origin.ends_with(":80")) {
@@ -53,7 +46,7 @@ bool crossSite(const Request& request, const Config& config) {
     return request.sec_fetch_site != "same-origin" && request.sec_fetch_site != "same-site" &&
            request.sec_fetch_site != "none";
   }
-  return request.origin && lowercase(*request.origin) != siteOrigin(config);
+  return request.origin && toLowerAscii(*request.origin) != siteOrigin(config);
 }
 
 // With a store, the cookie itself dies too: a copy taken before sign-out is refused by every

@@ -1,4 +1,5 @@
 #include "oidc/token_response.h"
+#include "latchkey/util/url.h"
 
 #include <gtest/gtest.h>
 
@@ -141,15 +142,15 @@ TEST(TokenResponse, PostAuthPutsCredentialsInBody) {
 
 // Provider URLs: https anywhere, http only to loopback hosts.
 TEST(TokenResponse, ProviderUrlPolicy) {
-  EXPECT_TRUE(isAllowedProviderUrl("https://idp.example/x"));
-  EXPECT_TRUE(isAllowedProviderUrl("http://127.0.0.1:8080/x"));
-  EXPECT_TRUE(isAllowedProviderUrl("http://localhost/x"));
-  EXPECT_TRUE(isAllowedProviderUrl("http://[::1]:9/x"));
-  EXPECT_FALSE(isAllowedProviderUrl("http://idp.example/x"));
-  EXPECT_FALSE(isAllowedProviderUrl("http://127.0.0.1.evil.example/x"));
-  EXPECT_FALSE(isAllowedProviderUrl("http://localhost@evil.example/x"));
-  EXPECT_FALSE(isAllowedProviderUrl("javascript:alert(1)"));
-  EXPECT_FALSE(isAllowedProviderUrl("https://"));
+  EXPECT_TRUE(isHttpsOrLoopbackUrl("https://idp.example/x"));
+  EXPECT_TRUE(isHttpsOrLoopbackUrl("http://127.0.0.1:8080/x"));
+  EXPECT_TRUE(isHttpsOrLoopbackUrl("http://localhost/x"));
+  EXPECT_TRUE(isHttpsOrLoopbackUrl("http://[::1]:9/x"));
+  EXPECT_FALSE(isHttpsOrLoopbackUrl("http://idp.example/x"));
+  EXPECT_FALSE(isHttpsOrLoopbackUrl("http://127.0.0.1.evil.example/x"));
+  EXPECT_FALSE(isHttpsOrLoopbackUrl("http://localhost@evil.example/x"));
+  EXPECT_FALSE(isHttpsOrLoopbackUrl("javascript:alert(1)"));
+  EXPECT_FALSE(isHttpsOrLoopbackUrl("https://"));
 }
 
 }  // namespace
