@@ -15,7 +15,7 @@
 
 #include "latchkey/app/access_rules.h"
 #include "pages/builtin_templates.h"
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/oidc/bounded_provider.h"
 #include "latchkey/net/http_client.h"
 #include "latchkey/util/log.h"

@@ -9,6 +9,7 @@
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/log.h"
 #include "latchkey/util/text.h"
+#include "latchkey/app/email_policy.h"
 
 namespace latchkey {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "latchkey/app/access_rules.h"
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 
 namespace latchkey {
 

@@ -7,10 +7,11 @@
 #include <string_view>
 #include <vector>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/url.h"
 #include "latchkey/util/text.h"
+#include "latchkey/app/return_path.h"
 
 namespace latchkey {
 namespace {

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 
 namespace latchkey {
 namespace {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/oidc/bounded_provider.h"
 #include "latchkey/net/http_client.h"
 #include "latchkey/util/metrics.h"

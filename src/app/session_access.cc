@@ -7,6 +7,7 @@
 #include "latchkey/session/session_facts.h"
 #include "latchkey/session/revocation_cache.h"
 #include "latchkey/store/session_store.h"
+#include "latchkey/app/email_policy.h"
 
 namespace latchkey {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/session/facts.h"
 #include "latchkey/session/session.h"
 

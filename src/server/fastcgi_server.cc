@@ -36,7 +36,7 @@
 
 #include "latchkey/util/metrics.h"
 #include "latchkey/server/server.h"
-#include "server/request_limits.h"
+#include "server/request_guard.h"
 #include "util/unique_fd.h"
 
 namespace latchkey {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "latchkey/server/server.h"
+#include "server/listen_socket.h"
 #include "util/unique_fd.h"
 
 namespace latchkey {
@@ -35,16 +36,6 @@ std::string errnoText(int err) { return std::strerror(err); }
 bool isSocket(int fd) {
   struct stat st {};
   return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-bool isListeningStreamSocket(int fd) {
-  int type = 0;
-  int listening = 0;
-  socklen_t len = sizeof type;
-  socklen_t len2 = sizeof listening;
-  return isSocket(fd) && ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
-         type == SOCK_STREAM &&
-         ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) == 0 && listening != 0;
 }
 
 // A socket file nobody accepts on is left over from a crash and may be replaced; a live one
@@ -195,6 +186,17 @@ std::optional<int> systemdSocket() {
 
 }  // namespace
 
+bool isListeningStreamSocket(int fd) {
+  int type = 0;
+  int listening = 0;
+  socklen_t len = sizeof type;
+  socklen_t len2 = sizeof listening;
+  return isSocket(fd) && ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+         type == SOCK_STREAM &&
+         ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) == 0 && listening != 0;
+}
+
+
 Result<int> openListenSocket(const ServerOptions& options) {
   const std::string& spec = options.listen;
   if (spec.starts_with(kUnixPrefix)) {
@@ -216,13 +218,6 @@ Result<int> openListenSocket(const ServerOptions& options) {
   return listenError(
       "no listening socket: pass --listen unix:/run/latchkey.sock or --listen 127.0.0.1:9000 "
       "(or start under spawn-fcgi / systemd socket activation)");
-}
-
-// Apache's mod_cgid hands a CGI program a connected unix socket as stdin, so "fd 0 is a
-// socket" does not mean FastCGI: only a listening stream socket does.
-bool isCgiInvocation() {
-  return ::getenv("GATEWAY_INTERFACE") != nullptr &&  // NOLINT
-         !isListeningStreamSocket(STDIN_FILENO);
 }
 
 }  // namespace latchkey

@@ -7,6 +7,7 @@
 #include "latchkey/util/metrics.h"
 #include "latchkey/server/request_context.h"
 #include "app/runtime.h"
+#include "latchkey/app/error_pages.h"
 
 namespace latchkey {
 namespace {

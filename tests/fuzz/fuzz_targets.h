@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/util/clock.h"
 #include "latchkey/config/config.h"
 #include "latchkey/util/crypto.h"
@@ -39,6 +39,8 @@
 // Private headers of src/ (the Makefile puts src/ on the include path of tests).
 #include "oidc/oidc_metadata.h"
 #include "oidc/token_response.h"
+#include "latchkey/app/return_path.h"
+#include "latchkey/app/email_policy.h"
 
 namespace latchkey::fuzz {
 

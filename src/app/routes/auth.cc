@@ -6,7 +6,7 @@
 #include <string>
 
 #include "app/access_answer.h"
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "app/session_access.h"
 
 namespace latchkey {

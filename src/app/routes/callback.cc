@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/log.h"
@@ -17,6 +17,8 @@
 #include "app/email_verified.h"
 #include "latchkey/session/session_facts.h"
 #include "app/session_access.h"
+#include "latchkey/app/email_policy.h"
+#include "latchkey/app/error_pages.h"
 
 namespace latchkey {
 namespace {

@@ -5,11 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/log.h"
 #include "latchkey/util/metrics.h"
+#include "latchkey/app/return_path.h"
+#include "latchkey/app/error_pages.h"
 
 namespace latchkey {
 namespace {

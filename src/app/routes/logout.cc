@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/util/log.h"
 #include "latchkey/session/session_facts.h"
 #include "latchkey/session/revocation_cache.h"

@@ -1,7 +1,7 @@
-// GET /userinfo: the signed-in identity as JSON; GET /healthz: liveness.
+// GET /userinfo: the signed-in identity as JSON.
 #include <string>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/util/encoding.h"
 #include "app/session_access.h"
 
@@ -39,14 +39,6 @@ Response handleUserinfo(const Request& request, Deps& deps) {
   if (lookup.set_cookie) {
     response.addHeader("Set-Cookie", std::move(*lookup.set_cookie));
   }
-  return response;
-}
-
-Response handleHealthz(const Request&, Deps&) {
-  Response response;
-  response.body = "ok";
-  response.addHeader("Content-Type", "text/plain; charset=utf-8");
-  response.addHeader("Cache-Control", "no-store");
   return response;
 }
 

@@ -3,7 +3,8 @@
 
 #include <vector>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
+#include "latchkey/app/return_path.h"
 
 namespace latchkey {
 namespace {

@@ -8,10 +8,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/server/request_context.h"
+#include "latchkey/app/error_pages.h"
 
 namespace latchkey {
 namespace {

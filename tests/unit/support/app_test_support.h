@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "latchkey/app/app.h"
+#include "latchkey/app/router.h"
 #include "latchkey/session/refresh_coordinator.h"
 #include "latchkey/session/replay_guard.h"
 

@@ -1,7 +1,9 @@
-// Size caps shared by the FastCGI and CGI front ends (see guardedHandle in server.h).
+// The caps and the exception barrier shared by the FastCGI and CGI front ends
+// (guardedHandle in latchkey/server/server.h).
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 #include "latchkey/http/http.h"
 
@@ -11,5 +13,8 @@ namespace latchkey {
 // declared length are within the caps, else 0 (guardedHandle then answers 400/413 without
 // the body ever being read).
 size_t bodyBytesToRead(const ParamMap& params);
+
+// REMOTE_ADDR, for log lines; empty when the web server sent none.
+std::string_view clientOf(const ParamMap& params);
 
 }  // namespace latchkey

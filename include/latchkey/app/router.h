@@ -1,4 +1,4 @@
-// The routes of SPEC as plain functions of (Request, Deps) -> Response.
+// The routes as plain functions of (Request, Deps) -> Response, and the table that picks one.
 #pragma once
 
 #include <memory>
@@ -52,27 +52,5 @@ Response handleAuth(const Request& request, Deps& deps);
 Response handleUserinfo(const Request& request, Deps& deps);
 Response handleHealthz(const Request& request, Deps& deps);
 Response handleMetrics(const Request& request, Deps& deps);  // src/app/routes/metrics.cc
-
-// The page for a failed sign-in step: status (400/401/403/502), what happened and what to do.
-ErrorPage errorPageFor(const Error& error, const Config& config);
-
-// The e-mail rules, at sign-in and on every later request: with allowed_domains /
-// allowed_emails only a verified, listed address (kEmailNotVerified / kEmailNotAllowed);
-// without them an unverified address is kEmailNotVerified unless allow_unverified_email.
-Status checkEmailPolicy(const Config& config, std::string_view email, bool email_verified);
-// At sign-in: checkEmailPolicy, and for Google with allowed_domains an hd claim naming one of
-// them unless the address itself is in allowed_emails (kHostedDomainMismatch).
-Status checkSignInPolicy(const Config& config, const Identity& identity);
-
-// The rd of a request, unchecked: all the rest of a query string that starts with "rd=" (web
-// servers cannot encode the '&' of the page's own query), else the rd parameter, else "/".
-std::string requestedReturnPath(const Request& request);
-
-// "rd" check: a local absolute path, or "/" when it could lead anywhere else.
-std::string safeReturnPath(std::string_view rd);
-
-// Same, and also an absolute https URL (http on loopback) whose host (and port) is listed in
-// allowed: returned as scheme://host[:port]/path, lower-cased host, ASCII-escaped path.
-std::string safeReturnAddress(std::string_view rd, const std::vector<RedirectHost>& allowed);
 
 }  // namespace latchkey
