@@ -10,7 +10,7 @@ Runtime::Runtime(Config config, std::unique_ptr<Pages> pages, const RuntimeBase&
       cookie_names_(cookieNames(config_)),
       codec_(config_.cookie_secret, config_.cookie_secret_previous, cookieScope(config_)),
       pages_(std::move(pages)),
-      curl_({config_.ca_file, config_.http_timeout, config_.connect_timeout, true}),
+      curl_({config_.ca_file, config_.http_timeout, config_.connect_timeout}),
       http_(curl_),
       provider_(makeIdentityProvider(config_, http_, base.clock)),
       bounded_(*provider_, base.provider_call_limit, log_),

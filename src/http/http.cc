@@ -254,7 +254,6 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
   }
 
   request.client_address = std::string(param(params, "REMOTE_ADDR").value_or(""));
-  request.user_agent = std::string(param(params, "HTTP_USER_AGENT").value_or(""));
   request.authorization = std::string(param(params, "HTTP_AUTHORIZATION").value_or(""));
   request.original_uri = std::string(param(params, "REQUEST_URI").value_or(""));
   if (auto rules = param(params, "LATCHKEY_RULES")) {
@@ -267,9 +266,6 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
   if (auto return_uri = param(params, kReturnUriParam)) {
     request.return_uri = std::string(*return_uri);
   }
-  const std::string_view https = param(params, "HTTPS").value_or("");
-  request.https = equalsIgnoreCaseAscii(https, "on") || https == "1" ||
-                  equalsIgnoreCaseAscii(param(params, "REQUEST_SCHEME").value_or(""), "https");
   return request;
 }
 

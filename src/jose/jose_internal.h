@@ -31,8 +31,5 @@ struct JwsAlgInfo {
 // nullptr when alg is not on the allow-list.
 const JwsAlgInfo* findJwsAlg(std::string_view alg);
 
-// Printable, bounded copy of an attacker-chosen string for a log detail.
-std::string logSafe(std::string_view text, size_t max_len = 40);
-
 }  // namespace detail
 }  // namespace latchkey

@@ -18,6 +18,7 @@
 #include "latchkey/jose/jose.h"
 #include "latchkey/util/json.h"
 #include "latchkey/util/openssl_ptr.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 
@@ -121,7 +122,7 @@ KeyOr<PkeyPtr> ecKey(const rapidjson::Value& jwk, std::string_view crv) {
     }
   }
   if (curve == nullptr) {
-    return Skip{"EC curve \"" + detail::logSafe(crv) + "\" not supported"};
+    return Skip{"EC curve \"" + sanitizeForLog(crv, 40) + "\" not supported"};
   }
   auto x = b64Member(jwk, "x");
   auto y = b64Member(jwk, "y");
@@ -161,7 +162,7 @@ KeyOr<PkeyPtr> ecKey(const rapidjson::Value& jwk, std::string_view crv) {
 KeyOr<PkeyPtr> okpKey(const rapidjson::Value& jwk, std::string_view crv) {
   // RFC 8037 §2; only Ed25519 (Ed448 is not on the allow-list, X25519 is for encryption).
   if (crv != "Ed25519") {
-    return Skip{"OKP curve \"" + detail::logSafe(crv) + "\" not supported"};
+    return Skip{"OKP curve \"" + sanitizeForLog(crv, 40) + "\" not supported"};
   }
   auto x = b64Member(jwk, "x");
   if (!x || x->size() != 32) {
@@ -216,7 +217,7 @@ KeyOr<Jwk> parseOne(const rapidjson::Value& entry) {
     }
     jwk.kid = std::string(*kid);
   }
-  const std::string who = "key kid=\"" + detail::logSafe(jwk.kid) + "\": ";
+  const std::string who = "key kid=\"" + sanitizeForLog(jwk.kid, 40) + "\": ";
   if (entry.HasMember("alg")) {
     auto alg = json::getString(entry, "alg");
     if (!alg || detail::findJwsAlg(*alg) == nullptr) {
@@ -234,7 +235,7 @@ KeyOr<Jwk> parseOne(const rapidjson::Value& entry) {
   if (auto problem = usageProblem(entry)) {
     return Skip{who + problem->reason};
   }
-  KeyOr<PkeyPtr> key = Skip{who + "kty \"" + detail::logSafe(jwk.kty) + "\" not supported"};
+  KeyOr<PkeyPtr> key = Skip{who + "kty \"" + sanitizeForLog(jwk.kty, 40) + "\" not supported"};
   if (jwk.kty == "RSA") {
     key = rsaKey(entry);
   } else if (jwk.kty == "EC") {

@@ -18,6 +18,7 @@
 #include "latchkey/jose/jose.h"
 #include "latchkey/util/json.h"
 #include "latchkey/util/openssl_ptr.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace detail {
@@ -52,25 +53,12 @@ const JwsAlgInfo* findJwsAlg(std::string_view alg) {
   return nullptr;
 }
 
-std::string logSafe(std::string_view text, size_t max_len) {
-  std::string out;
-  for (char c : text.substr(0, max_len)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back((u < 0x20 || u >= 0x7f || c == '"' || c == '\\') ? '?' : c);
-  }
-  if (text.size() > max_len) {
-    out += "...";
-  }
-  return out;
-}
-
 }  // namespace detail
 
 namespace {
 
 using detail::JwsAlgInfo;
 using detail::JwsFamily;
-using detail::logSafe;
 
 Error malformed(std::string detail) { return makeError(Errc::kIdTokenMalformed, std::move(detail)); }
 Error badSignature(std::string detail) {
@@ -127,7 +115,7 @@ std::optional<std::string> ecdsaRawToDer(std::string_view raw, size_t coord_size
 Status verifyWithKey(const Jws& jws, const JwsAlgInfo& alg, const Jwk& key) {
   EVP_PKEY* pkey = key.impl ? key.impl->pkey.get() : nullptr;
   if (pkey == nullptr) {
-    return badSignature("key kid=\"" + logSafe(key.kid) + "\" has no key material");
+    return badSignature("key kid=\"" + sanitizeForLog(key.kid, 40) + "\" has no key material");
   }
   std::string signature = jws.signature;
   if (alg.family == JwsFamily::kEcdsa) {
@@ -171,7 +159,7 @@ Status verifyWithKey(const Jws& jws, const JwsAlgInfo& alg, const Jwk& key) {
   if (EVP_DigestVerify(ctx.get(), sig, signature.size(), tbs, jws.signing_input.size()) != 1) {
     ERR_clear_error();
     return badSignature(std::string(alg.name) + " signature does not verify with key kid=\"" +
-                        logSafe(key.kid) + "\"");
+                        sanitizeForLog(key.kid, 40) + "\"");
   }
   return {};
 }
@@ -224,7 +212,6 @@ Result<Jws> parseCompactJws(std::string_view compact) {
     jws.kid = std::string(*kid);
   }
   jws.alg = std::string(*alg);
-  jws.header_json = std::move(*header);
   jws.payload_json = std::move(*payload);
   jws.signing_input = std::string(compact.substr(0, dot2));
   jws.signature = std::move(*signature);
@@ -235,7 +222,7 @@ Status verifyJwsSignature(const Jws& jws, const JwkSet& keys) {
   const JwsAlgInfo* alg = detail::findJwsAlg(jws.alg);
   if (alg == nullptr) {
     return makeError(Errc::kIdTokenAlgNotAllowed,
-                     "alg \"" + logSafe(jws.alg) + "\" is not on the allow-list");
+                     "alg \"" + sanitizeForLog(jws.alg, 40) + "\" is not on the allow-list");
   }
   std::vector<const Jwk*> candidates;
   if (!jws.kid.empty()) {
@@ -249,11 +236,16 @@ Status verifyJwsSignature(const Jws& jws, const JwkSet& keys) {
       }
     }
     if (!kid_known) {
-      return makeError(Errc::kIdTokenUnknownKid,
-                       "kid \"" + logSafe(jws.kid) + "\" is not in the JWKS");
+      // A key the JWKS has but that latchkey could not use (a curve or key type it does not
+      // support) is the likely reason: say so, or the provider's log and ours disagree.
+      std::string detail = "kid \"" + sanitizeForLog(jws.kid, 40) + "\" is not in the JWKS";
+      if (!keys.skipped.empty()) {
+        detail += " (keys skipped: " + join(keys.skipped, "; ") + ")";
+      }
+      return makeError(Errc::kIdTokenUnknownKid, std::move(detail));
     }
     if (candidates.empty()) {
-      return badSignature("key kid=\"" + logSafe(jws.kid) + "\" does not fit alg " +
+      return badSignature("key kid=\"" + sanitizeForLog(jws.kid, 40) + "\" does not fit alg " +
                           std::string(alg->name) + " (kty, crv or alg differ)");
     }
   } else {

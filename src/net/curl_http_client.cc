@@ -288,7 +288,8 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   BodySink sink;
   char errbuf[CURL_ERROR_SIZE] = {0};
   const long timeout_ms = static_cast<long>(options_.timeout_seconds) * 1000L;
-  const char* protocols = options_.allow_http_loopback ? "http,https" : "https";
+  // http stays allowed: the configuration check lets it through to loopback hosts only.
+  const char* protocols = "http,https";
   const std::string user_agent = std::string("latchkey/") + LATCHKEY_VERSION;
 
   CURLcode rc = CURLE_OK;
@@ -351,11 +352,6 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
 
   HttpResponse response;
   api.easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
-  char* content_type = nullptr;
-  if (api.easy_getinfo(handle, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
-      content_type != nullptr) {
-    response.content_type = content_type;
-  }
   response.body = std::move(sink.body);
   return response;
 }

@@ -22,7 +22,6 @@
 namespace latchkey {
 namespace {
 
-using detail::logSafe;
 
 // OIDC Core §2: sub "MUST NOT exceed 255 ASCII characters in length".
 constexpr size_t kMaxSubLength = 255;
@@ -98,15 +97,15 @@ Status checkAudience(const rapidjson::Value& claims, const IdTokenExpectations& 
     // A bearer token's configured audiences name us just as client_id does.
     const bool ours = value == expect.client_id || in(expect.extra_audiences, value);
     listed = listed || ours;
-    seen += (seen.empty() ? "\"" : ", \"") + logSafe(value) + "\"";
+    seen += (seen.empty() ? "\"" : ", \"") + sanitizeForLog(value, 40) + "\"";
     if (!ours && !in(expect.trusted_audiences, value)) {
-      untrusted += (untrusted.empty() ? "\"" : ", \"") + logSafe(value) + "\"";
+      untrusted += (untrusted.empty() ? "\"" : ", \"") + sanitizeForLog(value, 40) + "\"";
     }
   }
   if (!listed) {
     return makeError(Errc::kIdTokenAudienceMismatch,
                      "aud [" + seen + "] does not contain client_id \"" +
-                         logSafe(expect.client_id) + "\"");
+                         sanitizeForLog(expect.client_id, 40) + "\"");
   }
   // Step 3: a token also meant for parties we do not trust could be replayed by them (or was
   // made for them); extras are accepted only when listed in trusted_audiences.
@@ -126,9 +125,9 @@ Status checkAudience(const rapidjson::Value& claims, const IdTokenExpectations& 
       return wrongType("azp", "a string");
     }
     if (*azp != expect.client_id) {
-      return makeError(Errc::kIdTokenAzpMismatch, "azp \"" + logSafe(*azp) +
+      return makeError(Errc::kIdTokenAzpMismatch, "azp \"" + sanitizeForLog(*azp, 40) +
                                                       "\" is not client_id \"" +
-                                                      logSafe(expect.client_id) + "\"");
+                                                      sanitizeForLog(expect.client_id, 40) + "\"");
     }
   } else if (aud->size() > 1) {
     return makeError(Errc::kIdTokenAzpMismatch, "azp missing while aud has " +
@@ -259,9 +258,9 @@ Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& key
                              : std::find(expect.issuers.begin(), expect.issuers.end(), *iss) ==
                                    expect.issuers.end()) {
     return makeError(Errc::kIdTokenIssuerMismatch,
-                     "iss \"" + logSafe(*iss, 100) + "\" is not " +
+                     "iss \"" + sanitizeForLog(*iss, 100) + "\" is not " +
                          (expect.issuers.empty()
-                              ? "the issuer \"" + logSafe(expect.issuer, 100) + "\""
+                              ? "the issuer \"" + sanitizeForLog(expect.issuer, 100) + "\""
                               : "the issuer template with one of allowed_tenants"));
   }
   // Steps 3-5: aud and azp.
@@ -281,19 +280,6 @@ Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& key
   }
   out.payload_json = jws->payload_json;
   return identity(claims, std::move(out));
-}
-
-std::string jwsKid(std::string_view compact) {
-  const size_t dot = compact.find('.');
-  if (dot == std::string_view::npos || compact.size() > kMaxCompactJwsSize) {
-    return "";
-  }
-  auto header = base64UrlDecode(compact.substr(0, dot));
-  rapidjson::Document doc;
-  if (!header || !json::parseObject(*header, doc)) {
-    return "";
-  }
-  return std::string(json::getString(doc, "kid").value_or(""));
 }
 
 }  // namespace latchkey

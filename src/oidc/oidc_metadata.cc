@@ -158,7 +158,6 @@ Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_v
     out.token_auth = ClientAuthMethod::kClientSecretPost;
   }
   out.revocation_auth_methods = stringArray(doc, "revocation_endpoint_auth_methods_supported");
-  out.signing_algs = stringArray(doc, "id_token_signing_alg_values_supported");
   out.claims_supported = stringArray(doc, "claims_supported");
   // RFC 9207 §3: absent means false.
   out.iss_parameter_supported =

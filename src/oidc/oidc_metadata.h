@@ -29,7 +29,6 @@ struct OidcDiscovery {
   ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretBasic;
   std::vector<std::string> auth_methods;      // token_endpoint_auth_methods_supported; may be empty
   std::vector<std::string> revocation_auth_methods;  // revocation_endpoint_auth_methods_supported
-  std::vector<std::string> signing_algs;      // may be empty
   std::vector<std::string> claims_supported;  // may be empty
   // The issuer is a multi-tenant template (Entra ID: https://login.microsoftonline.com/
   // {tenantid}/v2.0): ID tokens carry it with a real tenant id in place of {tenantid}.

@@ -197,7 +197,6 @@ Result<TokenResponse> parseTokenResponse(const HttpResponse& response,
                      token_type ? "token_type is " + sanitizeForLog(*token_type, 32) + ", not Bearer"
                                 : "token response has no string token_type");
   }
-  out.token_type = *token_type;
   if (doc.HasMember("id_token") && !doc["id_token"].IsNull()) {
     auto id_token = json::getString(doc, "id_token");
     if (!id_token) {

@@ -53,7 +53,6 @@ CheckVerdict judgeCheckAnswer(const HttpResponse& response);
 
 struct TokenResponse {
   std::string access_token;
-  std::string token_type;
   std::string id_token;       // empty when absent
   std::string refresh_token;  // empty when absent
   std::optional<int64_t> expires_in;

@@ -607,7 +607,6 @@ inline int fuzzJws(const uint8_t* data, size_t size) {
   }
   switch (input->mode) {
     case 0: {
-      (void)jwsKid(input->rest);
       if (auto jws = parseCompactJws(input->rest)) {
         LATCHKEY_FUZZ_CHECK(!jws->alg.empty() && !jws->signature.empty());
         LATCHKEY_FUZZ_CHECK(input->rest.starts_with(jws->signing_input));
@@ -675,7 +674,6 @@ inline int fuzzDiscovery(const uint8_t* data, size_t size) {
   static constexpr long kStatuses[8] = {200, 200, 200, 200, 200, 404, 500, 301};
   HttpResponse response;
   response.status = kStatuses[input->mode];
-  response.content_type = "application/json";
   response.body = std::string(input->rest);
   (void)isHttpsOrLoopbackUrl(input->rest);
   (void)discoveryUrl(input->rest);
@@ -709,7 +707,6 @@ inline int fuzzTokenResponse(const uint8_t* data, size_t size) {
   static constexpr long kStatuses[4] = {200, 200, 400, 500};
   HttpResponse response;
   response.status = kStatuses[input->mode & 3];
-  response.content_type = "application/json";
   response.body = std::string(input->rest);
   TokenParseOptions options;
   options.require_id_token = (input->mode & 4) != 0;
@@ -753,7 +750,6 @@ class CannedHttpClient final : public HttpClient {
 
   Result<HttpResponse> send(const HttpRequest& request) override {
     HttpResponse response;
-    response.content_type = "application/json";
     response.status = 200;
     if (request.url == fuzz_url_) {
       response.body = fuzz_body_;

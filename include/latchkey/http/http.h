@@ -32,7 +32,6 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> cookies;  // in header order
   std::vector<std::pair<std::string, std::string>> form;     // decoded url-encoded body
   std::string client_address;
-  std::string user_agent;
   std::string authorization;  // the Authorization header (bearer tokens at /auth)
   std::string original_uri;   // REQUEST_URI: in an nginx subrequest, the visitor's own URI
   // LATCHKEY_RULES set by the web server's configuration (Apache: the visitor's own query
@@ -40,7 +39,6 @@ struct Request {
   std::optional<std::string> location_rules;
   std::string sec_fetch_site;         // Sec-Fetch-Site, empty when not sent
   std::optional<std::string> origin;  // Origin, when sent ("null" counts as sent)
-  bool https = false;
   std::optional<std::string> return_uri;  // kReturnUriParam, when the web server set it
 
   // First value of a query parameter / cookie / form field, if any.

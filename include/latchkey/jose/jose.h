@@ -49,7 +49,6 @@ Result<JwkSet> parseJwks(std::string_view json_text);
 struct Jws {
   std::string alg;
   std::string kid;  // may be empty
-  std::string header_json;
   std::string payload_json;
   std::string signing_input;  // "<b64 header>.<b64 payload>"
   std::string signature;      // raw bytes

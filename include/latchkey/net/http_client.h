@@ -24,7 +24,6 @@ struct HttpRequest {
 
 struct HttpResponse {
   long status = 0;
-  std::string content_type;
   std::string body;
 };
 
@@ -41,7 +40,6 @@ struct CurlOptions {
   std::string ca_file;  // empty: system store
   int timeout_seconds = 10;         // the whole call
   int connect_timeout_seconds = 3;  // opening the connection (TCP and TLS handshake)
-  bool allow_http_loopback = true;  // http only to loopback hosts (config validated this)
 };
 
 // libcurl client. send() is thread-safe: every thread uses its own easy handle, kept

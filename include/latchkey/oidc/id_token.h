@@ -56,8 +56,4 @@ struct IdTokenClaims {
 Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& keys,
                                     const IdTokenExpectations& expect);
 
-// Just the kid of a compact JWS header (for deciding whether to refetch the JWKS);
-// "" on any problem. Does not verify anything.
-std::string jwsKid(std::string_view compact);
-
 }  // namespace latchkey

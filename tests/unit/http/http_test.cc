@@ -234,25 +234,16 @@ TEST(RequestFromParams, RejectsBrokenRequests) {
   EXPECT_FALSE(requestFromParams(no_method, "", ""));
 }
 
-// Cookies, client address, user agent and the https flag are carried over.
-TEST(RequestFromParams, CarriesCookiesClientAndScheme) {
+// Cookies and the client address are carried over.
+TEST(RequestFromParams, CarriesCookiesAndClient) {
   ParamMap params = baseParams();
   params["DOCUMENT_URI"] = "/";
   params["HTTP_COOKIE"] = "latchkey=abc; other=1";
-  params["HTTP_USER_AGENT"] = "curl/8";
-  params["HTTPS"] = "on";
   auto request = requestFromParams(params, "", "");
   ASSERT_TRUE(request);
   EXPECT_EQ(request->cookie("latchkey"), "abc");
   EXPECT_FALSE(request->cookie("missing"));
   EXPECT_EQ(request->client_address, "192.0.2.7");
-  EXPECT_EQ(request->user_agent, "curl/8");
-  EXPECT_TRUE(request->https);
-
-  params.erase("HTTPS");
-  EXPECT_FALSE(requestFromParams(params, "", "")->https);
-  params["REQUEST_SCHEME"] = "https";
-  EXPECT_TRUE(requestFromParams(params, "", "")->https);
 }
 
 // The body is parsed only for application/x-www-form-urlencoded (parameters ignored).

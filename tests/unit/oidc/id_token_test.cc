@@ -363,15 +363,5 @@ TEST(IdToken, RefusesDeeplyNestedPayload) {
   expectError(verify(c), Errc::kIdTokenMalformed);
 }
 
-// jwsKid reads the kid from the header and gives "" for anything broken.
-TEST(IdToken, JwsKidIsBestEffort) {
-  EXPECT_EQ(jwsKid(rs256(Claims{})), "rsa");
-  EXPECT_EQ(jwsKid(testing::signCompact(testKey(KeyKind::kP256), "ES256", "", "{}")), "");
-  EXPECT_EQ(jwsKid(""), "");
-  EXPECT_EQ(jwsKid("!!!.x.y"), "");
-  EXPECT_EQ(jwsKid(base64UrlEncode(R"({"kid":5})") + ".x.y"), "");
-  EXPECT_EQ(jwsKid(base64UrlEncode("[1]") + ".x.y"), "");
-}
-
 }  // namespace
 }  // namespace latchkey

@@ -25,11 +25,9 @@ class FakeHttpClient final : public HttpClient {
  public:
   using Handler = std::function<Result<HttpResponse>(const HttpRequest&)>;
 
-  static HttpResponse response(long status, std::string body,
-                               std::string content_type = "application/json") {
+  static HttpResponse response(long status, std::string body) {
     HttpResponse out;
     out.status = status;
-    out.content_type = std::move(content_type);
     out.body = std::move(body);
     return out;
   }
