@@ -25,39 +25,35 @@ LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -lz)
 SRCS      := $(shell find src -name '*.cc' ! -name main.cc | sort)
 TEST_SRCS := $(shell find tests/unit -name '*_test.cc' | sort)
 
-OBJS       := $(SRCS:src/%.cc=$(BUILD)/obj/%.o)
-ASAN_OBJS  := $(SRCS:src/%.cc=$(BUILD)/asan/obj/%.o)
-TEST_OBJS  := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/obj/tests/%.o)
-ASAN_TOBJS := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/asan/obj/tests/%.o)
+# One pattern for every build variant. $(call variant,NAME,DIR,COMPILE,FLAGS) compiles src/ into
+# DIR/obj/ and tests/unit/ into DIR/obj/tests/ with COMPILE and FLAGS, and links DIR/unit_tests;
+# NAME_OBJS and NAME_TOBJS name the objects.
+define variant
+$(1)_OBJS  := $$(SRCS:src/%.cc=$(2)/obj/%.o)
+$(1)_TOBJS := $$(TEST_SRCS:tests/unit/%.cc=$(2)/obj/tests/%.o)
+$(2)/obj/%.o: src/%.cc
+	@mkdir -p $$(dir $$@)
+	$(3) $$(CPPFLAGS) $(4) -c -o $$@ $$<
+$(2)/obj/tests/%.o: tests/unit/%.cc
+	@mkdir -p $$(dir $$@)
+	$(3) $$(CPPFLAGS) -Itests/unit $(4) -c -o $$@ $$<
+$(2)/unit_tests: $$($(1)_OBJS) $$($(1)_TOBJS)
+	$(3) $(4) -o $$@ $$^ -lgtest -lgtest_main $$(LDLIBS)
+endef
 
-.PHONY: all deps test unit-test asan-test e2e-test fresh-test demo install clean format tidy bench deb
+# The product (hardened), the same code and tests under AddressSanitizer + UBSan, and under
+# ThreadSanitizer (`make tsan-test`).
+TSAN := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+$(eval $(call variant,PLAIN,$(BUILD),$(CXX),$(CXXFLAGS) $(HARDEN)))
+$(eval $(call variant,ASAN,$(BUILD)/asan,$(CXX),-std=c++20 $(WARN) -pthread $(SAN)))
+$(eval $(call variant,TSAN,$(BUILD)/tsan,nice $(CXX),-std=c++20 $(WARN) -pthread $(TSAN)))
+OBJS := $(PLAIN_OBJS)
+
+.PHONY: all deps test unit-test asan-test e2e-test fresh-test demo install clean format format-check bench deb
 all: $(BUILD)/latchkey
 
 $(BUILD)/latchkey: $(OBJS) $(BUILD)/obj/main.o
 	$(CXX) $(CXXFLAGS) $(LDHARDEN) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/obj/%.o: src/%.cc
-	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(HARDEN) -c -o $@ $<
-
-$(BUILD)/obj/tests/%.o: tests/unit/%.cc
-	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Itests/unit $(CXXFLAGS) -c -o $@ $<
-
-$(BUILD)/unit_tests: $(OBJS) $(TEST_OBJS)
-	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
-
-# The same code and tests under AddressSanitizer + UBSan.
-$(BUILD)/asan/obj/%.o: src/%.cc
-	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -std=c++20 $(WARN) -pthread $(SAN) -c -o $@ $<
-
-$(BUILD)/asan/obj/tests/%.o: tests/unit/%.cc
-	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) -Itests/unit -std=c++20 $(WARN) -pthread $(SAN) -c -o $@ $<
-
-$(BUILD)/asan/unit_tests: $(ASAN_OBJS) $(ASAN_TOBJS)
-	$(CXX) $(SAN) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
 
 $(BUILD)/asan/latchkey: $(ASAN_OBJS) $(BUILD)/asan/obj/main.o
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS)
@@ -92,6 +88,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 # Everything, in order of cost: unit tests (plain, ASan+UBSan, TSan), end to end through real
 # nginx/Apache/provider processes, each fuzz target briefly, and the short soak.
 test: deps
+	$(MAKE) format-check
 	$(MAKE) -j$(NPROC) all $(BUILD)/unit_tests $(BUILD)/asan/unit_tests $(BUILD)/asan/latchkey \
 	  $(BUILD)/mint_cookie
 	$(MAKE) unit-test
@@ -108,7 +105,7 @@ demo:
 	$(MAKE) all
 	tools/demo.sh
 
-# Benchmarks (issue 6; not part of `make test`): latchkey against nginx, a bare libfcgi
+# Benchmarks (not part of `make test`): latchkey against nginx, a bare libfcgi
 # program and Apache + mod_auth_openidc, on this machine. Writes bench/RESULTS.md.
 # BENCH_SECONDS, BENCH_ROUNDS, BENCH_SIGNIN_SECONDS, BENCH_ONLY: see bench/run.mjs.
 $(BUILD)/bench/bare_fcgi: bench/bare_fcgi.c
@@ -159,6 +156,7 @@ DEB_DIR := $(BUILD)/deb
 deb:
 	tools/deps.sh --deb
 	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
+	rm -rf $(DEB_DIR)/src/src $(DEB_DIR)/src/include
 	mkdir -p $(DEB_DIR)/src
 	tar --exclude=./build --exclude=./tests --exclude=./bench --exclude=./.git -cf - . | \
 	  tar -xf - -C $(DEB_DIR)/src
@@ -168,12 +166,18 @@ deb:
 clean:
 	rm -rf $(BUILD)
 
+# The tree follows .clang-format; `make test` runs format-check, so a change that does not
+# fails before any test runs. Fix with `make format`.
+FORMAT_FILES = $(shell find src include tests/unit tests/fuzz tests/tools -name '*.cc' -o -name '*.h' | sort)
 format:
-	clang-format -i $$(find src include tests/unit -name '*.cc' -o -name '*.h')
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# Fuzzing (issue 7): one libFuzzer target per parser of outside bytes, built with clang,
+# Fuzzing: one libFuzzer target per parser of outside bytes, built with clang,
 # ASan and UBSan into build/fuzz/. Targets and corpora: tests/fuzz/. `make fuzz` runs each
 # target FUZZ_SECONDS (default 60) one after another; `make fuzz-smoke` about 10 s each.
 FUZZ_CXX     ?= clang++
@@ -182,14 +186,12 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_FLAGS   := -std=c++20 $(WARN) -pthread -O1 -g -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fsanitize-ignorelist=tests/fuzz/ubsan_ignorelist.txt
-FUZZ_OBJS    := $(SRCS:src/%.cc=$(BUILD)/fuzz/obj/%.o)
 FUZZ_NAMES   := $(sort $(patsubst tests/fuzz/%_fuzzer.cc,%,$(wildcard tests/fuzz/*_fuzzer.cc)))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%_fuzzer)
 
 .PHONY: fuzz fuzz-smoke fuzz-build
-$(BUILD)/fuzz/obj/%.o: src/%.cc tests/fuzz/ubsan_ignorelist.txt
-	@mkdir -p $(dir $@)
-	nice $(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(eval $(call variant,FUZZ,$(BUILD)/fuzz,nice $(FUZZ_CXX),$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link))
+$(FUZZ_OBJS): tests/fuzz/ubsan_ignorelist.txt
 
 $(BUILD)/fuzz/%_fuzzer: tests/fuzz/%_fuzzer.cc tests/fuzz/fuzz_targets.h $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
@@ -205,31 +207,17 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_NAMES)
 
-# ThreadSanitizer (issue 7): the unit tests, tests/unit/app/concurrency_test.cc among them (every
+# ThreadSanitizer: the unit tests, tests/unit/app/concurrency_test.cc among them (every
 # route from 16 threads), built with -fsanitize=thread into build/tsan/. Any race fails.
 # TSAN_FILTER selects gtest tests (default: all).
-TSAN        := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 TSAN_FILTER ?= *
-TSAN_OBJS   := $(SRCS:src/%.cc=$(BUILD)/tsan/obj/%.o)
-TSAN_TOBJS  := $(TEST_SRCS:tests/unit/%.cc=$(BUILD)/tsan/obj/tests/%.o)
 
 .PHONY: tsan-test soak soak-smoke
-$(BUILD)/tsan/obj/%.o: src/%.cc
-	@mkdir -p $(dir $@)
-	nice $(CXX) $(CPPFLAGS) -std=c++20 $(WARN) -pthread $(TSAN) -c -o $@ $<
-
-$(BUILD)/tsan/obj/tests/%.o: tests/unit/%.cc
-	@mkdir -p $(dir $@)
-	nice $(CXX) $(CPPFLAGS) -Itests/unit -std=c++20 $(WARN) -pthread $(TSAN) -c -o $@ $<
-
-$(BUILD)/tsan/unit_tests: $(TSAN_OBJS) $(TSAN_TOBJS)
-	$(CXX) $(TSAN) -o $@ $^ -lgtest -lgtest_main $(LDLIBS)
-
 tsan-test: $(BUILD)/tsan/unit_tests
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66" \
 	  $(BUILD)/tsan/unit_tests --gtest_filter='$(TSAN_FILTER)'
 
-# Soak and leaks (issue 7): `make soak` = SOAK_SECONDS of wrk at SOAK_CONNECTIONS connections
+# Soak and leaks: `make soak` = SOAK_SECONDS of wrk at SOAK_CONNECTIONS connections
 # on the auth_request gate and / with a valid session (zero socket errors, zero 5xx, VmRSS
 # after within 1 MiB of VmRSS after SOAK_WARMUP s), then the whole e2e suite under valgrind
 # memcheck (no errors, nothing definitely lost). `make soak-smoke` is the short version for

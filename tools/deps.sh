@@ -17,10 +17,11 @@ packages=(
   apache2 libapache2-mod-fcgid spawn-fcgi systemd
   chromium
   wrk valgrind
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   glewlwyd sqlite3
 )
-build_tools=(g++ make pkg-config libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev)
+build_tools=(g++ make pkg-config libfcgi-dev libcurl4-openssl-dev rapidjson-dev libssl-dev zlib1g-dev
+  libsqlite3-dev libhiredis-dev)
 deb_tools=(dpkg-dev debhelper lintian)
 profile=${1:-}
 case $profile in

@@ -1,4 +1,4 @@
-// Exact dispatch of SPEC's routes. Everything else is a 404 page; a known route asked with
+// Exact dispatch of the routes (README "What it does"). Everything else is a 404 page; a known route asked with
 // a method it does not answer is a 405 with Allow.
 #include <array>
 #include <string_view>

@@ -2,7 +2,7 @@
 // every setting, and report ALL problems at once, one line each: "key: what is wrong; how to fix".
 // A bad configuration never yields a Config, so latchkey never starts half-configured.
 //
-// File format decisions (SPEC says only "key = value lines; # starts a comment"):
+// File format decisions (the format is "key = value" lines where # starts a comment):
 //  * '#' starts a comment only as the first non-blank character of a line. A value may contain
 //    '#' (client secrets do), so "key = value # note" keeps "value # note". Because that is a
 //    trap for everything that is not a secret, a non-secret value containing " #" is reported
@@ -42,7 +42,7 @@
 namespace latchkey {
 namespace {
 
-// SPEC table order, then the keys latchkey adds (pages, client authentication, authorization,
+// The README's table order: the original keys, then the keys latchkey adds (pages, client authentication, authorization,
 // identity checks, branding, several sites); --help and the docs list them in this order.
 const std::vector<std::string> kKeys = {
     "provider",

@@ -1,4 +1,4 @@
-// libcurl implementation of HttpClient (STYLE §5.1 checklist): one easy handle per thread,
+// libcurl implementation of HttpClient: one easy handle per thread,
 // reset between calls so the connection cache and TLS sessions survive, no signals, no
 // redirects, only http/https, a hard cap on the body, every failure mapped to an Errc.
 //

@@ -101,7 +101,7 @@ void requestStop(Shared& shared) {
   // No FCGX_ShutdownPending(): no worker ever blocks in accept(), and the flag would make
   // libfcgi's accept loop give up during the drain.
   const char byte = 's';
-  // The pipe is never drained: it stays readable, so every poll() sees the stop.
+  // The pipe is never drained: it stays readable, so every worker's epoll_wait() sees the stop.
   while (::write(shared.stop_write.get(), &byte, 1) < 0 && errno == EINTR) {
   }
 }

@@ -81,7 +81,7 @@ Response guardedHandle(const RequestHandler& handler, const ParamMap& params,
   if (body.size() < *length) {
     return refuse(log, params, 400, "body_truncated");
   }
-  // The last line of defence (STYLE §6.4): one request's bad_alloc or bug must not take
+  // The last line of defence: one request's bad_alloc or bug must not take
   // the other workers' requests down with it.
   try {
     return handler(params, body);

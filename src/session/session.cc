@@ -1,4 +1,4 @@
-// Session and login cookies (SPEC "Cookies"; STYLE §1.2, §6.2).
+// Session and login cookies (README "Security model").
 //
 //   value    = "v1." payload64 "." mac64
 //   payload64 = json64 "." sealed64        (sealed64 may be empty)

@@ -1,4 +1,4 @@
-// Cryptographic primitives on OpenSSL 3 (STYLE §5.2). Algorithms are fetched once and kept
+// Cryptographic primitives on OpenSSL 3. Algorithms are fetched once and kept
 // for the life of the process: an implicit fetch per call costs a lock and a table lookup,
 // and these functions run on every request.
 #include "latchkey/util/crypto.h"

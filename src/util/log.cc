@@ -1,4 +1,4 @@
-// JSON lines on stderr (SPEC "Logs").
+// JSON lines on stderr (README "Logs").
 #include "latchkey/util/log.h"
 
 #include <time.h>

@@ -109,7 +109,8 @@ std::optional<Url> parseAbsoluteUrl(std::string_view text) {
   return url;
 }
 
-// SPEC: http is allowed on localhost, 127.0.0.0/8 and [::1] only.
+// http is allowed on localhost, 127.0.0.0/8 and [::1] only (README "Configuration"):
+// nothing on the way can read a loopback connection.
 bool isLoopbackHost(std::string_view host) {
   if (host == "localhost" || host == "[::1]") {
     return true;

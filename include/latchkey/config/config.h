@@ -1,4 +1,4 @@
-// Validated, immutable settings (SPEC "Configuration file"). Built once at start-up.
+// Validated, immutable settings (README "Configuration"). Built once at start-up.
 #pragma once
 
 #include <cstdint>
@@ -75,7 +75,7 @@ struct Config {
   // OIDC Core §3.1.3.7 step 3: audiences besides client_id an ID token may list.
   std::vector<std::string> trusted_audiences;
   int64_t id_token_max_age = 300;  // seconds an ID token's iat may lie in the past
-  std::string templates_dir;  // issue 5: site-owner templates; empty = built-in pages
+  std::string templates_dir;  // site-owner templates; empty = built-in pages
   std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default
   // Authorization (access_rules.h).
   std::string groups_claim = "groups";
@@ -135,7 +135,7 @@ std::string providerDisplayName(const Config& config);
 bool looksLikeEmailAddress(std::string_view text);
 bool looksLikeDomainName(std::string_view text);
 
-// Every key SPEC defines, in the order of the table (for --help and the man page).
+// Every configuration key, in the order of the README's table (for --help and the man page).
 const std::vector<std::string>& configKeys();
 
 }  // namespace latchkey

@@ -1,5 +1,5 @@
 // The HTML a visitor sees: built-in pages, or the site owner's templates (templates_dir).
-// Every value is HTML-escaped; every page carries the security headers of SPEC.
+// Every value is HTML-escaped; every page carries the security headers the README lists.
 #pragma once
 
 #include <map>

@@ -101,7 +101,7 @@ class CookieCodec {
   std::unique_ptr<Keys> previous_;
 };
 
-// Cookie names and Set-Cookie values (SPEC "Cookies").
+// Cookie names and Set-Cookie values (README "Security model").
 struct CookieNames {
   std::string session;       // cookie_name (default latchkey / __Host-latchkey)
   std::string login_prefix;  // "latchkey-login-" / "__Secure-latchkey-login-"

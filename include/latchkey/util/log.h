@@ -1,4 +1,4 @@
-// One JSON object per line on stderr (SPEC "Logs"). Never pass a secret, token, code or
+// One JSON object per line on stderr (README "Logs"). Never pass a secret, token, code or
 // cookie value to these functions.
 #pragma once
 

@@ -1,4 +1,4 @@
-// unique_ptr aliases for OpenSSL 3 handles (STYLE §6.3), so every handle is freed on every
+// unique_ptr aliases for OpenSSL 3 handles so every handle is freed on every
 // path without cleanup labels. One deleter template covers them all.
 #pragma once
 

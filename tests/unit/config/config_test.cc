@@ -1,4 +1,4 @@
-// Configuration parsing and validation (SPEC "Configuration file", "Command line").
+// Configuration parsing and validation (README "Configuration", "Command line").
 #include "latchkey/config/config.h"
 
 #include <gtest/gtest.h>
@@ -118,7 +118,7 @@ TEST(Config, MinimalConfigLoads) {
   EXPECT_TRUE(load.config->https);
 }
 
-// Everything not given gets SPEC's default.
+// Everything not given gets its documented default.
 TEST(Config, DefaultsFollowSpec) {
   const auto load = parse(minimal());
   ASSERT_TRUE(load.config) << allProblems(load);
@@ -673,7 +673,7 @@ TEST(Config, LoadConfigFromFile) {
   EXPECT_NE(missing.problems[0].find("/nonexistent/latchkey.conf"), std::string::npos);
 }
 
-// configKeys lists SPEC's table in order, then templates_dir, provider_name and the keys that
+// configKeys lists the README's original table in order, then templates_dir, provider_name and the keys that
 // later features added.
 TEST(Config, ConfigKeysInSpecOrder) {
   const auto& keys = configKeys();

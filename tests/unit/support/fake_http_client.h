@@ -1,4 +1,4 @@
-// A hand-written HttpClient for tests (STYLE §6.5): answers from handlers keyed by URL
+// A hand-written HttpClient for tests answers from handlers keyed by URL
 // (the exact URL first, then the URL without its query), else from a queue of canned
 // responses; records every request. Thread-safe; handlers run outside the lock, so a
 // handler may sleep to hold a fetch "in flight" while other threads pile up.
