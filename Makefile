@@ -139,7 +139,8 @@ install: all
 	install -m 0755 $(INSTALL_STRIP) $(BUILD)/latchkey $(DESTDIR)$(PREFIX)/bin/latchkey
 	install -m 0640 deploy/latchkey.conf.example $(DESTDIR)$(SYSCONFDIR)/latchkey/latchkey.conf.example
 	install -m 0644 nginx/latchkey.conf nginx/protect.conf nginx/central-app.conf deploy/nginx-systemd.conf $(DESTDIR)$(DATADIR)/nginx/
-	install -m 0644 apache/latchkey-proxy-fcgi.conf apache/latchkey-fcgid.conf apache/latchkey-authnz-fcgi.conf \
+	install -m 0644 apache/latchkey-proxy-fcgi.conf apache/latchkey-fcgid.conf apache/latchkey-fcgid-gate.conf \
+	  apache/latchkey-authnz-fcgi.conf \
 	  apache/latchkey-authnz-provider.conf \
 	  apache/htaccess-cgi \
 	  apache/htaccess-protect-folder $(DESTDIR)$(DATADIR)/apache/

@@ -15,6 +15,7 @@
 
 #include "latchkey/access_rules.h"
 #include "builtin_templates.h"
+#include "init_command.h"
 #include "latchkey/app.h"
 #include "latchkey/bounded_provider.h"
 #include "latchkey/http_client.h"
@@ -37,6 +38,7 @@ constexpr std::string_view kUsage =
     "       latchkey --print-templates DIR\n"
     "       latchkey --config FILE --revoke-user SUBJECT_OR_EMAIL\n"
     "       latchkey --version | --help\n"
+    "%INIT%"
     "\n"
     "  --config FILE        configuration file (key = value); LATCHKEY_<KEY> variables\n"
     "                       override it; without --config the environment alone is used\n"
@@ -49,6 +51,9 @@ constexpr std::string_view kUsage =
     "                       credentials; exit 0 when all is well, 1 otherwise\n"
     "  --revoke-user WHO    end every session of WHO (the provider's subject, or an e-mail\n"
     "                       address) now, on every latchkey sharing the session_store\n"
+    "  init                 write a first configuration for one recipe (fresh cookie\n"
+    "                       secret, owner and mode for that server) and print the web\n"
+    "                       server lines, the redirect URI and the next commands\n"
     "  --print-templates DIR\n"
     "                       write the built-in page templates into DIR (created if\n"
     "                       missing, existing files kept) to start templates_dir from\n"
@@ -126,7 +131,9 @@ std::string_view keyDefault(std::string_view key) {
 }
 
 void printHelp() {
-  std::cout << kUsage;
+  const std::string usage(kUsage);
+  const size_t at = usage.find("%INIT%");
+  std::cout << usage.substr(0, at) << kInitUsage << usage.substr(at + 6);
   for (const std::string& key : configKeys()) {
     std::cout << ' ' << key;
   }
@@ -319,6 +326,10 @@ int revokeUser(const Config& config, const std::string& who) {
 
 int runMain(int argc, char** argv) {
   const bool cgi = isCgiInvocation();
+  // A command of its own; never in CGI mode, where argv is the visitor's.
+  if (!cgi && argc > 1 && std::string_view(argv[1]) == "init") {
+    return runInit(std::vector<std::string_view>(argv + 2, argv + argc));
+  }
   int exit_code = 1;
   auto options = cgi ? std::optional(cgiOptions()) : parseArguments(argc, argv, exit_code);
   if (!options) {

@@ -16,7 +16,7 @@ import { freePort, waitForConnect } from './lib/ports.mjs';
 import { Managed } from './lib/process.mjs';
 import { configText, newCookieSecret } from './lib/latchkey.mjs';
 import { startProvider, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
-import { startNginx } from './lib/nginx.mjs';
+import { startNginx, runNginx } from './lib/nginx.mjs';
 import { Client } from './lib/client.mjs';
 import { signIn } from './lib/signin.mjs';
 
@@ -64,7 +64,8 @@ describe('Debian package', { skip }, () => {
     for (const file of ['./usr/bin/latchkey', './usr/share/man/man8/latchkey.8.gz',
       './lib/systemd/system/latchkey.service', './lib/systemd/system/latchkey.socket',
       './usr/share/latchkey/nginx/latchkey.conf', './usr/share/latchkey/nginx/protect.conf',
-      './usr/share/latchkey/apache/latchkey-proxy-fcgi.conf', './usr/share/doc/latchkey/README.md.gz',
+      './usr/share/latchkey/apache/latchkey-proxy-fcgi.conf', './usr/share/latchkey/apache/latchkey-fcgid-gate.conf',
+      './usr/share/doc/latchkey/README.md.gz',
       './usr/share/doc/latchkey/copyright']) {
       assert.ok(listing.split('\n').some((l) => l.endsWith(` ${file}`)), `${file} is in the package`);
     }
@@ -123,5 +124,75 @@ describe('Debian package', { skip }, () => {
     assert.ok(signInLine, `the installed latchkey logged the sign-in\n${service.tail(20)}`);
     // systemd-socket-activate and setpriv exec into latchkey: one process, the unit's user.
     assert.equal(run('ps', ['-o', 'user=', '-p', String(service.child.pid)]).trim(), 'latchkey');
+  });
+
+  // The README's quick start for admins, as written: latchkey init --server nginx, the printed
+  // command that appends the client secret (fed on stdin, as typed), --check, the printed nginx
+  // lines included in a server block, the service started as the unit starts it; sign in.
+  // Only the socket path of the printed lines is the test's (systemd's /run/latchkey is not).
+  test('the admin quick start: latchkey init, client secret, --check, include, sign in', async () => {
+    const conf = '/etc/latchkey/latchkey.conf';
+    assert.ok(!fs.existsSync(conf), `${conf} exists before the test`);
+    const port = await freePort();
+    const site = `http://127.0.0.1:${port}`;
+    const provider = await startProvider({ dir, redirectUris: [`${site}/login/authorized`] });
+    running.push(provider);
+    const init = ['init', '--server', 'nginx', '--site', site, '--issuer', provider.issuer, '--client-id', CLIENT_ID];
+    const out = run('/usr/bin/latchkey', init);
+    assert.equal(run('stat', ['-c', '%a %U:%G', conf]).trim(), '640 root:latchkey');
+    const secret = fs.readFileSync(conf, 'utf8').match(/^cookie_secret = (\S+)$/m)?.[1];
+    assert.ok(secret && Buffer.from(secret, 'base64').length === 32, 'a 32-byte cookie secret');
+    assert.ok(!out.includes(secret), 'the secret is never printed');
+    assert.match(out, new RegExp(`Register this redirect URI at the provider:\\n  ${site}/login/authorized\\n`));
+    const again = spawnSync('/usr/bin/latchkey', init, { encoding: 'utf8' });
+    assert.equal(again.status, 1, 'an existing configuration is kept');
+    assert.match(again.stderr, /exists; kept as it is/);
+    assert.ok(fs.readFileSync(conf, 'utf8').includes(secret));
+
+    // Next step 1, exactly as printed, with the secret typed on its standard input.
+    const steps = out.slice(out.indexOf('\nNext:\n')).split('\n').filter((l) => /^  \d+\. /.test(l)).map((l) => l.replace(/^  \d+\. /, ''));
+    const appendSecret = steps.find((l) => l.includes('client_secret'))?.replace(/\s+#.*$/, '');
+    assert.ok(appendSecret, `a step sets the client secret:\n${out}`);
+    run('sh', ['-c', appendSecret], { input: `${CLIENT_SECRET}\n` });
+    const check = steps.find((l) => l.includes('--check'));
+    assert.equal(check, `latchkey --config ${conf} --check`);
+    assert.match(run('/usr/bin/latchkey', ['--config', conf, '--check']), /configuration OK/);
+
+    // The unit's start: the configuration as a credential, as the latchkey user.
+    const credentials = path.join(dir, 'init-credentials');
+    fs.mkdirSync(credentials, { mode: 0o750 });
+    fs.copyFileSync(conf, path.join(credentials, 'latchkey.conf'));
+    run('chgrp', ['-R', 'latchkey', credentials]);
+    const unit = fs.readFileSync('/lib/systemd/system/latchkey.service', 'utf8');
+    const argv = unit.match(/^ExecStart=(.+)$/m)[1].replace(/%d/g, credentials).split(/\s+/);
+    const socket = path.join(dir, 'init.sock');
+    const service = new Managed('latchkey (init)', 'systemd-socket-activate',
+      ['-l', socket, 'setpriv', '--reuid=latchkey', '--regid=latchkey', '--init-groups', '--', ...argv],
+      { logFile: path.join(dir, 'latchkey-init.log') });
+    running.push({ stop: () => service.stop('SIGTERM', 10000) });
+    await waitForConnect({ path: socket }, { isAlive: () => service.alive, what: 'latchkey (init)' });
+
+    // The printed nginx lines in a server block for the site, a page in the protected folder.
+    const snippet = out.slice(out.indexOf('Web server configuration:\n') + 'Web server configuration:\n'.length, out.indexOf('\nNext:\n'));
+    assert.match(snippet, /auth_request \/auth;/);
+    const nginxDir = path.join(dir, 'init-nginx');
+    fs.mkdirSync(path.join(nginxDir, 'www/private'), { recursive: true });
+    fs.writeFileSync(path.join(nginxDir, 'www/private/index.html'), '<!doctype html><p>private page</p>\n');
+    fs.writeFileSync(path.join(nginxDir, 'latchkey-snippet.conf'), snippet.replaceAll('/run/latchkey/latchkey.sock', socket));
+    const nginx = await runNginx({
+      dir: nginxDir, port,
+      serverConf: `server {\n    listen 127.0.0.1:${port};\n    server_name 127.0.0.1;\n    root ${nginxDir}/www;\n    include ${nginxDir}/latchkey-snippet.conf;\n}\n`,
+    });
+    running.push(nginx);
+
+    const client = new Client(site);
+    const first = await client.get('/private/index.html?a=1&b=2');
+    assert.equal(first.status, 302, 'signed out: sent to sign in');
+    assert.equal(first.location, `${site}/login?rd=/private/index.html?a=1&b=2`);
+    await signIn(client, undefined, { rd: '/private/index.html' });
+    const page = await client.get('/private/index.html');
+    assert.equal(page.status, 200, `${page.status}\n${service.tail(20)}\n${nginx.errorTail()}`);
+    assert.match(page.body, /private page/);
+    assert.equal(page.header('cache-control'), 'private, no-store');
   });
 });
