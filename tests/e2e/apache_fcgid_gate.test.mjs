@@ -135,6 +135,7 @@ describe('Apache mod_fcgid gate (apache/latchkey-fcgid-gate.conf)', { skip }, ()
     assert.equal(r.status, 403, diag(client));
     assert.equal(r.location, null, 'not a new sign-in');
     assert.match(r.body, /another account/i);
+    assert.equal(r.header('x-latchkey-continue'), null, 'the checker\'s answer stays in Apache');
     const cleared = Client.setCookie(r, 'latchkey');
     assert.ok(cleared && (cleared.value === '' || /1970/.test(cleared.attrs.expires ?? '') || cleared.attrs['max-age'] === '0'), `the session cookie is cleared: ${JSON.stringify(r.setCookies)}`);
     assert.equal(upstream.requests.length, seen, 'the application was not reached');
