@@ -16,7 +16,7 @@ import { freePort, waitForConnect } from './lib/ports.mjs';
 import { Managed } from './lib/process.mjs';
 import { configText, newCookieSecret } from './lib/latchkey.mjs';
 import { startProvider, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
-import { startNginx, runNginx } from './lib/nginx.mjs';
+import { startNginx, runNginx, FASTCGI_PARAMS } from './lib/nginx.mjs';
 import { Client } from './lib/client.mjs';
 import { signIn } from './lib/signin.mjs';
 
@@ -129,7 +129,8 @@ describe('Debian package', { skip }, () => {
   // The README's quick start for admins, as written: latchkey init --server nginx, the printed
   // command that appends the client secret (fed on stdin, as typed), --check, the printed nginx
   // lines included in a server block, the service started as the unit starts it; sign in.
-  // Only the socket path of the printed lines is the test's (systemd's /run/latchkey is not).
+  // Only the socket path of the printed lines is the test's (systemd's /run/latchkey is not),
+  // and nginx's prefix is a test directory holding a copy of /etc/nginx/fastcgi_params.
   test('the admin quick start: latchkey init, client secret, --check, include, sign in', async () => {
     const conf = '/etc/latchkey/latchkey.conf';
     assert.ok(!fs.existsSync(conf), `${conf} exists before the test`);
@@ -179,6 +180,8 @@ describe('Debian package', { skip }, () => {
     fs.mkdirSync(path.join(nginxDir, 'www/private'), { recursive: true });
     fs.writeFileSync(path.join(nginxDir, 'www/private/index.html'), '<!doctype html><p>private page</p>\n');
     fs.writeFileSync(path.join(nginxDir, 'latchkey-snippet.conf'), snippet.replaceAll('/run/latchkey/latchkey.sock', socket));
+    // `include fastcgi_params` is relative to nginx's prefix (/etc/nginx), here the test's.
+    fs.copyFileSync(FASTCGI_PARAMS, path.join(nginxDir, 'fastcgi_params'));
     const nginx = await runNginx({
       dir: nginxDir, port,
       serverConf: `server {\n    listen 127.0.0.1:${port};\n    server_name 127.0.0.1;\n    root ${nginxDir}/www;\n    include ${nginxDir}/latchkey-snippet.conf;\n}\n`,
