@@ -83,9 +83,11 @@ e2e-test: $(BUILD)/latchkey $(BUILD)/asan/latchkey $(BUILD)/mint_cookie
 # The e2e tests from a clone in a 0700 directory (as root: Apache's children cannot enter it),
 # and the demo's start-up plus an nginx suite as an ordinary user with a login's PATH (as root:
 # a throwaway user, latchkey-fresh). A few seconds each: the clone reuses this tree's binaries.
+# shared-hosting.sh measures what another tenant can read in each no-suexec layout (README).
 fresh-test: $(BUILD)/latchkey $(BUILD)/asan/latchkey $(BUILD)/mint_cookie
 	tests/fresh/clone-0700.sh
 	tests/fresh/unprivileged.sh
+	tests/fresh/shared-hosting.sh
 
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
