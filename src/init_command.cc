@@ -65,11 +65,11 @@ Result<std::pair<std::string, std::string>> splitSite(std::string_view site) {
   auto url = parseAbsoluteUrl(site);
   if (!url || (url->scheme != "https" && url->scheme != "http") || url->has_query ||
       url->has_fragment || url->has_userinfo) {
-    return usage("--site must be https://HOST[/BASE] (no query, fragment or user), e.g. "
+    return usage("init: --site must be https://HOST[/BASE] (no query, fragment or user), e.g. "
                  "https://example.com or https://example.com/oauth2");
   }
   if (url->scheme == "http" && !isLoopbackHost(url->host)) {
-    return usage("--site must be https (http only for localhost and 127.0.0.1, for trials): "
+    return usage("init: --site must be https (http only for localhost and 127.0.0.1, for trials): "
                  "providers refuse plain-http redirect URIs and cookies would travel in clear");
   }
   std::string base = url->path;
@@ -307,17 +307,18 @@ struct Ownership {
   gid_t gid;
   std::string group;
   mode_t mode;
+  std::string described;  // "0640, group latchkey"
 };
 
 // Root writes root:latchkey 0640 (root:root without that group, unless the web server must
 // read it); anyone else (shared hosting) keeps the file to themselves, 0600.
 Result<Ownership> ownershipFor(InitServer server) {
   if (::geteuid() != 0) {
-    return Ownership{::getegid(), "your own", 0600};
+    return Ownership{::getegid(), "", 0600, "0600, yours alone"};
   }
   // getgrnam is not reentrant; init runs single-threaded.
   if (const struct group* entry = ::getgrnam(std::string(kGroup).c_str())) {  // NOLINT
-    return Ownership{entry->gr_gid, std::string(kGroup), 0640};
+    return Ownership{entry->gr_gid, std::string(kGroup), 0640, "0640, group latchkey"};
   }
   if (webServerReads(server)) {
     return makeError(Errc::kInternal,
@@ -325,7 +326,7 @@ Result<Ownership> ownershipFor(InitServer server) {
                      "the configuration: addgroup --system latchkey (the Debian package "
                      "creates it), then run init again");
   }
-  return Ownership{0, "root", 0640};
+  return Ownership{0, "root", 0640, "0640, group root"};
 }
 
 // The directory must let the group through (make install creates it root:root 0750).
@@ -372,8 +373,12 @@ Status writeConfig(const InitOptions& options, const InitPlan& plan, const Owner
                                             " exists; kept as it is (--force replaces it, and "
                                             "with it the cookie secret: every session ends)");
     }
-    return makeError(Errc::kInternal, "init: cannot write " + path.string() + ": " +
-                                          std::strerror(errno));
+    const bool denied = errno == EACCES;
+    return makeError(Errc::kInternal,
+                     "init: cannot write " + path.string() + ": " + std::strerror(errno) +
+                         (denied ? " (run it as root, or name a file of yours: --config "
+                                   "~/latchkey/latchkey.conf)"
+                                 : ""));
   }
   // Mode and owner before the secret goes in.
   if (::fchmod(fd.get(), owner.mode) != 0 ||
@@ -435,9 +440,7 @@ int runInit(const std::vector<std::string_view>& args) {
     std::cerr << "latchkey: " << written.error().detail << '\n';
     return 1;
   }
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(owner->mode));
-  std::cout << "Wrote " << options->config_path << " (" << mode << ", group " << owner->group
+  std::cout << "Wrote " << options->config_path << " (" << owner->described
             << ") with a new cookie secret.\n\n"
             << "Register this redirect URI at the provider:\n  " << plan->redirect_uri << "\n\n"
             << "Web server configuration:\n" << plan->snippet << "\nNext:\n";
