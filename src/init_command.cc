@@ -126,13 +126,17 @@ std::string proxyFcgiSnippet(const std::string& base) {
          "</LocationMatch>\n";
 }
 
-std::string fcgidSnippet(const std::string& base, const std::string& config_path,
-                         const std::string& data_dir) {
-  return "# /usr/lib/cgi-bin/latchkey.fcgi (mode 0755):\n"
-         "#!/bin/sh\n"
-         "exec /usr/bin/latchkey --config " + config_path + "\n"
-         "# in the <VirtualHost> of the site (a2enmod fcgid): latchkey's pages\n"
+std::string fcgidWrapper(const std::string& config_path) {
+  return "#!/bin/sh\nexec /usr/bin/latchkey --config " + config_path + "\n";
+}
+
+std::string fcgidSnippet(const std::string& base, const std::string& data_dir) {
+  return "# in the <VirtualHost> of the site (a2enmod fcgid): latchkey's pages, run by the\n"
+         "# wrapper /usr/lib/cgi-bin/latchkey.fcgi (next steps)\n"
          "AliasMatch \"" + routesPattern(base) + "\" /usr/lib/cgi-bin/latchkey.fcgi\n"
+         "<LocationMatch \"" + routesPattern(base) + "\">\n"
+         "    SetEnvIfExpr \"%{REQUEST_URI} =~ m#^(/.*)$#\" DOCUMENT_URI=$1\n"
+         "</LocationMatch>\n"
          "<Files \"latchkey.fcgi\">\n"
          "    SetHandler fcgid-script\n"
          "    Options +ExecCGI\n"
@@ -265,7 +269,7 @@ Result<InitPlan> planInit(const InitOptions& options, std::string_view cookie_se
       plan.snippet = proxyFcgiSnippet(base);
       break;
     case InitServer::kApacheFcgid:
-      plan.snippet = fcgidSnippet(base, conf, data);
+      plan.snippet = fcgidSnippet(base, data);
       break;
     case InitServer::kApacheCgi:
       plan.snippet = cgiSnippet(conf, data);
@@ -279,6 +283,16 @@ Result<InitPlan> planInit(const InitOptions& options, std::string_view cookie_se
   }
   if (webServerReads(options.server)) {
     plan.next_steps.push_back("adduser www-data latchkey    # the web server reads " + conf);
+  }
+  if (options.server == InitServer::kApacheFcgid) {
+    std::string wrapper = fcgidWrapper(conf);
+    std::string escaped;
+    for (const char c : wrapper) {
+      escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+    }
+    plan.next_steps.push_back("printf '" + escaped +
+                              "' > /usr/lib/cgi-bin/latchkey.fcgi && chmod 0755 "
+                              "/usr/lib/cgi-bin/latchkey.fcgi");
   }
   plan.next_steps.push_back("latchkey --config " + conf + " --check");
   switch (options.server) {

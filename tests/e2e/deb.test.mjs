@@ -18,7 +18,8 @@ import { configText, newCookieSecret } from './lib/latchkey.mjs';
 import { startProvider, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startNginx, runNginx, FASTCGI_PARAMS } from './lib/nginx.mjs';
 import { Client } from './lib/client.mjs';
-import { signIn } from './lib/signin.mjs';
+import { signIn, authorizeAtProvider } from './lib/signin.mjs';
+import { startApache, apacheAvailable } from './lib/apache.mjs';
 
 const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const run = (cmd, args, opts = {}) => {
@@ -48,6 +49,9 @@ describe('Debian package', { skip }, () => {
 
   after(async () => {
     for (const p of running.reverse()) await p.stop();
+    // The fcgid quick start added www-data to the latchkey group and wrote its own file.
+    spawnSync('gpasswd', ['-d', 'www-data', 'latchkey'], { encoding: 'utf8' });
+    fs.rmSync('/etc/latchkey/fcgid.conf', { force: true });
     if (deb) spawnSync('apt-get', ['purge', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', 'latchkey'], { encoding: 'utf8' });
   });
 
@@ -197,5 +201,53 @@ describe('Debian package', { skip }, () => {
     assert.equal(page.status, 200, `${page.status}\n${service.tail(20)}\n${nginx.errorTail()}`);
     assert.match(page.body, /private page/);
     assert.equal(page.header('cache-control'), 'private, no-store');
+  });
+  // The same quick start for Apache + mod_fcgid, with the installed gate: init writes the file
+  // root:latchkey 0640 in root:latchkey 0750, the printed steps put www-data in the group, and
+  // Apache's www-data children run latchkey (the printed wrapper) as the folder's gate.
+  test('the admin quick start for mod_fcgid: init, adduser, the installed gate, sign in', { skip: apacheAvailable(['fcgid', 'headers']) ? false : 'mod_fcgid missing' }, async () => {
+    const conf = '/etc/latchkey/fcgid.conf';
+    const port = await freePort();
+    const site = `http://127.0.0.1:${port}`;
+    const provider = await startProvider({ dir, redirectUris: [`${site}/login/authorized`] });
+    running.push(provider);
+    const out = run('/usr/bin/latchkey', ['init', '--server', 'apache-fcgid', '--site', site, '--issuer', provider.issuer, '--client-id', CLIENT_ID, '--config', conf]);
+    assert.equal(run('stat', ['-c', '%a %U:%G', conf]).trim(), '640 root:latchkey');
+    assert.equal(run('stat', ['-c', '%a %U:%G', '/etc/latchkey']).trim(), '750 root:latchkey');
+    const steps = out.slice(out.indexOf('\nNext:\n')).split('\n').filter((l) => /^  \d+\. /.test(l))
+      .map((l) => l.replace(/^  \d+\. /, '').replace(/\s+#.*$/, ''));
+    run('sh', ['-c', steps.find((l) => l.includes('client_secret'))], { input: `${CLIENT_SECRET}\n` });
+    assert.equal(steps.find((l) => l.startsWith('adduser')), 'adduser www-data latchkey');
+    run('sh', ['-c', 'adduser --quiet www-data latchkey']);
+    assert.match(run('setpriv', ['--reuid=www-data', '--regid=www-data', '--init-groups', '/usr/bin/latchkey', '--config', conf, '--check']), /configuration OK/, 'www-data reads it');
+
+    // The printed wrapper and lines, in a test directory instead of /usr/lib/cgi-bin.
+    const snippet = out.slice(out.indexOf('Web server configuration:\n') + 'Web server configuration:\n'.length, out.indexOf('\nNext:\n'));
+    const apacheDir = path.join(dir, 'init-apache');
+    const bin = path.join(apacheDir, 'cgi-bin');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.mkdirSync(path.join(apacheDir, 'www/private'), { recursive: true });
+    fs.writeFileSync(path.join(apacheDir, 'www/private/index.html'), '<!doctype html><p>fcgid private page</p>\n');
+    const here = (text) => text.replaceAll('/usr/lib/cgi-bin', bin);
+    const writeWrapper = steps.find((l) => l.includes('latchkey.fcgi'));
+    assert.ok(writeWrapper, `a step writes the wrapper:\n${out}`);
+    run('sh', ['-c', here(writeWrapper)]);
+    assert.equal(fs.readFileSync(path.join(bin, 'latchkey.fcgi'), 'utf8'), `#!/bin/sh\nexec /usr/bin/latchkey --config ${conf}\n`);
+    const gate = fs.readFileSync('/usr/share/latchkey/apache/latchkey-fcgid-gate.conf', 'utf8');
+    const apache = await startApache({
+      dir: apacheDir, port, modules: ['fcgid', 'headers'], user: 'www-data', group: 'www-data',
+      site: `DocumentRoot ${apacheDir}/www\n<Directory ${apacheDir}/www>\n    Require all granted\n</Directory>\nFcgidIPCDir ${apacheDir}/run\nFcgidProcessTableFile ${apacheDir}/run/fcgid_shm\n${here(snippet)}\n${here(gate)}`,
+    });
+    running.push(apache);
+
+    const client = new Client(site);
+    const first = await client.get('/private/index.html?a=1&b=2');
+    assert.equal(first.status, 302, `${client.describe()}\n${apache.errorTail()}`);
+    assert.ok(first.location.startsWith(provider.issuer), first.location);
+    const back = await client.get(await authorizeAtProvider(client, first.location));
+    assert.equal(back.location, `${site}/private/index.html?a=1&b=2`);
+    const page = await client.get(back.location);
+    assert.equal(page.status, 200, `${client.describe()}\n${apache.errorTail()}`);
+    assert.match(page.body, /fcgid private page/);
   });
 });

@@ -78,12 +78,15 @@ TEST(InitCommand, SitesAndServers) {
   auto plan = planInit(*local, "s", "/d");
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->redirect_uri, "http://127.0.0.1:8080/login/authorized");
-  EXPECT_NE(plan->snippet.find("exec /usr/bin/latchkey --config /etc/latchkey/latchkey.conf"),
-            std::string::npos);
+  EXPECT_NE(plan->snippet.find("AliasMatch \"^/(login|"), std::string::npos);
+  EXPECT_NE(plan->snippet.find("DOCUMENT_URI=$1"), std::string::npos);
   std::string steps;
   for (const auto& s : plan->next_steps) steps += s + "\n";
   EXPECT_NE(steps.find("client_id = "), std::string::npos) << "no --client-id: a step adds it";
   EXPECT_NE(steps.find("adduser www-data latchkey"), std::string::npos);
+  EXPECT_NE(steps.find("printf '#!/bin/sh\\nexec /usr/bin/latchkey --config "
+                       "/etc/latchkey/latchkey.conf\\n' > /usr/lib/cgi-bin/latchkey.fcgi"),
+            std::string::npos);
 }
 
 // The written file is not world-readable, is refused a second time, replaced with --force,
