@@ -79,9 +79,11 @@ e2e-test: $(BUILD)/latchkey $(BUILD)/asan/latchkey $(BUILD)/mint_cookie
 # The e2e tests from a clone in a 0700 directory (as root: Apache's children cannot enter it),
 # and the demo's start-up plus an nginx suite as an ordinary user with a login's PATH (as root:
 # a throwaway user, latchkey-fresh). A few seconds each: the clone reuses this tree's binaries.
+# shared-hosting.sh measures what another tenant can read in each no-suexec layout (README).
 fresh-test: $(BUILD)/latchkey $(BUILD)/asan/latchkey $(BUILD)/mint_cookie
 	tests/fresh/clone-0700.sh
 	tests/fresh/unprivileged.sh
+	tests/fresh/shared-hosting.sh
 
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
@@ -136,7 +138,8 @@ install: all
 	install -m 0755 $(INSTALL_STRIP) $(BUILD)/latchkey $(DESTDIR)$(PREFIX)/bin/latchkey
 	install -m 0640 deploy/latchkey.conf.example $(DESTDIR)$(SYSCONFDIR)/latchkey/latchkey.conf.example
 	install -m 0644 nginx/latchkey.conf nginx/protect.conf nginx/central-app.conf deploy/nginx-systemd.conf $(DESTDIR)$(DATADIR)/nginx/
-	install -m 0644 apache/latchkey-proxy-fcgi.conf apache/latchkey-fcgid.conf apache/latchkey-authnz-fcgi.conf \
+	install -m 0644 apache/latchkey-proxy-fcgi.conf apache/latchkey-fcgid.conf apache/latchkey-fcgid-gate.conf \
+	  apache/latchkey-authnz-fcgi.conf \
 	  apache/latchkey-authnz-provider.conf \
 	  apache/htaccess-cgi \
 	  apache/htaccess-protect-folder $(DESTDIR)$(DATADIR)/apache/

@@ -27,6 +27,7 @@
 #include "latchkey/store/session_store.h"
 #include "app/runtime.h"
 #include "latchkey/util/text.h"
+#include "cli/init_command.h"
 
 namespace latchkey {
 namespace {
@@ -38,6 +39,7 @@ constexpr std::string_view kUsage =
     "       latchkey --print-templates DIR\n"
     "       latchkey --config FILE --revoke-user SUBJECT_OR_EMAIL\n"
     "       latchkey --version | --help\n"
+    "%INIT%"
     "\n"
     "  --config FILE        configuration file (key = value); LATCHKEY_<KEY> variables\n"
     "                       override it; without --config the environment alone is used\n"
@@ -50,6 +52,9 @@ constexpr std::string_view kUsage =
     "                       credentials; exit 0 when all is well, 1 otherwise\n"
     "  --revoke-user WHO    end every session of WHO (the provider's subject, or an e-mail\n"
     "                       address) now, on every latchkey sharing the session_store\n"
+    "  init                 write a first configuration for one recipe (fresh cookie\n"
+    "                       secret, owner and mode for that server) and print the web\n"
+    "                       server lines, the redirect URI and the next commands\n"
     "  --print-templates DIR\n"
     "                       write the built-in page templates into DIR (created if\n"
     "                       missing, existing files kept) to start templates_dir from\n"
@@ -127,7 +132,9 @@ std::string_view keyDefault(std::string_view key) {
 }
 
 void printHelp() {
-  std::cout << kUsage;
+  const std::string usage(kUsage);
+  const size_t at = usage.find("%INIT%");
+  std::cout << usage.substr(0, at) << kInitUsage << usage.substr(at + 6);
   for (const std::string& key : configKeys()) {
     std::cout << ' ' << key;
   }
@@ -317,6 +324,10 @@ int revokeUser(const Config& config, const std::string& who) {
 
 int runMain(int argc, char** argv) {
   const bool cgi = isCgiInvocation();
+  // A command of its own; never in CGI mode, where argv is the visitor's.
+  if (!cgi && argc > 1 && std::string_view(argv[1]) == "init") {
+    return runInit(std::vector<std::string_view>(argv + 2, argv + argc));
+  }
   int exit_code = 1;
   auto options = cgi ? std::optional(cgiOptions()) : parseArguments(argc, argv, exit_code);
   if (!options) {

@@ -14,7 +14,7 @@ packages=(
   libsqlite3-dev libhiredis-dev redis-server
   curl ca-certificates openssl man-db
   nodejs npm
-  apache2 libapache2-mod-fcgid spawn-fcgi systemd
+  apache2 libapache2-mod-fcgid spawn-fcgi systemd acl
   chromium
   wrk valgrind
   clang libclang-rt-14-dev clang-format

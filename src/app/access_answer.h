@@ -33,4 +33,12 @@ void addIdentityHeaders(Response& response, const Config& config, std::string_vi
 std::optional<Response> answerBearer(const Request& request, Deps& deps,
                                      const AccessRules& location);
 
+// The FastCGI AUTHORIZER role's form of a gate answer (FastCGI 1.0 §6.3). A 200 also carries
+// the identity as Variable-* headers (Variable-REMOTE_USER, Variable-X_AUTH_REQUEST_EMAIL...),
+// which the web server turns into the request's environment. A 401, or the 403 of an account
+// no longer let in, names the latchkey page to continue at in X-Latchkey-Continue, relative to
+// the site's root ("login?rd=...", "signed-out?rd=..."): mod_fcgid turns every refusal into a
+// bare 401, so its ErrorDocument must learn from latchkey where the visitor goes.
+Response authorizerAnswer(Response response, const Request& request, std::string_view base_path);
+
 }  // namespace latchkey

@@ -226,11 +226,18 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
   if (request.method.empty()) {
     return makeError(Errc::kBadRequest, "REQUEST_METHOD missing");
   }
-  auto path = normalizePath(rawRequestPath(params));
-  if (!path) {
-    return path.error();
+  // An authorizer (mod_fcgid's FcgidAccessChecker, mod_authnz_fcgi) is asked about the
+  // visitor's URL, whatever it is: the answer is /auth's.
+  request.authorizer = param(params, "FCGI_ROLE") == "AUTHORIZER";
+  if (request.authorizer) {
+    request.path = "/auth";
+  } else {
+    auto path = normalizePath(rawRequestPath(params));
+    if (!path) {
+      return path.error();
+    }
+    request.path = stripBasePath(std::move(*path), base_path);
   }
-  request.path = stripBasePath(std::move(*path), base_path);
 
   request.raw_query = std::string(param(params, "QUERY_STRING").value_or(""));
   auto query = parseUrlEncoded(request.raw_query);
@@ -258,6 +265,8 @@ Result<Request> requestFromParams(const ParamMap& params, std::string_view body,
   request.original_uri = std::string(param(params, "REQUEST_URI").value_or(""));
   if (auto rules = param(params, "LATCHKEY_RULES")) {
     request.location_rules = std::string(*rules);
+  } else if (request.authorizer) {
+    request.location_rules = std::string();  // the visitor's query is never read as rules
   }
   request.sec_fetch_site = std::string(param(params, "HTTP_SEC_FETCH_SITE").value_or(""));
   if (auto origin = param(params, "HTTP_ORIGIN")) {

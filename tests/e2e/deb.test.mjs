@@ -16,9 +16,10 @@ import { freePort, waitForConnect } from './lib/ports.mjs';
 import { Managed } from './lib/process.mjs';
 import { configText, newCookieSecret } from './lib/latchkey.mjs';
 import { startProvider, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
-import { startNginx } from './lib/nginx.mjs';
+import { startNginx, runNginx, FASTCGI_PARAMS } from './lib/nginx.mjs';
 import { Client } from './lib/client.mjs';
-import { signIn } from './lib/signin.mjs';
+import { signIn, authorizeAtProvider } from './lib/signin.mjs';
+import { startApache, apacheAvailable } from './lib/apache.mjs';
 
 const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const run = (cmd, args, opts = {}) => {
@@ -48,6 +49,9 @@ describe('Debian package', { skip }, () => {
 
   after(async () => {
     for (const p of running.reverse()) await p.stop();
+    // The fcgid quick start added www-data to the latchkey group and wrote its own file.
+    spawnSync('gpasswd', ['-d', 'www-data', 'latchkey'], { encoding: 'utf8' });
+    fs.rmSync('/etc/latchkey/fcgid.conf', { force: true });
     if (deb) spawnSync('apt-get', ['purge', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', 'latchkey'], { encoding: 'utf8' });
   });
 
@@ -64,7 +68,8 @@ describe('Debian package', { skip }, () => {
     for (const file of ['./usr/bin/latchkey', './usr/share/man/man8/latchkey.8.gz',
       './lib/systemd/system/latchkey.service', './lib/systemd/system/latchkey.socket',
       './usr/share/latchkey/nginx/latchkey.conf', './usr/share/latchkey/nginx/protect.conf',
-      './usr/share/latchkey/apache/latchkey-proxy-fcgi.conf', './usr/share/doc/latchkey/README.md.gz',
+      './usr/share/latchkey/apache/latchkey-proxy-fcgi.conf', './usr/share/latchkey/apache/latchkey-fcgid-gate.conf',
+      './usr/share/doc/latchkey/README.md.gz',
       './usr/share/doc/latchkey/copyright']) {
       assert.ok(listing.split('\n').some((l) => l.endsWith(` ${file}`)), `${file} is in the package`);
     }
@@ -123,5 +128,126 @@ describe('Debian package', { skip }, () => {
     assert.ok(signInLine, `the installed latchkey logged the sign-in\n${service.tail(20)}`);
     // systemd-socket-activate and setpriv exec into latchkey: one process, the unit's user.
     assert.equal(run('ps', ['-o', 'user=', '-p', String(service.child.pid)]).trim(), 'latchkey');
+  });
+
+  // The README's quick start for admins, as written: latchkey init --server nginx, the printed
+  // command that appends the client secret (fed on stdin, as typed), --check, the printed nginx
+  // lines included in a server block, the service started as the unit starts it; sign in.
+  // Only the socket path of the printed lines is the test's (systemd's /run/latchkey is not),
+  // and nginx's prefix is a test directory holding a copy of /etc/nginx/fastcgi_params.
+  test('the admin quick start: latchkey init, client secret, --check, include, sign in', async () => {
+    const conf = '/etc/latchkey/latchkey.conf';
+    assert.ok(!fs.existsSync(conf), `${conf} exists before the test`);
+    const port = await freePort();
+    const site = `http://127.0.0.1:${port}`;
+    const provider = await startProvider({ dir, redirectUris: [`${site}/login/authorized`] });
+    running.push(provider);
+    const init = ['init', '--server', 'nginx', '--site', site, '--issuer', provider.issuer, '--client-id', CLIENT_ID];
+    const out = run('/usr/bin/latchkey', init);
+    assert.equal(run('stat', ['-c', '%a %U:%G', conf]).trim(), '640 root:latchkey');
+    const secret = fs.readFileSync(conf, 'utf8').match(/^cookie_secret = (\S+)$/m)?.[1];
+    assert.ok(secret && Buffer.from(secret, 'base64').length === 32, 'a 32-byte cookie secret');
+    assert.ok(!out.includes(secret), 'the secret is never printed');
+    assert.match(out, new RegExp(`Register this redirect URI at the provider:\\n  ${site}/login/authorized\\n`));
+    const again = spawnSync('/usr/bin/latchkey', init, { encoding: 'utf8' });
+    assert.equal(again.status, 1, 'an existing configuration is kept');
+    assert.match(again.stderr, /exists; kept as it is/);
+    assert.ok(fs.readFileSync(conf, 'utf8').includes(secret));
+
+    // Next step 1, exactly as printed, with the secret typed on its standard input.
+    const steps = out.slice(out.indexOf('\nNext:\n')).split('\n').filter((l) => /^  \d+\. /.test(l)).map((l) => l.replace(/^  \d+\. /, ''));
+    const appendSecret = steps.find((l) => l.includes('client_secret'))?.replace(/\s+#.*$/, '');
+    assert.ok(appendSecret, `a step sets the client secret:\n${out}`);
+    run('sh', ['-c', appendSecret], { input: `${CLIENT_SECRET}\n` });
+    const check = steps.find((l) => l.includes('--check'));
+    assert.equal(check, `latchkey --config ${conf} --check`);
+    assert.match(run('/usr/bin/latchkey', ['--config', conf, '--check']), /configuration OK/);
+
+    // The unit's start: the configuration as a credential, as the latchkey user.
+    const credentials = path.join(dir, 'init-credentials');
+    fs.mkdirSync(credentials, { mode: 0o750 });
+    fs.copyFileSync(conf, path.join(credentials, 'latchkey.conf'));
+    run('chgrp', ['-R', 'latchkey', credentials]);
+    const unit = fs.readFileSync('/lib/systemd/system/latchkey.service', 'utf8');
+    const argv = unit.match(/^ExecStart=(.+)$/m)[1].replace(/%d/g, credentials).split(/\s+/);
+    const socket = path.join(dir, 'init.sock');
+    const service = new Managed('latchkey (init)', 'systemd-socket-activate',
+      ['-l', socket, 'setpriv', '--reuid=latchkey', '--regid=latchkey', '--init-groups', '--', ...argv],
+      { logFile: path.join(dir, 'latchkey-init.log') });
+    running.push({ stop: () => service.stop('SIGTERM', 10000) });
+    await waitForConnect({ path: socket }, { isAlive: () => service.alive, what: 'latchkey (init)' });
+
+    // The printed nginx lines in a server block for the site, a page in the protected folder.
+    const snippet = out.slice(out.indexOf('Web server configuration:\n') + 'Web server configuration:\n'.length, out.indexOf('\nNext:\n'));
+    assert.match(snippet, /auth_request \/auth;/);
+    const nginxDir = path.join(dir, 'init-nginx');
+    fs.mkdirSync(path.join(nginxDir, 'www/private'), { recursive: true });
+    fs.writeFileSync(path.join(nginxDir, 'www/private/index.html'), '<!doctype html><p>private page</p>\n');
+    fs.writeFileSync(path.join(nginxDir, 'latchkey-snippet.conf'), snippet.replaceAll('/run/latchkey/latchkey.sock', socket));
+    // `include fastcgi_params` is relative to nginx's prefix (/etc/nginx), here the test's.
+    fs.copyFileSync(FASTCGI_PARAMS, path.join(nginxDir, 'fastcgi_params'));
+    const nginx = await runNginx({
+      dir: nginxDir, port,
+      serverConf: `server {\n    listen 127.0.0.1:${port};\n    server_name 127.0.0.1;\n    root ${nginxDir}/www;\n    include ${nginxDir}/latchkey-snippet.conf;\n}\n`,
+    });
+    running.push(nginx);
+
+    const client = new Client(site);
+    const first = await client.get('/private/index.html?a=1&b=2');
+    assert.equal(first.status, 302, 'signed out: sent to sign in');
+    assert.equal(first.location, `${site}/login?rd=/private/index.html?a=1&b=2`);
+    await signIn(client, undefined, { rd: '/private/index.html' });
+    const page = await client.get('/private/index.html');
+    assert.equal(page.status, 200, `${page.status}\n${service.tail(20)}\n${nginx.errorTail()}`);
+    assert.match(page.body, /private page/);
+    assert.equal(page.header('cache-control'), 'private, no-store');
+  });
+  // The same quick start for Apache + mod_fcgid, with the installed gate: init writes the file
+  // root:latchkey 0640 in root:latchkey 0750, the printed steps put www-data in the group, and
+  // Apache's www-data children run latchkey (the printed wrapper) as the folder's gate.
+  test('the admin quick start for mod_fcgid: init, adduser, the installed gate, sign in', { skip: apacheAvailable(['fcgid', 'headers']) ? false : 'mod_fcgid missing' }, async () => {
+    const conf = '/etc/latchkey/fcgid.conf';
+    const port = await freePort();
+    const site = `http://127.0.0.1:${port}`;
+    const provider = await startProvider({ dir, redirectUris: [`${site}/login/authorized`] });
+    running.push(provider);
+    const out = run('/usr/bin/latchkey', ['init', '--server', 'apache-fcgid', '--site', site, '--issuer', provider.issuer, '--client-id', CLIENT_ID, '--config', conf]);
+    assert.equal(run('stat', ['-c', '%a %U:%G', conf]).trim(), '640 root:latchkey');
+    assert.equal(run('stat', ['-c', '%a %U:%G', '/etc/latchkey']).trim(), '750 root:latchkey');
+    const steps = out.slice(out.indexOf('\nNext:\n')).split('\n').filter((l) => /^  \d+\. /.test(l))
+      .map((l) => l.replace(/^  \d+\. /, '').replace(/\s+#.*$/, ''));
+    run('sh', ['-c', steps.find((l) => l.includes('client_secret'))], { input: `${CLIENT_SECRET}\n` });
+    assert.equal(steps.find((l) => l.startsWith('adduser')), 'adduser www-data latchkey');
+    run('sh', ['-c', 'adduser --quiet www-data latchkey']);
+    assert.match(run('setpriv', ['--reuid=www-data', '--regid=www-data', '--init-groups', '/usr/bin/latchkey', '--config', conf, '--check']), /configuration OK/, 'www-data reads it');
+
+    // The printed wrapper and lines, in a test directory instead of /usr/lib/cgi-bin.
+    const snippet = out.slice(out.indexOf('Web server configuration:\n') + 'Web server configuration:\n'.length, out.indexOf('\nNext:\n'));
+    const apacheDir = path.join(dir, 'init-apache');
+    const bin = path.join(apacheDir, 'cgi-bin');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.mkdirSync(path.join(apacheDir, 'www/private'), { recursive: true });
+    fs.writeFileSync(path.join(apacheDir, 'www/private/index.html'), '<!doctype html><p>fcgid private page</p>\n');
+    const here = (text) => text.replaceAll('/usr/lib/cgi-bin', bin);
+    const writeWrapper = steps.find((l) => l.includes('latchkey.fcgi'));
+    assert.ok(writeWrapper, `a step writes the wrapper:\n${out}`);
+    run('sh', ['-c', here(writeWrapper)]);
+    assert.equal(fs.readFileSync(path.join(bin, 'latchkey.fcgi'), 'utf8'), `#!/bin/sh\nexec /usr/bin/latchkey --config ${conf}\n`);
+    const gate = fs.readFileSync('/usr/share/latchkey/apache/latchkey-fcgid-gate.conf', 'utf8');
+    const apache = await startApache({
+      dir: apacheDir, port, modules: ['fcgid', 'headers'], user: 'www-data', group: 'www-data',
+      site: `DocumentRoot ${apacheDir}/www\n<Directory ${apacheDir}/www>\n    Require all granted\n</Directory>\nFcgidIPCDir ${apacheDir}/run\nFcgidProcessTableFile ${apacheDir}/run/fcgid_shm\n${here(snippet)}\n${here(gate)}`,
+    });
+    running.push(apache);
+
+    const client = new Client(site);
+    const first = await client.get('/private/index.html?a=1&b=2');
+    assert.equal(first.status, 302, `${client.describe()}\n${apache.errorTail()}`);
+    assert.ok(first.location.startsWith(provider.issuer), first.location);
+    const back = await client.get(await authorizeAtProvider(client, first.location));
+    assert.equal(back.location, `${site}/private/index.html?a=1&b=2`);
+    const page = await client.get(back.location);
+    assert.equal(page.status, 200, `${client.describe()}\n${apache.errorTail()}`);
+    assert.match(page.body, /fcgid private page/);
   });
 });

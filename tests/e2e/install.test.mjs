@@ -44,6 +44,7 @@ test('make install DESTDIR PREFIX=/usr lays out every file', () => {
     'usr/share/latchkey/nginx/nginx-systemd.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-proxy-fcgi.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-fcgid.conf': 0o644,
+    'usr/share/latchkey/apache/latchkey-fcgid-gate.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-authnz-fcgi.conf': 0o644,
     'usr/share/latchkey/apache/latchkey-authnz-provider.conf': 0o644,
     'usr/share/latchkey/apache/htaccess-cgi': 0o644,

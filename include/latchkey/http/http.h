@@ -39,6 +39,9 @@ struct Request {
   std::optional<std::string> location_rules;
   std::string sec_fetch_site;         // Sec-Fetch-Site, empty when not sent
   std::optional<std::string> origin;  // Origin, when sent ("null" counts as sent)
+  // FastCGI AUTHORIZER role (FCGI_ROLE, set by libfcgi from the web server's begin record):
+  // the request is the visitor's own, to a protected URL; it is always the gate's question.
+  bool authorizer = false;
   std::optional<std::string> return_uri;  // kReturnUriParam, when the web server set it
 
   // First value of a query parameter / cookie / form field, if any.

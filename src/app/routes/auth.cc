@@ -71,6 +71,9 @@ Response handleAuth(const Request& request, Deps& deps) {
   if (lookup.set_cookie) {
     response.addHeader("Set-Cookie", std::move(*lookup.set_cookie));
   }
+  if (request.authorizer) {
+    return authorizerAnswer(std::move(response), request, deps.config.base_path);
+  }
   return response;
 }
 

@@ -23,13 +23,14 @@ export function apacheAvailable(modules = []) {
 }
 
 // Starts Apache with the given modules and site configuration. Returns {url, port, stop,
-// errorTail}.
-export async function startApache({ dir, port, modules, site }) {
+// errorTail}. user/group: the children's account when run as root (an installed recipe's
+// www-data; the tests' own use nobody).
+export async function startApache({ dir, port, modules, site, user = RUN_USER, group = RUN_GROUP }) {
   fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   if (isRoot) {
     // The children (User nobody) write the CGI daemon socket and mod_fcgid's sockets here.
-    for (const d of ['run', 'logs']) fs.chownSync(path.join(dir, d), uidOf(RUN_USER), 0);
+    for (const d of ['run', 'logs']) fs.chownSync(path.join(dir, d), uidOf(user), 0);
   }
   const loads = ['mpm_event', 'authz_core', 'authz_host', 'mime', 'dir', 'alias', 'env', 'setenvif', 'log_config', 'unixd', ...modules]
     .filter((m, i, all) => all.indexOf(m) === i)
@@ -48,7 +49,7 @@ ErrorLog ${dir}/logs/error.log
 LogLevel warn
 LogFormat "%h %u \\"%r\\" %>s %b" common
 CustomLog ${dir}/logs/access.log common
-${isRoot ? `User ${RUN_USER}\nGroup ${RUN_GROUP}` : ''}
+${isRoot ? `User ${user}\nGroup ${group}` : ''}
 TypesConfig /etc/mime.types
 StartServers 1
 ServerLimit 2
