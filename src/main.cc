@@ -433,8 +433,12 @@ int runMain(int argc, char** argv) {
   }
   for (const Runtime::ProviderEntry& entry : loaded.runtime->providers()) {
     if (!cgi && !restrictsSignIn(entry.config)) {
-      log.log(LogLevel::kWarn, "open_door",
-              {{"detail", kOpenDoor}, {"provider", entry.config.provider_id}});
+      if (entry.config.provider_id.empty()) {
+        log.log(LogLevel::kWarn, "open_door", {{"detail", kOpenDoor}});
+      } else {
+        log.log(LogLevel::kWarn, "open_door",
+                {{"detail", kOpenDoor}, {"provider", entry.config.provider_id}});
+      }
     }
   }
   loaded.runtime.reset();  // the holder keeps it; a reload can then free it
