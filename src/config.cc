@@ -47,7 +47,6 @@ namespace {
 // identity checks, branding, several sites); --help and the docs list them in this order.
 const std::vector<std::string> kKeys = {
     "provider",
-    "providers",
     "issuer",
     "client_id",
     "client_secret",
@@ -91,6 +90,8 @@ const std::vector<std::string> kKeys = {
     "logo_url",
     "cookie_domain",
     "allowed_redirect_domains",
+    // Several providers on one sign-in page.
+    "providers",
     // Operations: metrics and request logs.
     "metrics",
     "metrics_allow",
@@ -479,7 +480,10 @@ void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems
     if (!isKnownKey(key) || toUpper(key) != suffix) {
       std::string fix = "remove it or fix its name";
       if (const auto suggestion = closestKey(suffix)) {
-        fix = "did you mean " + std::string(kEnvPrefix) + toUpper(*suggestion) + "?";
+        // prefix is "name." here: suggest the same provider's variable.
+        const std::string name_part =
+            prefix.empty() ? "" : toUpper(prefix.substr(0, prefix.size() - 1)) + "__";
+        fix = "did you mean " + std::string(kEnvPrefix) + name_part + toUpper(*suggestion) + "?";
       }
       problems.add(name, "not a latchkey setting", fix);
       continue;

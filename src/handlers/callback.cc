@@ -230,7 +230,10 @@ Response completeSignIn(const Request& request, Deps& deps) {
                   {makeError(Errc::kStateMismatch, "state differs from the login cookie's"),
                    cookie_name});
   }
-  if (login->provider != deps.config.provider_id) {
+  const bool provider_known =
+      deps.providers == nullptr ||
+      (!login->provider.empty() && login->provider == deps.config.provider_id);
+  if (!provider_known) {
     // flowDeps found no configured provider of that name: it was removed since /login.
     return refuse(request, deps,
                   {makeError(Errc::kLoginCookieMissing,

@@ -85,10 +85,11 @@ Response handleLogin(const Request& request, Deps& deps) {
   Deps* chosen = providerDeps(deps, *id);
   if (chosen == nullptr) {
     // The name is logged only when it could be one (isProviderId): nothing else from the URL.
+    const std::string logged = isProviderId(*id) ? std::string(*id) : "(not a name)";
     deps.log.log(LogLevel::kWarn, "sign_in_failed",
                  {{"client", request.client_address},
                   {"reason", "unknown_provider"},
-                  {"provider", isProviderId(*id) ? std::string(*id) : std::string("(not a name)")}});
+                  {"provider", logged}});
     ErrorPage page{400, "Unknown sign-in provider",
                    "This sign-in link names a provider this site does not offer.",
                    "Choose one of the providers on the sign-in page."};

@@ -130,8 +130,8 @@ TEST(Providers, LoginWithProviderStartsThatFlowAndRecordsIt) {
   ASSERT_EQ(r.status, 302);
   EXPECT_EQ(env.corp.last_authorization.state, "");
   ASSERT_FALSE(env.hub.last_authorization.state.empty());
-  auto login = env.codec.openLogin(cookiePair(headerValues(r, "Set-Cookie").back()).second,
-                                   env.clock.now());
+  auto login =
+      env.codec.openLogin(cookiePair(headerValues(r, "Set-Cookie").back()).second, env.clock.now());
   ASSERT_TRUE(login);
   EXPECT_EQ(login->provider, "hub");
   EXPECT_EQ(login->return_to, "/x");
@@ -171,22 +171,23 @@ TEST(Providers, CallbackFollowsTheFlowsProvider) {
 // A login cookie naming no configured provider (removed since) ends in a refusal, and no
 // provider is asked.
 TEST(Providers, CallbackOfAnUnknownProviderIsRefused) {
-  MultiEnv env;
-  LoginState login{"state-1", "n", "v", "/", env.clock.now() + 600, "gone"};
-  Request callback = env.get("/login/authorized?state=state-1&code=c");
-  callback.cookies.emplace_back(loginCookieName(env.config, login.state),
-                                env.codec.sealLogin(login));
-  Response r = handleCallback(callback, *env.site);
-  EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(env.hub.redeem_calls + env.corp.redeem_calls, 0);
+  for (const char* provider : {"gone", ""}) {
+    MultiEnv env;
+    LoginState login{"state-1", "n", "v", "/", env.clock.now() + 600, provider};
+    Request callback = env.get("/login/authorized?state=state-1&code=c");
+    callback.cookies.emplace_back(loginCookieName(env.config, login.state),
+                                  env.codec.sealLogin(login));
+    Response r = handleCallback(callback, *env.site);
+    EXPECT_EQ(r.status, 400) << provider;
+    EXPECT_EQ(env.hub.redeem_calls + env.corp.redeem_calls, 0) << provider;
+  }
 }
 
 // corp lets only boss@example.com in; hub lets anyone in. The session's provider decides.
 TEST(Providers, AuthAppliesTheSessionsProviderRules) {
   MultiEnv env;
   EXPECT_EQ(handleAuth(env.withSession("/auth", "hub", "eve@example.com"), *env.site).status, 200);
-  EXPECT_EQ(handleAuth(env.withSession("/auth", "corp", "eve@example.com"), *env.site).status,
-            403);
+  EXPECT_EQ(handleAuth(env.withSession("/auth", "corp", "eve@example.com"), *env.site).status, 403);
   EXPECT_EQ(handleAuth(env.withSession("/auth", "corp", "boss@example.com"), *env.site).status,
             200);
   // A session naming no configured provider counts as none.
@@ -197,9 +198,9 @@ TEST(Providers, AuthAppliesTheSessionsProviderRules) {
 
 TEST(Providers, UserinfoAndPageNameTheProvider) {
   MultiEnv env;
-  Response info = handleUserinfo(env.withSession("/userinfo", "corp", "boss@example.com"),
-                                 *env.site);
-  EXPECT_NE(info.body.find("\"provider\":\"corp\",\"provider_name\":\"Corp & Co\""),
+  Response info =
+      handleUserinfo(env.withSession("/userinfo", "corp", "boss@example.com"), *env.site);
+  EXPECT_NE(info.body.find("\"provider\":\"corp\",\"provider_name\":\"Corp \\u0026 Co\""),
             std::string::npos)
       << info.body;
   Response home = handleHome(env.withSession("/", "hub", "eve@example.com"), *env.site);
@@ -209,8 +210,9 @@ TEST(Providers, UserinfoAndPageNameTheProvider) {
 // The list section repeats once per item, each item's values in front, every value escaped.
 TEST(HtmlTemplate, ListSectionRepeatsPerItem) {
   std::string error;
-  auto tpl = HtmlTemplate::parse("{{#providers}}<a href=\"{{login_url}}\">{{provider}}</a>{{/providers}}|{{provider}}",
-                                 {"providers", "provider", "login_url"}, error);
+  auto tpl = HtmlTemplate::parse(
+      "{{#providers}}<a href=\"{{login_url}}\">{{provider}}</a>{{/providers}}|{{provider}}",
+      {"providers", "provider", "login_url"}, error);
   ASSERT_TRUE(tpl) << error;
   HtmlTemplate::Lists lists{{"providers",
                              {{{"provider", "A&B"}, {"login_url", "/l?p=a&x"}},
