@@ -73,8 +73,8 @@ struct MultiEnv {
     return request;
   }
 
-  Request withSession(std::string path, std::string provider, std::string email) const {
-    Session session;
+  Request withSession(std::string path, std::string provider, std::string email,
+                      Session session = {}) const {
     session.sub = "sub-1";
     session.email = std::move(email);
     session.email_verified = true;
@@ -194,6 +194,25 @@ TEST(Providers, AuthAppliesTheSessionsProviderRules) {
   EXPECT_EQ(handleAuth(env.withSession("/auth", "gone", "boss@example.com"), *env.site).status,
             401);
   EXPECT_EQ(handleAuth(env.withSession("/auth", "", "boss@example.com"), *env.site).status, 401);
+}
+
+// A due refresh and a sign-out's revocation go to the session's provider, not the first one.
+TEST(Providers, RefreshAndRevocationGoToTheSessionsProvider) {
+  MultiEnv env;
+  Session tokens;
+  tokens.access_token = "access-1";
+  tokens.refresh_token = "refresh-1";
+  tokens.access_expires_at = env.clock.now() - 1;
+  Response r =
+      handleAuth(env.withSession("/auth", "hub", "eve@example.com", tokens), *env.site);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(env.hub.refresh_calls, 1);
+  EXPECT_EQ(env.corp.refresh_calls, 0);
+  Request logout = env.withSession("/logout", "hub", "eve@example.com", tokens);
+  logout.method = "POST";
+  EXPECT_EQ(handleLogout(logout, *env.site).status, 302);
+  EXPECT_EQ(env.hub.revoke_calls, 1);
+  EXPECT_EQ(env.corp.revoke_calls, 0);
 }
 
 TEST(Providers, UserinfoAndPageNameTheProvider) {
