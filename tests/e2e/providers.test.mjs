@@ -9,6 +9,7 @@ import { freePort } from './lib/ports.mjs';
 import { startProvider, DEMO_ACCOUNT, OTHER_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startLatchkey, newCookieSecret, runCheck } from './lib/latchkey.mjs';
 import { startNginx } from './lib/nginx.mjs';
+import { startGateNginx, startEchoUpstream } from './lib/gate.mjs';
 import { Client, visibleText } from './lib/client.mjs';
 import { authorizeAtProvider } from './lib/signin.mjs';
 import { startFakeGithub, GITHUB_USER } from '../provider/fake-github.mjs';
@@ -18,6 +19,8 @@ let corp;
 let github;
 let latchkey;
 let nginx;
+let gate;
+let upstream;
 let url;
 let config;
 
@@ -44,9 +47,14 @@ before(async () => {
   // github's secret comes from the environment (LATCHKEY_<NAME>__<KEY>).
   latchkey = await startLatchkey({ dir, config, env: { LATCHKEY_GITHUB__CLIENT_SECRET: github.clientSecret } });
   nginx = await startNginx({ dir, latchkeySocket: latchkey.socket, port });
+  // nginx/protect.conf in front of the same latchkey: its 401 starts the sign-in inside nginx.
+  upstream = await startEchoUpstream();
+  gate = await startGateNginx({ dir: workDir('providers-gate'), socket: latchkey.socket, root: dir, upstreamPort: upstream.port });
 });
 
 after(async () => {
+  await gate?.stop();
+  await upstream?.stop();
   await nginx?.stop();
   await latchkey?.stop();
   await github?.stop();
@@ -116,6 +124,24 @@ t('the gate keeps the whole return address through the picker', async () => {
   assert.equal(done.status, 302);
   assert.equal(new URL(done.location).pathname + new URL(done.location).search, '/app/?a=1&b=2');
   assert.equal((await client.get('/app/?a=1&b=2')).status, 200, 'signed in, the gate lets the visitor through');
+});
+
+t('protect.conf: the gate\'s 401 is the picker (status 401), the original URI carried through it', async () => {
+  const client = new Client(gate.url);
+  const picker = await client.get('/report?a=1&b=2');
+  assert.equal(picker.status, 401, `the gate's own sign-in start (${picker.status})`);
+  const github = buttons(picker.body).find((b) => b.text === 'GitHub');
+  assert.equal(github.href, `/login?provider=github&rd=${encodeURIComponent('/report?a=1&b=2')}`);
+  const login = await client.get(github.href);
+  assert.equal(login.status, 302);
+  const back = await client.get(login.location);
+  const done = await client.get(back.location);
+  assert.equal(done.status, 302);
+  const landed = new URL(done.location);
+  assert.equal(landed.pathname + landed.search, '/report?a=1&b=2');
+  const app = await client.get(`${gate.url}/report?a=1&b=2`);
+  assert.equal(app.status, 200, 'signed in, the gate lets the visitor through to the application');
+  assert.equal(JSON.parse(app.body).url, '/report?a=1&b=2');
 });
 
 t('the OpenID provider signs in; /userinfo and the page name it', async () => {
