@@ -69,6 +69,7 @@ constexpr std::string_view kUsage =
 // holds them to it).
 constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"provider", "oidc when issuer is set, else google"},
+    {"providers", "none: one provider, keys without NAME. prefixes"},
     {"issuer", "google: https://accounts.google.com"},
     {"client_id", "required"},
     {"client_secret", "one required"},
@@ -396,33 +397,58 @@ int runMain(int argc, char** argv) {
       "no rule restricts who may sign in: any account at the provider gets in (set "
       "allowed_emails, allowed_domains, allowed_groups, allowed_github_orgs or require_claim)";
   if (options->check) {
-    if (!restrictsSignIn(loaded.runtime->config())) {
-      std::cout << "warning: " << kOpenDoor << "\n";
-    }
-    auto report = loaded.runtime->provider().check();
-    if (!report) {
-      // The detail holds the steps that passed, the one that failed and the redirect URI to
-      // register, one per line; the verdict goes on a line of its own after them.
-      std::string detail = report.error().detail;
-      if (!detail.empty() && detail.back() != '\n') {
-        detail += '\n';
+    std::string report;
+    bool all_ok = true;
+    // With several providers each is checked, even after one fails, and each part of the
+    // report is headed with the provider's name.
+    const auto providers = loaded.runtime->providers();
+    for (const Runtime::ProviderEntry& entry : providers) {
+      const std::string& id = entry.config.provider_id;
+      const std::string heading = id.empty() ? "" : "provider " + id + ":\n";
+      if (!restrictsSignIn(entry.config)) {
+        std::cout << "warning: " << (id.empty() ? "" : "provider " + id + ": ") << kOpenDoor
+                  << "\n";
       }
-      std::cerr << detail << "latchkey: check failed (" << errcName(report.error().code) << ")\n";
+      auto checked = entry.provider.check();
+      if (!checked) {
+        // The detail holds the steps that passed, the one that failed and the redirect URI
+        // to register, one per line; the verdict goes on a line of its own after them.
+        std::string detail = checked.error().detail;
+        if (!detail.empty() && detail.back() != '\n') {
+          detail += '\n';
+        }
+        std::cerr << heading << detail << "latchkey: check failed"
+                  << (id.empty() ? "" : " for provider " + id) << " ("
+                  << errcName(checked.error().code) << ")\n";
+        all_ok = false;
+        continue;
+      }
+      report += heading + *checked;
+    }
+    if (!all_ok) {
+      std::cout << report;
       return 1;
     }
     if (store) {
       if (auto generation = store->generation(); !generation) {
-        std::cerr << *report << "session_store: " << generation.error().detail
+        std::cerr << report << "session_store: " << generation.error().detail
                   << "\nlatchkey: check failed (" << errcName(generation.error().code) << ")\n";
         return 1;
       }
-      *report += "session store reachable\n";
+      report += "session store reachable\n";
     }
-    std::cout << *report << "configuration OK\n";
+    std::cout << report << "configuration OK\n";
     return 0;
   }
-  if (!cgi && !restrictsSignIn(loaded.runtime->config())) {
-    log.log(LogLevel::kWarn, "open_door", {{"detail", kOpenDoor}});
+  for (const Runtime::ProviderEntry& entry : loaded.runtime->providers()) {
+    if (!cgi && !restrictsSignIn(entry.config)) {
+      if (entry.config.provider_id.empty()) {
+        log.log(LogLevel::kWarn, "open_door", {{"detail", kOpenDoor}});
+      } else {
+        log.log(LogLevel::kWarn, "open_door",
+                {{"detail", kOpenDoor}, {"provider", entry.config.provider_id}});
+      }
+    }
   }
   loaded.runtime.reset();  // the holder keeps it; a reload can then free it
 

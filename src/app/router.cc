@@ -51,6 +51,18 @@ bool methodAllowed(std::string_view allow, std::string_view method) {
 
 }  // namespace
 
+Deps* providerDeps(Deps& deps, std::string_view id) {
+  if (deps.providers == nullptr) {
+    return &deps;
+  }
+  for (Deps* each : *deps.providers) {
+    if (each->config.provider_id == id) {
+      return each;
+    }
+  }
+  return nullptr;
+}
+
 Response route(const Request& request, Deps& deps) {
   for (const Route& r : kRoutes) {
     if (r.path == request.path) {

@@ -34,18 +34,42 @@ struct RuntimeBase {
   RevocationCache* revocations;
 };
 
+// With several providers (config.providers) each has its own client, metadata caches and
+// BoundedProvider, so one that hangs or is down occupies only its own share of the workers;
+// cookies, pages' templates and the HTTP client are shared.
 class Runtime {
  public:
-  Runtime(Config config, std::unique_ptr<Pages> pages, const RuntimeBase& base);
+  // pages: for the top-level config; provider_pages: one per config.providers entry.
+  Runtime(Config config, std::unique_ptr<Pages> pages,
+          std::vector<std::unique_ptr<Pages>> provider_pages, const RuntimeBase& base);
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
   const Config& config() const { return config_; }
   const Logger& log() const { return log_; }
-  IdentityProvider& provider() { return bounded_; }
-  Deps& deps() { return deps_; }
+  // The first (or only) provider.
+  IdentityProvider& provider() { return providers_.front()->bounded; }
+  // Every provider's settings and client, in button order (one with a single provider).
+  struct ProviderEntry {
+    const Config& config;
+    IdentityProvider& provider;
+  };
+  std::vector<ProviderEntry> providers();
+  // The Deps requests start with: with several providers, those of no one provider (the
+  // picker), which find each provider's own through providerDeps().
+  Deps& deps() { return *deps_; }
 
  private:
+  struct Slot {
+    Slot(const Config& slot_config, std::unique_ptr<Pages> slot_pages, Runtime& runtime,
+         const RuntimeBase& base);
+    const Config& config;
+    std::unique_ptr<Pages> pages;
+    std::unique_ptr<IdentityProvider> client;
+    BoundedProvider bounded;  // client, kept from occupying every worker
+    Deps deps;
+  };
+
   Config config_;
   Logger log_;
   CookieNames cookie_names_;
@@ -53,9 +77,9 @@ class Runtime {
   std::unique_ptr<Pages> pages_;
   CurlHttpClient curl_;
   MeteredHttpClient http_;
-  std::unique_ptr<IdentityProvider> provider_;
-  BoundedProvider bounded_;  // provider_, kept from occupying every worker
-  Deps deps_;
+  std::vector<std::unique_ptr<Slot>> providers_;
+  std::vector<Deps*> provider_deps_;  // with several providers: each Slot's deps
+  std::unique_ptr<Deps> deps_;
 };
 
 // A runtime, or the problems (one line each) that stop the configuration from being used.

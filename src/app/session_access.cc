@@ -64,20 +64,27 @@ bool applyRefresh(const Request& request, Deps& deps, Session& session, int64_t 
 
 }  // namespace
 
-SessionLookup lookupSession(const Request& request, Deps& deps, bool with_tokens) {
+SessionLookup lookupSession(const Request& request, Deps& site, bool with_tokens) {
   SessionLookup lookup;
-  const auto value = request.cookie(deps.cookie_names.session);
+  const auto value = request.cookie(site.cookie_names.session);
   if (!value) {
     return lookup;
   }
-  const int64_t now = deps.clock.now();
-  auto opened = deps.cookies.openSessionIdentity(*value, now);
+  const int64_t now = site.clock.now();
+  auto opened = site.cookies.openSessionIdentity(*value, now);
+  // From here on, the rules, refresh and pages of the provider that made the session.
+  Deps* own = opened ? providerDeps(site, opened->provider) : nullptr;
+  if (opened && own == nullptr) {
+    opened = makeError(Errc::kCookieMalformed, "its provider is no longer configured");
+  }
   if (!opened) {
-    logRefused(request, deps, opened.error());
-    lookup.set_cookie = sessionClearCookie(deps.config);
+    logRefused(request, site, opened.error());
+    lookup.set_cookie = sessionClearCookie(site.config);
     lookup.ended = true;
     return lookup;
   }
+  Deps& deps = *own;
+  lookup.provider_deps = own;
   if (deps.revocations != nullptr) {
     switch (deps.revocations->check(opened->sid, opened->sub, opened->email, opened->issued_at,
                                     now)) {

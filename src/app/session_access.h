@@ -22,6 +22,9 @@ struct SessionLookup {
   std::optional<Error> refusal;           // kForbidden: which policy check failed
   std::optional<std::string> set_cookie;  // a refreshed session, or clearing a dead one
   bool ended = false;  // kNone: a session cookie came but was expired, forged or not refreshed
+  // kValid / kForbidden: the Deps of the provider that signed the session in (its rules,
+  // pages and client); the request's own Deps with a single provider.
+  Deps* provider_deps = nullptr;
 };
 
 // Tokens are decrypted only when a refresh is due or with_tokens is set, so the usual

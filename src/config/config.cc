@@ -89,6 +89,8 @@ const std::vector<std::string> kKeys = {
     "logo_url",
     "cookie_domain",
     "allowed_redirect_domains",
+    // Several providers on one sign-in page.
+    "providers",
     // Operations: metrics and request logs.
     "metrics",
     "metrics_allow",
@@ -100,7 +102,40 @@ const std::vector<std::string> kKeys = {
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
-bool isRepeatableKey(std::string_view key) { return key == "require_claim"; }
+bool isRepeatableKey(std::string_view key) {
+  return key == "require_claim" || key.ends_with(".require_claim");
+}
+
+// Keys that may be given per provider (NAME.key): how to reach and trust the provider, and
+// who it may let in. Everything else (cookies, sessions, the server, the pages) is one setting
+// for the whole site, since all providers share one cookie and one set of routes.
+bool isProviderKey(std::string_view key) {
+  static constexpr std::string_view kProviderKeys[] = {
+      "provider",          "issuer",
+      "client_id",         "client_secret",
+      "client_secret_file", "scopes",
+      "provider_name",     "token_endpoint_auth_method",
+      "client_private_key_file", "client_key_id",
+      "allowed_tenants",   "allowed_domains",
+      "allowed_emails",    "allowed_emails_file",
+      "groups_claim",      "allowed_groups",
+      "allowed_github_orgs", "require_claim",
+      "allow_unverified_email", "trusted_audiences",
+      "id_token_max_age",  "rp_initiated_logout",
+      "post_logout_redirect_uri",
+  };
+  return std::find(std::begin(kProviderKeys), std::end(kProviderKeys), key) !=
+         std::end(kProviderKeys);
+}
+
+// "github.client_id" -> {"github", "client_id"}; a key without a dot has an empty prefix.
+std::pair<std::string_view, std::string_view> splitPrefix(std::string_view key) {
+  const size_t dot = key.find('.');
+  if (dot == std::string_view::npos) {
+    return {{}, key};
+  }
+  return {key.substr(0, dot), key.substr(dot + 1)};
+}
 
 constexpr std::string_view kEnvPrefix = "LATCHKEY_";
 constexpr std::string_view kCallbackRoute = "/login/authorized";
@@ -115,6 +150,7 @@ bool isKnownKey(std::string_view key) {
 
 // Values that may legitimately contain " #".
 bool isSecretKey(std::string_view key) {
+  key = splitPrefix(key).second;
   return key == "client_secret" || key == "cookie_secret" || key == "cookie_secret_previous";
 }
 
@@ -296,13 +332,36 @@ struct RawValue {
 class Problems {
  public:
   void add(std::string_view key, std::string_view what, std::string_view fix) {
-    lines_.push_back(std::string(key) + ": " + std::string(what) + "; " + std::string(fix));
+    addLine(label(key) + ": " + std::string(what) + "; " + std::string(fix));
   }
-  void addLine(std::string text) { lines_.push_back(std::move(text)); }
+  // Each line once: with several providers, a shared key's problem is found once per provider.
+  void addLine(std::string text) {
+    if (std::find(lines_.begin(), lines_.end(), text) == lines_.end()) {
+      lines_.push_back(std::move(text));
+    }
+  }
   std::vector<std::string> take() { return std::move(lines_); }
 
+  // While one provider of several is validated: its provider keys are named with its prefix
+  // ("corp.client_id: missing"), except those whose value came from a shared, unprefixed line.
+  void scopeTo(std::string provider_id, std::vector<std::string> shared_keys) {
+    scope_ = std::move(provider_id);
+    shared_keys_ = std::move(shared_keys);
+  }
+
  private:
+  std::string label(std::string_view key) const {
+    const bool shared =
+        std::find(shared_keys_.begin(), shared_keys_.end(), key) != shared_keys_.end();
+    if (scope_.empty() || !isProviderKey(key) || shared) {
+      return std::string(key);
+    }
+    return scope_ + "." + std::string(key);
+  }
+
   std::vector<std::string> lines_;
+  std::string scope_;
+  std::vector<std::string> shared_keys_;
 };
 
 using RawConfig = std::map<std::string, RawValue>;
@@ -338,10 +397,10 @@ void parseText(std::string_view text, RawConfig& raw, Problems& problems) {
       problems.addLine(where + ": no key before '='; write settings as 'key = value'");
       continue;
     }
-    if (!isKnownKey(key)) {
+    if (!isKnownKey(splitPrefix(key).second)) {
       // The key is printed (it is not secret); the value never is.
       std::string message = where + ": unknown key '" + std::string(key) + "'";
-      if (const auto suggestion = closestKey(key)) {
+      if (const auto suggestion = closestKey(splitPrefix(key).second)) {
         message += "; did you mean '" + *suggestion + "'?";
       } else {
         message += "; see latchkey --help for the list of keys";
@@ -383,18 +442,28 @@ void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems
     if (name.compare(0, kEnvPrefix.size(), kEnvPrefix) != 0 || isNonKeyVariable(name)) {
       continue;
     }
-    const std::string_view suffix = std::string_view(name).substr(kEnvPrefix.size());
+    std::string_view suffix = std::string_view(name).substr(kEnvPrefix.size());
+    // LATCHKEY_GITHUB__CLIENT_SECRET: provider github's client_secret. A double underscore,
+    // because key names contain single ones and variable names cannot contain a dot.
+    std::string prefix;
+    if (const size_t split_at = suffix.find("__"); split_at != std::string_view::npos) {
+      prefix = toLowerAscii(suffix.substr(0, split_at)) + ".";
+      suffix.remove_prefix(split_at + 2);
+    }
     const std::string key = toLowerAscii(suffix);
     // Strict on purpose: a mistyped LATCHKEY_ variable would otherwise be silently ignored.
     if (!isKnownKey(key) || toUpperAscii(key) != suffix) {
       std::string fix = "remove it or fix its name";
       if (const auto suggestion = closestKey(suffix)) {
-        fix = "did you mean " + std::string(kEnvPrefix) + toUpperAscii(*suggestion) + "?";
+        // prefix is "name." here: suggest the same provider's variable.
+        const std::string name_part =
+            prefix.empty() ? "" : toUpperAscii(prefix.substr(0, prefix.size() - 1)) + "__";
+        fix = "did you mean " + std::string(kEnvPrefix) + name_part + toUpperAscii(*suggestion) + "?";
       }
       problems.add(name, "not a latchkey setting", fix);
       continue;
     }
-    raw[key] = RawValue{value, 0};
+    raw[prefix + key] = RawValue{value, 0};
   }
 }
 
@@ -1251,7 +1320,119 @@ class Validator {
   bool scheme_known_ = false;  // redirect_uri parsed, so config.https is meaningful
 };
 
+// The names in `providers`, or nullopt after reporting what is wrong with them.
+std::optional<std::vector<std::string>> providerIds(std::string_view value, Problems& problems) {
+  std::vector<std::string> ids;
+  bool ok = true;
+  for (const auto item : split(value, " \t,")) {
+    const std::string id(item);
+    if (!isProviderId(id)) {
+      problems.add("providers", "'" + id + "' is not a provider name",
+                   "start with a lower-case letter, then lower-case letters and digits (at "
+                   "most 32), e.g. providers = google github");
+      ok = false;
+    } else if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      problems.add("providers", "'" + id + "' is listed twice", "list each provider once");
+      ok = false;
+    } else {
+      ids.push_back(id);
+    }
+  }
+  if (ids.empty() && ok) {
+    problems.add("providers", "lists no provider",
+                 "list the providers' names in button order, or remove the key");
+    ok = false;
+  }
+  return ok ? std::optional(std::move(ids)) : std::nullopt;
+}
+
+// Every NAME.key line: NAME must be in `providers` (ids; empty when the key is absent) and key
+// a provider setting. False when any is not.
+bool checkPrefixedKeys(const RawConfig& raw, const std::vector<std::string>& ids,
+                       Problems& problems) {
+  bool ok = true;
+  for (const auto& [key, value] : raw) {
+    const auto [prefix, name] = splitPrefix(key);
+    if (prefix.empty()) {
+      continue;
+    }
+    if (ids.empty()) {
+      problems.add(key, "a NAME. prefix needs several providers, and providers is not set",
+                   "add providers = " + std::string(prefix) + " ..., or remove the prefix");
+    } else if (std::find(ids.begin(), ids.end(), prefix) == ids.end()) {
+      problems.add(key, "'" + std::string(prefix) + "' is not named in providers",
+                   "add it to providers, or fix the prefix");
+    } else if (!isProviderKey(name)) {
+      problems.add(key, std::string(name) + " is one setting for the whole site, not per provider",
+                   "write it without the '" + std::string(prefix) + ".' prefix");
+    } else {
+      continue;
+    }
+    ok = false;
+  }
+  return ok;
+}
+
+// `providers = a b`: each provider is validated from the shared keys overlaid with its own
+// prefixed ones. The result is the first provider's Config with the whole list in providers.
+std::optional<Config> validateProviders(const RawConfig& raw, const std::vector<std::string>& ids,
+                                        Problems& problems) {
+  std::vector<Config> configs;
+  std::vector<ProviderChoice> choices;
+  for (const std::string& id : ids) {
+    RawConfig merged;
+    std::vector<std::string> shared;
+    for (const auto& [key, value] : raw) {
+      const auto [prefix, name] = splitPrefix(key);
+      if (prefix.empty() && key != "providers" && !merged.contains(key)) {
+        merged.emplace(key, value);
+        shared.push_back(key);
+      } else if (prefix == id) {
+        merged[std::string(name)] = value;
+        std::erase(shared, std::string(name));
+      }
+    }
+    problems.scopeTo(id, std::move(shared));
+    Config config = Validator(merged, problems).run();
+    config.provider_id = id;
+    choices.push_back({id, providerDisplayName(config)});
+    configs.push_back(std::move(config));
+  }
+  problems.scopeTo({}, {});
+  if (configs.front().bearer_tokens) {
+    // A bearer JWT names no provider to verify it with, and trying each would let the
+    // weakest provider's rules decide.
+    problems.add("bearer_tokens", "works with a single provider only",
+                 "remove bearer_tokens, or keep one provider");
+  }
+  for (Config& config : configs) {
+    config.provider_choices = choices;
+  }
+  Config top = configs.front();
+  top.provider_id.clear();
+  top.providers = std::move(configs);
+  return top;
+}
+
 }  // namespace
+
+bool isProviderId(std::string_view name) {
+  return !name.empty() && name.size() <= 32 && name.front() >= 'a' && name.front() <= 'z' &&
+         std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
+const Config* providerConfig(const Config& config, std::string_view id) {
+  if (config.providers.empty()) {
+    return &config;
+  }
+  for (const Config& one : config.providers) {
+    if (one.provider_id == id) {
+      return &one;
+    }
+  }
+  return nullptr;
+}
 
 std::string defaultCookieName(const Config& config) {
   // With a Domain attribute __Host- is impossible; __Secure- still demands Secure.
@@ -1267,11 +1448,19 @@ ConfigLoad parseConfig(std::string_view file_text, const Environment& env) {
   parseText(file_text, raw, problems);
   applyEnvironment(env, raw, problems);
   resolveCredentialPaths(env, raw);
-  Config config = Validator(raw, problems).run();
+  std::optional<Config> config;
+  if (const auto it = raw.find("providers"); it != raw.end() && !it->second.value.empty()) {
+    const auto ids = providerIds(it->second.value, problems);
+    if (ids && checkPrefixedKeys(raw, *ids, problems)) {
+      config = validateProviders(raw, *ids, problems);
+    }
+  } else if (checkPrefixedKeys(raw, {}, problems)) {
+    config = Validator(raw, problems).run();
+  }
   ConfigLoad load;
   load.problems = problems.take();
-  if (load.problems.empty()) {
-    load.config = std::move(config);
+  if (load.problems.empty() && config) {
+    load.config = std::move(*config);
   }
   return load;
 }

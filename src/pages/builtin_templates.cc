@@ -75,7 +75,8 @@ constexpr std::string_view kSignedOutTitle =
     "<title>{{heading}}{{#site_name}} \u00b7 {{site_name}}{{/site_name}}</title>\n";
 constexpr std::string_view kSignedOut = R"HTML(<h1>{{heading}}</h1>
 <p class="lead">{{lead}}</p>
-<p class="actions"><a class="button" href="{{login_url}}">Sign in with {{provider}}</a></p>
+<p class="actions">{{#providers}}<a class="button" href="{{login_url}}">Sign in with {{provider}}</a>
+{{/providers}}</p>
 <p class="small">You sign in on {{provider}}&#8217;s own page. This site never sees your password.</p>
 )HTML";
 

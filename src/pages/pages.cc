@@ -34,9 +34,11 @@ constexpr size_t kMaxTemplateBytes = 256 * 1024;
 
 // The placeholders each page offers (docs/pages.md lists them for site owners).
 const NameSet& allowedPlaceholders(std::string_view name) {
-  static const NameSet common = {"provider",    "login_url", "logout_url",
-                                 "home_url",    "site_name", "banner_text",
-                                 "footer_text", "logo_url",  "request_id"};
+  // providers: a section repeated once per provider (its own provider, provider_id and
+  // login_url inside); with a single provider it has one item.
+  static const NameSet common = {"provider",    "login_url", "logout_url",  "home_url",
+                                 "site_name",   "banner_text", "footer_text", "logo_url",
+                                 "request_id",  "providers",  "provider_id"};
   const auto with = [](std::initializer_list<std::string> more) {
     auto s = common;
     s.insert(more);
@@ -346,7 +348,13 @@ struct Pages::Impl {
   // runtime from it), and a page must never read settings through a dangling pointer.
   Config config;
   std::string provider_name;
-  std::string login_url;
+  std::string login_url;  // with several providers and one chosen: ".../login?provider=ID"
+  struct Choice {
+    std::string id;
+    std::string name;
+    std::string login_url;
+  };
+  std::vector<Choice> choices;  // the buttons, in order
   std::string logout_url;
   std::string home_url;
   std::string img_src;  // the img-src sources every page allows
@@ -386,10 +394,14 @@ struct Pages::Impl {
   // /login, with where to land afterwards when that is not the start page.
   // prompt goes first: /login reads all of a query that starts with rd= as the return address.
   std::string loginUrl(std::string_view return_to, bool choose_account = false) const {
-    std::string url = login_url;
-    char sep = '?';
+    return loginUrl(login_url, return_to, choose_account);
+  }
+  static std::string loginUrl(std::string_view base, std::string_view return_to,
+                              bool choose_account) {
+    std::string url(base);
+    char sep = url.find('?') == std::string::npos ? '?' : '&';
     if (choose_account) {
-      url += "?prompt=select_account";
+      url += sep + std::string("prompt=select_account");
       sep = '&';
     }
     if (!return_to.empty() && return_to != "/") {
@@ -398,9 +410,17 @@ struct Pages::Impl {
     return url;
   }
 
-  Response render(int status, std::string_view name, Values values,
-                  std::string_view img_origin) const {
+  Response render(int status, std::string_view name, Values values, std::string_view img_origin,
+                  std::string_view return_to = {}) const {
+    HtmlTemplate::Lists lists;
+    std::vector<Values>& buttons = lists["providers"];
+    for (const Choice& choice : choices) {
+      buttons.push_back({{"provider", choice.name},
+                         {"provider_id", choice.id},
+                         {"login_url", loginUrl(choice.login_url, return_to, false)}});
+    }
     values.emplace("provider", provider_name);
+    values.emplace("provider_id", config.provider_id);
     values.emplace("login_url", login_url);
     values.emplace("logout_url", logout_url);
     values.emplace("home_url", home_url);
@@ -412,7 +432,7 @@ struct Pages::Impl {
     const Page& page = pages.find(name)->second;
     Response response;
     response.status = status;
-    response.body = page.tpl.render(values);
+    response.body = page.tpl.render(values, lists);
     response.addHeader("Content-Type", "text/html; charset=utf-8");
     std::string csp = "default-src 'none'; style-src" + page.style_sources + "; img-src " + img_src;
     if (!img_origin.empty()) {
@@ -440,6 +460,21 @@ std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string
   impl->config = config;
   impl->provider_name = providerDisplayName(config);
   impl->login_url = config.base_path + "/login";
+  if (config.provider_choices.empty()) {
+    impl->choices.push_back({{}, impl->provider_name, impl->login_url});
+  } else {
+    for (const ProviderChoice& choice : config.provider_choices) {
+      impl->choices.push_back(
+          {choice.id, choice.display_name, impl->login_url + "?provider=" + choice.id});
+    }
+    // The pages of no one provider (the picker, a /login for an unknown provider) speak of
+    // the visitor's choice; a provider's own pages (its errors, signed in) name it.
+    impl->provider_name = "your provider";
+  }
+  if (!config.provider_id.empty()) {
+    impl->provider_name = providerDisplayName(config);
+    impl->login_url += "?provider=" + config.provider_id;
+  }
   impl->logout_url = config.base_path + "/logout";
   impl->home_url = config.base_path + "/";
   // data: images let a site owner inline a logo; they cannot carry anything out. 'self'
@@ -538,6 +573,10 @@ Response Pages::signedOut(SignedOutReason reason, std::string_view return_to) co
                                  ". You may still be signed in at " + provider +
                                  "; on a shared computer, sign out there too.");
       break;
+    case SignedOutReason::kChooseProvider:
+      values.emplace("heading", site.empty() ? "Sign in" : "Sign in to " + site);
+      values.emplace("lead", "Choose how to sign in.");
+      break;
     case SignedOutReason::kSessionEnded:
       values.emplace("session_ended", "1");
       values.emplace("heading", "Your session has ended");
@@ -546,7 +585,7 @@ Response Pages::signedOut(SignedOutReason reason, std::string_view return_to) co
                      "signed out. Sign in again to continue.");
       break;
   }
-  return impl_->render(200, "signed_out.html", std::move(values), {});
+  return impl_->render(200, "signed_out.html", std::move(values), {}, return_to);
 }
 
 Response Pages::signedIn(std::string_view email, std::string_view name,
@@ -591,7 +630,8 @@ Response Pages::error(const ErrorPage& page) const {
       values.emplace("start_url", impl_->home_url);
       break;
   }
-  Response response = impl_->render(page.status, "error.html", std::move(values), {});
+  Response response =
+      impl_->render(page.status, "error.html", std::move(values), {}, page.return_to);
   if (page.status == 503) {
     // RFC 9110 §10.2.3: the condition is momentary, so the client may come back at once.
     response.addHeader("Retry-After", "1");

@@ -55,35 +55,49 @@ std::optional<HtmlTemplate> HtmlTemplate::parse(std::string_view text,
   return tpl;
 }
 
-std::string HtmlTemplate::render(
-    const std::map<std::string, std::string, std::less<>>& values) const {
+std::string HtmlTemplate::render(const Values& values, const Lists& lists) const {
   std::string out;
   out.reserve(4096);
-  for (size_t i = 0; i < pieces_.size(); ++i) {
+  renderRange(0, pieces_.size(), nullptr, values, lists, out);
+  return out;
+}
+
+void HtmlTemplate::renderRange(size_t begin, size_t end, const Values* item, const Values& values,
+                               const Lists& lists, std::string& out) const {
+  const auto lookup = [&](const std::string& name) -> const std::string* {
+    if (item != nullptr) {
+      if (auto it = item->find(name); it != item->end()) {
+        return &it->second;
+      }
+    }
+    auto it = values.find(name);
+    return it == values.end() ? nullptr : &it->second;
+  };
+  for (size_t i = begin; i < end; ++i) {
     const Piece& piece = pieces_[i];
     switch (piece.kind) {
       case Piece::kText:
         out += piece.text;
         break;
-      case Piece::kValue: {
-        auto it = values.find(piece.text);
-        if (it != values.end()) {
-          out += htmlEscape(it->second);
+      case Piece::kValue:
+        if (const std::string* value = lookup(piece.text)) {
+          out += htmlEscape(*value);
         }
         break;
-      }
-      case Piece::kSectionStart: {
-        auto it = values.find(piece.text);
-        if (it == values.end() || it->second.empty()) {
+      case Piece::kSectionStart:
+        if (auto list = lists.find(piece.text); list != lists.end() && item == nullptr) {
+          for (const Values& each : list->second) {
+            renderRange(i + 1, piece.end, &each, values, lists, out);
+          }
+          i = piece.end;
+        } else if (const std::string* value = lookup(piece.text); !value || value->empty()) {
           i = piece.end;  // skip to the matching end tag
         }
         break;
-      }
       case Piece::kSectionEnd:
         break;
     }
   }
-  return out;
 }
 
 }  // namespace latchkey

@@ -1,5 +1,6 @@
 // A minimal, logic-less HTML template: {{name}} inserts a value, always HTML-escaped;
-// {{#name}}...{{/name}} keeps its content only when the value is non-empty. There is no
+// {{#name}}...{{/name}} keeps its content only when the value is non-empty, or, when name is a
+// list, repeats it once per item, with the item's values in front of the page's. There is no
 // way to insert raw HTML, so no value can ever become markup.
 #pragma once
 
@@ -14,13 +15,16 @@ namespace latchkey {
 
 class HtmlTemplate {
  public:
+  using Values = std::map<std::string, std::string, std::less<>>;
+  using Lists = std::map<std::string, std::vector<Values>, std::less<>>;
+
   // Parses text; returns nullopt and sets error when a tag is unbalanced, unknown
   // (not in allowed) or malformed.
   static std::optional<HtmlTemplate> parse(std::string_view text,
                                            const std::set<std::string, std::less<>>& allowed,
                                            std::string& error);
 
-  std::string render(const std::map<std::string, std::string, std::less<>>& values) const;
+  std::string render(const Values& values, const Lists& lists = {}) const;
 
  private:
   struct Piece {
@@ -28,6 +32,10 @@ class HtmlTemplate {
     std::string text;  // literal text, or the value name
     size_t end = 0;    // kSectionStart: index of its kSectionEnd
   };
+  // Renders pieces_[begin, end) into out; item: the list item being repeated, if any.
+  void renderRange(size_t begin, size_t end, const Values* item, const Values& values,
+                   const Lists& lists, std::string& out) const;
+
   std::vector<Piece> pieces_;
 };
 

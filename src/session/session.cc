@@ -13,6 +13,7 @@
 // decodes, parses or decrypts them: that keeps the per-request cost near one HMAC.
 #include "latchkey/session/session.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -273,7 +274,21 @@ CookieScope cookieScope(const Config& config) {
       provider = "oidc";
       break;
   }
-  return CookieScope{std::move(provider), config.issuer, config.client_id, config.cookie_name};
+  if (config.providers.empty()) {
+    return CookieScope{std::move(provider), config.issuer, config.client_id, config.cookie_name};
+  }
+  std::vector<std::string> lines;
+  for (const Config& one : config.providers) {
+    const CookieScope scope = cookieScope(one);
+    lines.push_back(one.provider_id + " " + scope.provider + " " + scope.issuer + " " +
+                    scope.client_id);
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string issuers;
+  for (const std::string& line : lines) {
+    issuers += line + "\n";  // ids, kinds and URLs hold no newline
+  }
+  return CookieScope{"several", std::move(issuers), {}, config.cookie_name};
 }
 
 CookieCodec::~CookieCodec() {
@@ -284,7 +299,7 @@ CookieCodec::~CookieCodec() {
 
 // ---------------------------------------------------------------------------------------
 // Session cookie. Payload keys are short because the whole value must stay under 4 KB:
-//   sid sub em ev nm pic iat exp aex [fd] (sid absent in cookies from before it existed);
+//   sid sub em ev nm pic iat exp aex [fd] [pv] (sid absent in cookies from before it existed);
 //   sealed segment = {"a": access_token, "r": refresh_token},
 //   empty when there are no tokens.
 
@@ -304,6 +319,9 @@ std::string CookieCodec::sealSession(const Session& session) const {
   putInt(w, "aex", session.access_expires_at);
   if (!session.facts_digest.empty()) {
     putString(w, "fd", session.facts_digest);
+  }
+  if (!session.provider.empty()) {
+    putString(w, "pv", session.provider);
   }
   w.EndObject();
   std::string sealed64;
@@ -338,6 +356,7 @@ Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
     if (name == "exp") return has_exp = readInt(v, s.expires_at);
     if (name == "aex") return readInt(v, s.access_expires_at);
     if (name == "fd") return readString(v, s.facts_digest);
+    if (name == "pv") return readString(v, s.provider);
     return false;
   });
   if (!fields_ok || !has_sub || !has_iat || !has_exp) {
@@ -379,7 +398,7 @@ Result<Session> CookieCodec::openSessionIdentity(std::string_view value, int64_t
 }
 
 // ---------------------------------------------------------------------------------------
-// Login cookie: st (state), rd (return_to), exp; sealed segment = {"n": nonce, "v": verifier}.
+// Login cookie: st (state), rd (return_to), exp, [pv] (provider); sealed segment = {"n": nonce, "v": verifier}.
 // The PKCE verifier and nonce are encrypted: RFC 7636 §7.1 relies on the verifier staying
 // secret from anyone who might see the authorization code.
 
@@ -390,6 +409,9 @@ std::string CookieCodec::sealLogin(const LoginState& login) const {
   putString(w, "st", login.state);
   putString(w, "rd", login.return_to);
   putInt(w, "exp", login.expires_at);
+  if (!login.provider.empty()) {
+    putString(w, "pv", login.provider);
+  }
   w.EndObject();
   const std::string sealed64 = sealSecrets(*current_, kAadLogin, [&](JsonWriter& sw) {
     putString(sw, "n", login.nonce);
@@ -412,6 +434,7 @@ Result<LoginState> CookieCodec::openLogin(std::string_view value, int64_t now) c
     if (name == "st") return has_state = readString(v, login.state);
     if (name == "rd") return has_rd = readString(v, login.return_to);
     if (name == "exp") return has_exp = readInt(v, login.expires_at);
+    if (name == "pv") return readString(v, login.provider);
     return false;
   });
   if (!fields_ok || !has_state || !has_rd || !has_exp || verified->sealed64.empty()) {

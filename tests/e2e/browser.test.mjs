@@ -22,6 +22,8 @@ import { freePort } from './lib/ports.mjs';
 import { startProvider, DEMO_ACCOUNT, OTHER_ACCOUNT, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
 import { startLatchkey, newCookieSecret, mintCookie } from './lib/latchkey.mjs';
 import { startGateNginx, startEchoUpstream } from './lib/gate.mjs';
+import { startNginx } from './lib/nginx.mjs';
+import { startFakeGithub } from '../provider/fake-github.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.join(REPO, 'docs/screenshots');
@@ -37,7 +39,7 @@ const LOGO = `data:image/svg+xml;base64,${Buffer.from(
 const REPORT = '/private/report.html';
 const REPORT_TEXT = 'quarterly report, staff only';
 
-let stack, gate, context, page;
+let stack, gate, multi, context, page;
 // Everything the browser reported: {kind, text, url}. url is the page the message belongs to.
 const reports = [];
 
@@ -71,11 +73,41 @@ async function startGate() {
   return g;
 }
 
+// nginx/latchkey.conf in front of a latchkey with two providers: the local OpenID provider
+// ("corp") and the fake GitHub.
+async function startMulti() {
+  const dir = workDir('browser-providers');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const m = { url, started: [] };
+  m.provider = await startProvider({ dir, redirectUris: [`${url}/login/authorized`] });
+  m.started.push(m.provider);
+  m.github = await startFakeGithub();
+  m.started.push(m.github);
+  m.latchkey = await startLatchkey({
+    dir,
+    config: {
+      providers: 'corp github', redirect_uri: `${url}/login/authorized`, cookie_secret: newCookieSecret(),
+      site_name: SITE_NAME, log_level: 'debug',
+      'corp.issuer': m.provider.issuer, 'corp.client_id': CLIENT_ID, 'corp.client_secret': CLIENT_SECRET,
+      'corp.provider_name': 'Corp SSO',
+      'github.provider': 'github', 'github.issuer': m.github.issuer, 'github.client_id': m.github.clientId,
+      'github.client_secret': m.github.clientSecret,
+    },
+  });
+  m.started.push(m.latchkey);
+  m.nginx = await startNginx({ dir, latchkeySocket: m.latchkey.socket, port });
+  m.started.push(m.nginx);
+  m.stop = async () => { for (const part of m.started.reverse()) await part.stop(); };
+  return m;
+}
+
 before(async () => {
   stack = await startStack('browser', {
     config: { provider_name: 'the demo provider', site_name: SITE_NAME, footer_text: FOOTER, logo_url: LOGO },
   });
   gate = await startGate();
+  multi = await startMulti();
   const userData = path.join(stack.dir, 'chromium-profile');  // fresh: workDir emptied it
   context = await chromium.launchPersistentContext(userData, {
     executablePath: CHROMIUM,
@@ -114,6 +146,7 @@ before(async () => {
 
 after(async () => {
   await context?.close().catch(() => {});
+  await multi?.stop();
   await gate?.stop();
   await stack?.stop();
 });
@@ -149,7 +182,7 @@ async function readmeScreenshot(file) {
 }
 
 const onSite = (url, base) => url.startsWith(`${base}/`) || url === base;
-const onOurs = (url) => onSite(url, stack.url) || onSite(url, gate.url);
+const onOurs = (url) => onSite(url, stack.url) || onSite(url, gate.url) || onSite(url, multi.url);
 
 // The reports from our sites' pages (the provider's pages are its own business), minus those
 // a test expects. The test sites have no favicon: nginx's 404 for the browser's automatic
@@ -438,6 +471,37 @@ browserTest('gate: a session whose account is no longer allowed ends on latchkey
     `/login?prompt=select_account&rd=${encodeURIComponent(REPORT)}`);
   assert.doesNotMatch(await page.locator('body').innerText(), new RegExp(REPORT_TEXT));
   await assertGoodPage('gate: session no longer allowed');
+});
+
+// ---- two providers: the picker page ------------------------------------------------------------
+
+browserTest('two providers: a protected page offers both; picking one signs in with it and lands back', async () => {
+  await context.clearCookies();
+  const response = await page.goto(`${multi.url}/app/?a=1&b=2`);
+  assert.equal(response.status(), 200);
+  await heading(`Sign in to ${SITE_NAME}`);
+  const choices = page.getByRole('link', { name: /^Sign in with / });
+  assert.deepEqual(await choices.allInnerTexts(), ['Sign in with Corp SSO', 'Sign in with GitHub']);
+  // Tab reaches the first provider's button first.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Sign in with Corp SSO');
+  await readmeScreenshot('choose-provider.png');
+  await assertGoodPage('provider picker');
+
+  await page.getByRole('link', { name: 'Sign in with Corp SSO' }).click();
+  await signInAtProvider(multi.url, multi.provider.issuer, DEMO_ACCOUNT);
+  await page.waitForURL(`${multi.url}/app/?a=1&b=2`, { timeout: 15000 });
+  assert.match(await page.locator('body').innerText(), /protected app page/);
+  await page.goto(`${multi.url}/`);
+  await heading(`Logged in as ${DEMO_ACCOUNT.login}`);
+  assert.match(await page.locator('main').innerText(), /Signed in with\s*Corp SSO/);
+  await assertGoodPage('signed in with one of two providers');
+
+  // Signed out, the other provider: GitHub's page redirects straight back.
+  await Promise.all([page.waitForURL(`${multi.url}/`), page.getByRole('button', { name: 'Sign out' }).click()]);
+  await Promise.all([page.waitForURL(`${multi.url}/`), page.getByRole('link', { name: 'Sign in with GitHub' }).click()]);
+  await heading(/^Logged in as /);
+  assert.match(await page.locator('main').innerText(), /Signed in with\s*GitHub/);
 });
 
 test('no console error or CSP violation on any of our pages during the whole run', () => {

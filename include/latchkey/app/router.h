@@ -33,7 +33,14 @@ struct Deps {
   // Both null without session_store; revocations reads through store.
   SessionStore* store = nullptr;
   RevocationCache* revocations = nullptr;
+  // With several providers: each provider's own Deps (its config, client and pages), in
+  // button order. Null with a single provider.
+  const std::vector<Deps*>* providers = nullptr;
 };
+
+// The Deps of provider `id` (a session's, a login cookie's, /login?provider=): deps itself with
+// a single provider, nullptr for an id that is not configured.
+Deps* providerDeps(Deps& deps, std::string_view id);
 
 // Exact dispatch on (method, path); HTML 404 / 405 with Allow otherwise.
 Response route(const Request& request, Deps& deps);

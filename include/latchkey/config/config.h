@@ -40,8 +40,24 @@ struct ClaimRequirement {
   std::vector<std::string> values;
 };
 
+// One entry of `providers`: its name (the key prefix, the /login?provider= value) and the
+// name its button shows.
+struct ProviderChoice {
+  std::string id;
+  std::string display_name;
+};
+
 struct Config {
   ProviderKind provider = ProviderKind::kGoogle;
+  // With `providers`: the name of this provider (its key prefix); empty with a single provider.
+  std::string provider_id;
+  // With `providers`: every provider, in button order (the same list in each Config); empty
+  // with a single provider.
+  std::vector<ProviderChoice> provider_choices;
+  // With `providers`, in the top-level Config only: one complete Config per provider (shared
+  // keys plus its own prefixed ones), in button order. The top-level Config's own provider
+  // fields are those of the first one. Empty with a single provider.
+  std::vector<Config> providers;
   // oidc/google: the issuer. github: empty for github.com, or the base URL of a GitHub
   // Enterprise Server (https://github.example.com), whose API lives under /api/v3.
   std::string issuer;
@@ -127,6 +143,15 @@ ConfigLoad loadConfig(const std::optional<std::string>& path, const Environment&
 
 // Same, from file text already in memory (for tests and fuzzing).
 ConfigLoad parseConfig(std::string_view file_text, const Environment& env);
+
+// Provider names (`providers = NAME...`, the NAME.key prefixes): a lower-case letter, then
+// lower-case letters and digits, at most 32 in all (they appear in URLs and, upper-cased, in
+// LATCHKEY_NAME__KEY variables).
+bool isProviderId(std::string_view name);
+
+// The Config of provider `id` (config.providers), or the top-level one with a single provider
+// (id empty). nullptr for an unknown id.
+const Config* providerConfig(const Config& config, std::string_view id);
 
 // provider_name when set, else "Google", "GitHub", or the issuer's host name for oidc.
 std::string providerDisplayName(const Config& config);

@@ -45,6 +45,7 @@ enum class SignedOutReason {
   kWelcome,       // never signed in here (or long ago)
   kSignedOut,     // the visitor has just signed out
   kSessionEnded,  // the session cookie expired or could not be verified
+  kChooseProvider,  // /login without provider= when there are several: the buttons
 };
 
 class Pages {

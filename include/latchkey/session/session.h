@@ -41,6 +41,9 @@ struct Session {
   int64_t access_expires_at = 0;  // 0 = unknown / never refreshed
   // SHA-256 of the facts cookies (session_facts.h); empty when the session has no facts.
   std::string facts_digest;
+  // With several providers: the name (Config::provider_id) of the one that signed this
+  // session in; it selects that provider's rules, refresh and sign-out. Empty with one.
+  std::string provider;
 };
 
 struct LoginState {
@@ -49,11 +52,15 @@ struct LoginState {
   std::string code_verifier;
   std::string return_to;  // already validated local path
   int64_t expires_at = 0;
+  std::string provider;  // with several providers: whose flow this is (Config::provider_id)
 };
 
 // The deployment a cookie belongs to. It is part of the key derivation, so two deployments
 // that share a cookie secret never accept each other's cookies, and a change of provider,
-// issuer, client or cookie name ends every session made before it.
+// issuer, client or cookie name ends every session made before it. With several providers
+// one scope covers them all (built from the list sorted by name, so reordering the buttons
+// changes nothing): a cookie then opens whichever provider made it, and its provider field
+// picks the rules; adding, removing or changing a provider ends every session.
 struct CookieScope {
   std::string provider;  // "google", "github", "oidc"
   std::string issuer;

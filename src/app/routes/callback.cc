@@ -161,9 +161,24 @@ bool startedHere(const Request& request, Deps& deps, const std::string& cookie_n
   return login && constantTimeEquals(login->state, state);
 }
 
-}  // namespace
+// With several providers: the Deps of the provider whose flow this callback ends, read from
+// the flow's login cookie (any failure to read it is reported by completeSignIn's own
+// checks, with the site's Deps).
+Deps& flowDeps(const Request& request, Deps& site) {
+  const auto state = request.queryParam("state");
+  if (site.providers == nullptr || !state) {
+    return site;
+  }
+  const auto value = request.cookie(loginCookieName(site.config, *state));
+  if (!value) {
+    return site;
+  }
+  const auto login = site.cookies.openLogin(*value, site.clock.now());
+  Deps* own = login ? providerDeps(site, login->provider) : nullptr;
+  return own != nullptr ? *own : site;
+}
 
-Response handleCallback(const Request& request, Deps& deps) {
+Response completeSignIn(const Request& request, Deps& deps) {
   const int64_t now = deps.clock.now();
   const auto state = request.queryParam("state");
   const std::string cookie_name = state ? loginCookieName(deps.config, *state) : std::string();
@@ -215,6 +230,16 @@ Response handleCallback(const Request& request, Deps& deps) {
   if (!constantTimeEquals(login->state, *state)) {
     return refuse(request, deps,
                   {makeError(Errc::kStateMismatch, "state differs from the login cookie's"),
+                   cookie_name});
+  }
+  const bool provider_known =
+      deps.providers == nullptr ||
+      (!login->provider.empty() && login->provider == deps.config.provider_id);
+  if (!provider_known) {
+    // flowDeps found no configured provider of that name: it was removed since /login.
+    return refuse(request, deps,
+                  {makeError(Errc::kLoginCookieMissing,
+                             "the sign-in's provider is no longer configured"),
                    cookie_name});
   }
   const auto first = firstCompletion(deps, login->state, login->expires_at, now);
@@ -280,6 +305,7 @@ Response handleCallback(const Request& request, Deps& deps) {
   session.name = who.name;
   session.picture = who.picture;
   session.facts_digest = facts->digest;
+  session.provider = deps.config.provider_id;
   session.issued_at = now;
   session.expires_at = now + deps.config.session_lifetime;
   session.access_token = sign_in->tokens.access_token;
@@ -317,9 +343,16 @@ Response handleCallback(const Request& request, Deps& deps) {
                {{"client", request.client_address},
                 {"sub", session.sub},
                 {"email", session.email},
+                {"provider", session.provider},
                 {"groups", std::to_string(who.facts.groups.size())},
                 {"facts_cookies", std::to_string(facts->parts.size())}});
   return response;
+}
+
+}  // namespace
+
+Response handleCallback(const Request& request, Deps& deps) {
+  return completeSignIn(request, flowDeps(request, deps));
 }
 
 }  // namespace latchkey

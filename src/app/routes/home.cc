@@ -33,9 +33,9 @@ Response sessionPage(const Request& request, Deps& deps, SignedOutReason signed_
                     {"sub", lookup.session.sub},
                     {"email", lookup.session.email},
                     {"reason", errcName(lookup.refusal->code)}});
-      ErrorPage page = errorPageFor(*lookup.refusal, deps.config);
+      ErrorPage page = errorPageFor(*lookup.refusal, lookup.provider_deps->config);
       page.return_to = return_to;
-      response = deps.pages.error(page);
+      response = lookup.provider_deps->pages.error(page);
       lookup.set_cookie = sessionClearCookie(deps.config);
       break;
     }
@@ -44,7 +44,7 @@ Response sessionPage(const Request& request, Deps& deps, SignedOutReason signed_
       break;
     case SessionLookup::Outcome::kValid:
       // An account signed in under allow_unverified_email has no address to show.
-      response = deps.pages.signedIn(
+      response = lookup.provider_deps->pages.signedIn(
           lookup.session.email_verified ? lookup.session.email : "(no verified e-mail address)",
           lookup.session.name, lookup.session.picture);
       break;

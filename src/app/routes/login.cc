@@ -57,9 +57,57 @@ std::string requestedReturnPath(const Request& request) {
   return std::string(request.queryParam("rd").value_or("/"));
 }
 
+namespace {
+
+// With several providers and none chosen: the page with one button per provider, each
+// carrying the return address on. From a gate's 401 (the return address came from the web
+// server) the page answers 401, so a script sees a refusal rather than a 200.
+Response providerPicker(const Request& request, Deps& deps) {
+  const std::string return_to =
+      safeReturnAddress(requestedReturnPath(request), deps.config.allowed_redirect_domains);
+  Response response = deps.pages.signedOut(SignedOutReason::kChooseProvider, return_to);
+  if (request.return_uri && !request.return_uri->empty()) {
+    response.status = 401;
+  }
+  return response;
+}
+
+Response startSignIn(const Request& request, Deps& deps);
+
+}  // namespace
+
 Response handleLogin(const Request& request, Deps& deps) {
+  if (deps.providers == nullptr) {
+    return startSignIn(request, deps);
+  }
+  const auto id = request.queryParam("provider");
+  if (!id || id->empty()) {
+    return providerPicker(request, deps);
+  }
+  Deps* chosen = providerDeps(deps, *id);
+  if (chosen == nullptr) {
+    // The name is logged only when it could be one (isProviderId): nothing else from the URL.
+    const std::string logged = isProviderId(*id) ? std::string(*id) : "(not a name)";
+    deps.log.log(LogLevel::kWarn, "sign_in_failed",
+                 {{"client", request.client_address},
+                  {"reason", "unknown_provider"},
+                  {"provider", logged}});
+    ErrorPage page{400, "Unknown sign-in provider",
+                   "This sign-in link names a provider this site does not offer.",
+                   "Choose one of the providers on the sign-in page."};
+    page.return_to =
+        safeReturnAddress(requestedReturnPath(request), deps.config.allowed_redirect_domains);
+    return deps.pages.error(page);
+  }
+  return startSignIn(request, *chosen);
+}
+
+namespace {
+
+Response startSignIn(const Request& request, Deps& deps) {
   const int64_t now = deps.clock.now();
   LoginState login;
+  login.provider = deps.config.provider_id;
   // RFC 9700 §4.7 / RFC 7636 §7.1: 256 bits from the CSPRNG for each secret.
   login.state = randomToken(32);
   login.nonce = randomToken(32);
@@ -102,8 +150,11 @@ Response handleLogin(const Request& request, Deps& deps) {
     // Signing in again on purpose: the gate may start sign-ins by itself again.
     response.addHeader("Set-Cookie", signedOutFlagClearCookie(deps.config));
   }
-  deps.log.log(LogLevel::kDebug, "sign_in_started", {{"client", request.client_address}});
+  deps.log.log(LogLevel::kDebug, "sign_in_started",
+               {{"client", request.client_address}, {"provider", deps.config.provider_id}});
   return response;
 }
+
+}  // namespace
 
 }  // namespace latchkey

@@ -102,8 +102,11 @@ std::optional<std::string> endSession(const Request& request, Deps& deps,
   if (!session) {
     return std::nullopt;
   }
-  if (!session->access_token.empty() || !session->refresh_token.empty()) {
-    deps.provider.revoke(
+  // The provider that signed the session in; nullptr when it is no longer configured (its
+  // tokens then cannot be revoked, but the session still ends here).
+  Deps* own = providerDeps(deps, session->provider);
+  if (own != nullptr && (!session->access_token.empty() || !session->refresh_token.empty())) {
+    own->provider.revoke(
         {session->access_token, session->refresh_token, session->access_expires_at});
   }
   deps.log.log(LogLevel::kInfo, "sign_out",
@@ -111,7 +114,10 @@ std::optional<std::string> endSession(const Request& request, Deps& deps,
                 {"sub", session->sub},
                 {"email", session->email}});
   revokeSession(request, deps, *session);
-  return providerLogoutUrl(request, deps, *session);
+  if (own == nullptr) {
+    return std::nullopt;
+  }
+  return providerLogoutUrl(request, *own, *session);
 }
 
 }  // namespace

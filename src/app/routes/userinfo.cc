@@ -25,10 +25,18 @@ Response handleUserinfo(const Request& request, Deps& deps) {
   Response response;
   if (lookup.outcome == SessionLookup::Outcome::kValid) {
     const Session& s = lookup.session;
+    // With several providers, which one signed the visitor in: its name in `providers` and
+    // the name its button shows.
+    std::string provider;
+    if (deps.providers != nullptr) {
+      const Config& own = lookup.provider_deps->config;
+      provider = ",\"provider\":\"" + jsonEscape(own.provider_id) + "\",\"provider_name\":\"" +
+                 jsonEscape(providerDisplayName(own)) + "\"";
+    }
     response = jsonResponse(200, "{\"sub\":\"" + jsonEscape(s.sub) + "\",\"email\":\"" +
                                      jsonEscape(provenEmail(s)) + "\",\"name\":\"" +
                                      jsonEscape(s.name) + "\",\"exp\":" +
-                                     std::to_string(s.expires_at) + "}");
+                                     std::to_string(s.expires_at) + provider + "}");
   } else if (lookup.outcome == SessionLookup::Outcome::kForbidden) {
     response = jsonResponse(403, "{\"error\":\"forbidden\"}");
   } else if (lookup.outcome == SessionLookup::Outcome::kUnavailable) {
