@@ -98,6 +98,7 @@ const std::vector<std::string> kKeys = {
     "session_store_grace",
     "rp_initiated_logout",
     "post_logout_redirect_uri",
+    "revalidate_seconds",
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
@@ -955,6 +956,15 @@ class Validator {
     config.connect_timeout = std::min(config.connect_timeout, config.http_timeout);
     if (const auto grace = boundedInteger("session_store_grace", 0, 3600)) {
       config.session_store_grace = *grace;
+    }
+    // 0 = off; below a minute the provider would be asked on nearly every page view.
+    if (const auto every = boundedInteger("revalidate_seconds", 0, 86400)) {
+      if (*every != 0 && *every < 60) {
+        problems_.add("revalidate_seconds", "must be 0 (off) or at least 60",
+                      "write revalidate_seconds = 300, or 0 to turn re-validation off");
+      } else {
+        config.revalidate_seconds = *every;
+      }
     }
   }
 

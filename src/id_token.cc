@@ -13,6 +13,7 @@
 
 #include "email_verified.h"
 #include "jose_internal.h"
+#include "jwt_claims.h"
 #include "latchkey/crypto.h"
 #include "latchkey/encoding.h"
 #include "latchkey/jose.h"
@@ -35,6 +36,11 @@ bool hasControlChar(std::string_view text) {
   }
   return false;
 }
+
+}  // namespace
+
+// Claim readers shared with the logout token (jwt_claims.h).
+namespace detail {
 
 Error missing(std::string_view claim) {
   return makeError(Errc::kIdTokenMissingClaim, "claim " + std::string(claim) + " is missing");
@@ -91,6 +97,16 @@ Result<std::vector<std::string_view>> audiences(const rapidjson::Value& claims) 
   }
   return out;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::audiences;
+using detail::missing;
+using detail::requiredInt;
+using detail::requiredString;
+using detail::wrongType;
 
 Status checkAudience(const rapidjson::Value& claims, const IdTokenExpectations& expect) {
   auto aud = audiences(claims);
@@ -239,6 +255,8 @@ Result<IdTokenClaims> identity(const rapidjson::Value& claims, IdTokenClaims out
   out.name = std::string(json::getString(claims, "name").value_or(""));
   out.picture = std::string(json::getString(claims, "picture").value_or(""));
   out.hd = std::string(json::getString(claims, "hd").value_or(""));
+  // Back-Channel Logout 1.0 §2.1: the provider's session id, named again by logout tokens.
+  out.sid = std::string(json::getString(claims, "sid").value_or(""));
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "latchkey/refresh_coordinator.h"
 
 #include <exception>
+#include <functional>
 #include <utility>
 
 #include "latchkey/crypto.h"
@@ -16,17 +17,18 @@ struct RefreshCoordinator::Flight {
 
 namespace {
 
-// The key is a hash, so the map never holds a usable refresh token.
-std::string flightKey(const std::string& refresh_token) {
-  const auto digest = sha256(refresh_token);
+// The key is a hash, so the map never holds a usable token. kind keeps a refresh and a
+// re-validation of the same token apart.
+std::string flightKey(std::string_view kind, const std::string& token) {
+  const auto digest = sha256(std::string(kind) + '\n' + token);
   return std::string(digest.begin(), digest.end());
 }
 
 // A provider (or an allocation inside it) that throws must still end the flight, or the
 // requests sharing it would wait on a result that never comes.
-Result<TokenSet> callProvider(IdentityProvider& provider, const std::string& refresh_token) {
+Result<TokenSet> callProvider(const std::function<Result<TokenSet>()>& call) {
   try {
-    return provider.refresh(refresh_token);
+    return call();
   } catch (const std::exception& e) {
     return makeError(Errc::kInternal, std::string("refresh threw: ") + e.what());
   } catch (...) {
@@ -57,7 +59,28 @@ RefreshCoordinator::~RefreshCoordinator() {
 std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& refresh_token,
                                                             IdentityProvider& provider,
                                                             int64_t now) {
-  const std::string key = flightKey(refresh_token);
+  return run(flightKey("refresh", refresh_token),
+             [&provider, refresh_token] { return provider.refresh(refresh_token); }, now);
+}
+
+std::optional<Result<TokenSet>> RefreshCoordinator::revalidate(const std::string& access_token,
+                                                               const std::string& sub,
+                                                               IdentityProvider& provider,
+                                                               int64_t now) {
+  return run(flightKey("userinfo", access_token),
+             [&provider, access_token, sub]() -> Result<TokenSet> {
+               Status vouched = provider.checkAccessToken(access_token, sub);
+               if (!vouched) {
+                 return vouched.error();
+               }
+               return TokenSet{};
+             },
+             now);
+}
+
+std::optional<Result<TokenSet>> RefreshCoordinator::run(const std::string& key,
+                                                        std::function<Result<TokenSet>()> call,
+                                                        int64_t now) {
   std::unique_lock lock(mutex_);
   forgetOld(now);
   std::shared_ptr<Flight> flight;
@@ -70,7 +93,7 @@ std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& r
       // Leader: the one call to the token endpoint, outside the lock.
       flights_.emplace(key, flight);
       lock.unlock();
-      Result<TokenSet> result = callProvider(provider, refresh_token);
+      Result<TokenSet> result = callProvider(call);
       lock.lock();
       finish(*flight, result);
       flight->finished_at = now;
@@ -80,7 +103,7 @@ std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& r
       return std::nullopt;  // a later request asks again
     }
     flights_.emplace(key, flight);
-    queue_.push_back({flight, refresh_token, &provider});
+    queue_.push_back({flight, std::move(call)});
     startWorkers();
     work_.notify_one();
   }
@@ -118,7 +141,7 @@ void RefreshCoordinator::workerLoop() {
     Job job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    Result<TokenSet> result = callProvider(*job.provider, job.refresh_token);
+    Result<TokenSet> result = callProvider(job.call);
     lock.lock();
     finish(*job.flight, std::move(result));
   }

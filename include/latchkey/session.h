@@ -41,7 +41,17 @@ struct Session {
   int64_t access_expires_at = 0;  // 0 = unknown / never refreshed
   // SHA-256 of the facts cookies (session_facts.h); empty when the session has no facts.
   std::string facts_digest;
+  // providerSidMark() of the ID token's sid: a back-channel logout token naming that sid
+  // ends this session. Empty when the provider sent no sid.
+  std::string provider_sid;
+  // When the provider last vouched for the session (revalidate_seconds); 0 = at issued_at.
+  int64_t checked_at = 0;
 };
+
+// The revocation-list entry that ends every session of one provider session: "op:" and a
+// base64url SHA-256 prefix of the provider's sid (fixed size in the cookie; our own sids
+// never contain ':', so the two kinds of entry cannot collide).
+std::string providerSidMark(std::string_view provider_sid);
 
 struct LoginState {
   std::string state;
