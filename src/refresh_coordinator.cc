@@ -9,6 +9,7 @@
 namespace latchkey {
 
 struct RefreshCoordinator::Flight {
+  int64_t keep_success = kGraceSeconds;  // seconds a successful result is handed out again
   bool done = false;
   int64_t finished_at = 0;  // first time a caller saw it done (0: not yet)
   std::optional<Result<TokenSet>> result;
@@ -60,7 +61,8 @@ std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& r
                                                             IdentityProvider& provider,
                                                             int64_t now) {
   return run(flightKey("refresh", refresh_token),
-             [&provider, refresh_token] { return provider.refresh(refresh_token); }, now);
+             [&provider, refresh_token] { return provider.refresh(refresh_token); }, now,
+             kGraceSeconds);
 }
 
 std::optional<Result<TokenSet>> RefreshCoordinator::revalidate(const std::string& access_token,
@@ -75,12 +77,14 @@ std::optional<Result<TokenSet>> RefreshCoordinator::revalidate(const std::string
                }
                return TokenSet{};
              },
-             now);
+             // A success is shared only with requests of the same second: the next check,
+             // however short revalidate_seconds is, must ask the provider again.
+             now, 0);
 }
 
 std::optional<Result<TokenSet>> RefreshCoordinator::run(const std::string& key,
                                                         std::function<Result<TokenSet>()> call,
-                                                        int64_t now) {
+                                                        int64_t now, int64_t keep_success) {
   std::unique_lock lock(mutex_);
   forgetOld(now);
   std::shared_ptr<Flight> flight;
@@ -88,6 +92,7 @@ std::optional<Result<TokenSet>> RefreshCoordinator::run(const std::string& key,
     flight = it->second;
   } else {
     flight = std::make_shared<Flight>();
+    flight->keep_success = keep_success;
     flight->wait_until = std::chrono::steady_clock::now() + wait_;
     if (background_workers_ <= 0) {
       // Leader: the one call to the token endpoint, outside the lock.
@@ -154,7 +159,7 @@ void RefreshCoordinator::forgetOld(int64_t now) {
       flight.finished_at = now;  // finished in the background since the last look
     }
     const int64_t keep = flight.done && flight.result && flight.result->has_value()
-                             ? kGraceSeconds
+                             ? flight.keep_success
                              : kRetryAfterFailureSeconds;
     if (flight.done && now - flight.finished_at > keep) {
       it = flights_.erase(it);

@@ -55,7 +55,8 @@ class RefreshCoordinator {
                                           IdentityProvider& provider, int64_t now);
   // Re-validation (revalidate_seconds) of a session without a refresh token:
   // provider.checkAccessToken, single-flight and bounded exactly like a refresh. An empty
-  // TokenSet when the provider vouched for the token.
+  // TokenSet when the provider vouched for the token. A success is reused only within the
+  // same second (a refusal or an outage, like a failed refresh, for kRetryAfterFailureSeconds).
   std::optional<Result<TokenSet>> revalidate(const std::string& access_token,
                                              const std::string& sub, IdentityProvider& provider,
                                              int64_t now);
@@ -68,7 +69,8 @@ class RefreshCoordinator {
   };
 
   std::optional<Result<TokenSet>> run(const std::string& key,
-                                      std::function<Result<TokenSet>()> call, int64_t now);
+                                      std::function<Result<TokenSet>()> call, int64_t now,
+                                      int64_t keep_success);
 
   void forgetOld(int64_t now);
   void finish(Flight& flight, Result<TokenSet> result);

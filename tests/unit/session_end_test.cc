@@ -125,9 +125,9 @@ TEST_F(BackchannelTest, NeedsAStore) {
 // --- Re-validation -------------------------------------------------------------------
 
 struct RevalidationEnv {
-  RevalidationEnv() {
+  explicit RevalidationEnv(int64_t every = 300) {
     Config config = testing::testConfig();
-    config.revalidate_seconds = 300;
+    config.revalidate_seconds = every;
     env = std::make_unique<TestEnv>(config);
   }
   // A session without a refresh token, signed in now.
@@ -179,6 +179,20 @@ TEST(Revalidation, VouchedSessionIsCheckedAgainOnlyAfterTheInterval) {
   EXPECT_EQ(t.env->provider.access_checks, 1);
   t.env->clock.advance(1);
   t.env->provider.access_check_result = makeError(Errc::kRevalidationFailed, "gone");
+  EXPECT_EQ(t.auth(renewed).status, 401);
+  EXPECT_EQ(t.env->provider.access_checks, 2);
+}
+
+// A short interval asks the provider each time: an earlier "yes" is not reused.
+TEST(Revalidation, ShortIntervalAsksAgain) {
+  RevalidationEnv t(2);
+  const std::string cookie = t.cookie();
+  t.env->clock.advance(2);
+  const Response first = t.auth(cookie);
+  ASSERT_EQ(headerValues(first, "Set-Cookie").size(), 1u);
+  const std::string renewed = cookiePair(headerValues(first, "Set-Cookie")[0]).second;
+  t.env->clock.advance(2);
+  t.env->provider.access_check_result = makeError(Errc::kRevalidationFailed, "account removed");
   EXPECT_EQ(t.auth(renewed).status, 401);
   EXPECT_EQ(t.env->provider.access_checks, 2);
 }
