@@ -83,7 +83,6 @@ t('signing out at the provider ends the session here: its logout token reaches /
   assert.equal(line.scope, 'provider_session', 'the provider named its session (sid)');
   assert.equal(await authStatus(stack, cookie), 401, 'the cookie from before is refused');
   assert.equal(await authStatus(stack, other.jar.get('latchkey').value), 200, 'the session of another provider session lives on');
-  assert.ok(!stack.latchkey.tail(200).includes(form.fields.xsrf ?? '\u0000'), 'nothing of the provider flow is logged');
 });
 
 t('a logout token that fails a check is refused with 400 invalid_request; a replayed jti too', async () => {
