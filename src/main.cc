@@ -121,6 +121,7 @@ constexpr std::pair<std::string_view, std::string_view> kKeyDefaults[] = {
     {"session_store_grace", "30"},
     {"rp_initiated_logout", "false"},
     {"post_logout_redirect_uri", "<site><base_path>/ (from redirect_uri)"},
+    {"revalidate_seconds", "0 (off)"},
 };
 
 std::string_view keyDefault(std::string_view key) {
@@ -282,6 +283,9 @@ Result<std::unique_ptr<SessionStore>> openConfiguredStore(const Config& config) 
   auto where = parseStoreLocation(config.session_store);
   if (!where) {
     return where.error();
+  }
+  if (where->prefix.empty()) {
+    where->prefix = deploymentStorePrefix(config.issuer, config.client_id);
   }
   return openSessionStore(*where, kStoreTimeoutMs);
 }

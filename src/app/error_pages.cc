@@ -208,7 +208,11 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
       return {503, "Sign-in is unavailable for a moment",
               "This site cannot reach its session store, so it cannot check sessions right now.",
               "Try again in a minute. Site owner: see latchkey's log and the session_store."};
+    case Errc::kLogoutTokenInvalid:
+    case Errc::kLogoutTokenReplayed:
+      return {400, "Invalid logout token", error.detail, ""};
     case Errc::kRefreshFailed:
+    case Errc::kRevalidationFailed:
     case Errc::kSessionRevoked:
     case Errc::kCookieMalformed:
     case Errc::kCookieBadSignature:

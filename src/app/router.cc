@@ -19,12 +19,13 @@ struct Route {
 
 // /auth answers any method: inside an nginx auth_request subrequest REQUEST_METHOD is the
 // visitor's own method ($request_method reads the main request), POST and PUT included.
-constexpr std::array<Route, 9> kRoutes = {{
+constexpr std::array<Route, 10> kRoutes = {{
     {"/", "GET, HEAD", handleHome},
     {"/signed-out", "GET, HEAD", handleSignedOut},
     {"/login", "GET, HEAD", handleLogin},
     {"/login/authorized", "GET, HEAD", handleCallback},
     {"/logout", "GET, HEAD, POST", handleLogout},
+    {"/backchannel-logout", "POST", handleBackchannelLogout},
     {"/auth", "*", handleAuth},
     {"/userinfo", "GET, HEAD", handleUserinfo},
     {"/healthz", "GET, HEAD", handleHealthz},

@@ -8,6 +8,14 @@
 #include "latchkey/session/revocation_cache.h"
 #include "latchkey/store/session_store.h"
 #include "latchkey/app/email_policy.h"
+#include <algorithm>
+#include "latchkey/app/access_rules.h"
+#include "latchkey/util/log.h"
+#include "latchkey/util/metrics.h"
+#include "latchkey/session/refresh_coordinator.h"
+#include "latchkey/session/session_facts.h"
+#include "latchkey/session/revocation_cache.h"
+#include "latchkey/store/session_store.h"
 
 namespace latchkey {
 namespace {
@@ -54,10 +62,43 @@ bool applyRefresh(const Request& request, Deps& deps, Session& session, int64_t 
     session.refresh_token = fresh.refresh_token;
   }
   session.access_expires_at = fresh.access_expires_at;
+  session.checked_at = now;  // the provider has just vouched for the grant
   lookup.set_cookie =
       sessionSetCookie(deps.config, deps.cookies.sealSession(session), session.expires_at - now);
   metrics().sessionRefreshed();
   deps.log.log(LogLevel::kInfo, "session_refreshed",
+               {{"client", request.client_address}, {"sub", session.sub}});
+  return true;
+}
+
+// revalidate_seconds for a session without a refresh token: the provider is asked (userinfo)
+// whether it still accepts the access token. Only its refusal (kRevalidationFailed: 401,
+// another subject, or nothing to ask with) ends the session; an outage keeps it (fail open:
+// the session still ends at its own expiry) and a later request asks again. False: ended.
+bool applyRevalidation(const Request& request, Deps& deps, Session& session, int64_t now,
+                       SessionLookup& lookup) {
+  auto vouched = deps.refresher.revalidate(session.access_token, session.sub, deps.provider, now);
+  if (!vouched) {
+    return true;  // still asking: this request is served as it is
+  }
+  if (!*vouched) {
+    const Error& error = vouched->error();
+    const bool ends_session = error.code == Errc::kRevalidationFailed;
+    deps.log.log(LogLevel::kWarn, ends_session ? "revalidation_failed" : "revalidation_deferred",
+                 {{"client", request.client_address},
+                  {"sub", session.sub},
+                  {"email", session.email},
+                  {"reason", errcName(error.code)},
+                  {"detail", error.detail}});
+    if (ends_session) {
+      lookup.set_cookie = sessionClearCookie(deps.config);
+    }
+    return !ends_session;
+  }
+  session.checked_at = now;
+  lookup.set_cookie =
+      sessionSetCookie(deps.config, deps.cookies.sealSession(session), session.expires_at - now);
+  deps.log.log(LogLevel::kDebug, "session_revalidated",
                {{"client", request.client_address}, {"sub", session.sub}});
   return true;
 }
@@ -87,7 +128,7 @@ SessionLookup lookupSession(const Request& request, Deps& site, bool with_tokens
   lookup.provider_deps = own;
   if (deps.revocations != nullptr) {
     switch (deps.revocations->check(opened->sid, opened->sub, opened->email, opened->issued_at,
-                                    now)) {
+                                    now, opened->provider_sid)) {
       case RevocationCache::Verdict::kLive:
         break;
       case RevocationCache::Verdict::kRevoked:
@@ -104,7 +145,10 @@ SessionLookup lookupSession(const Request& request, Deps& site, bool with_tokens
   }
   const bool refresh_due =
       opened->access_expires_at != 0 && now + kRefreshMarginSeconds >= opened->access_expires_at;
-  if (refresh_due || with_tokens) {
+  const bool revalidation_due =
+      deps.config.revalidate_seconds > 0 &&
+      now - std::max(opened->issued_at, opened->checked_at) >= deps.config.revalidate_seconds;
+  if (refresh_due || revalidation_due || with_tokens) {
     opened = deps.cookies.openSession(*value, now);
     if (!opened) {
       logRefused(request, deps, opened.error());
@@ -114,10 +158,14 @@ SessionLookup lookupSession(const Request& request, Deps& site, bool with_tokens
     }
   }
   Session session = std::move(opened.value());
-  if (refresh_due && !session.refresh_token.empty()) {
+  // A refresh is itself a check with the provider, so a due re-validation of a session with
+  // a refresh token is a refresh.
+  if ((refresh_due || revalidation_due) && !session.refresh_token.empty()) {
     if (!applyRefresh(request, deps, session, now, lookup)) {
       return lookup;
     }
+  } else if (revalidation_due && !applyRevalidation(request, deps, session, now, lookup)) {
+    return lookup;
   }
   if (!session.facts_digest.empty()) {
     auto facts = openFacts(request, deps.cookie_names.session, session.facts_digest);

@@ -99,6 +99,7 @@ const std::vector<std::string> kKeys = {
     "session_store_grace",
     "rp_initiated_logout",
     "post_logout_redirect_uri",
+    "revalidate_seconds",
 };
 
 // Keys that may be repeated in the file: each line adds one more item.
@@ -996,6 +997,10 @@ class Validator {
     config.connect_timeout = std::min(config.connect_timeout, config.http_timeout);
     if (const auto grace = boundedInteger("session_store_grace", 0, 3600)) {
       config.session_store_grace = *grace;
+    }
+    // 0 = off. Short intervals are allowed (tests use seconds); each check is a provider call.
+    if (const auto every = boundedInteger("revalidate_seconds", 0, 86400)) {
+      config.revalidate_seconds = *every;
     }
   }
 

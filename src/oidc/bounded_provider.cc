@@ -97,6 +97,15 @@ Result<TokenSet> BoundedProvider::refresh(const std::string& refresh_token) {
   return inner_.refresh(refresh_token);
 }
 
+Status BoundedProvider::checkAccessToken(const std::string& access_token, std::string_view sub) {
+  const Slot slot(*this);
+  if (!slot) {
+    logBusy("userinfo");
+    return busy(max_in_flight_);
+  }
+  return inner_.checkAccessToken(access_token, sub);
+}
+
 void BoundedProvider::revoke(const TokenSet& tokens) {
   const Slot slot(*this);
   if (!slot) {

@@ -47,10 +47,12 @@ class GithubProvider final : public IdentityProvider {
   Result<TokenSet> refresh(const std::string& refresh_token) override;
   void revoke(const TokenSet& tokens) override;
   Result<std::string> check() override;
+  Status checkAccessToken(const std::string& access_token, std::string_view sub) override;
 
  private:
   std::string tokenUrl() const { return base_ + "/login/oauth/access_token"; }
   HttpRequest tokenRequest(const std::string& code, const std::string& verifier) const;
+  HttpRequest apiRequest(const std::string& path, const std::string& access_token) const;
   Result<HttpResponse> apiGet(const std::string& path, const std::string& access_token);
   Status addUser(const std::string& access_token, Identity& identity);
   Status addPrimaryEmail(const std::string& access_token, Identity& identity);
@@ -99,15 +101,45 @@ HttpRequest GithubProvider::tokenRequest(const std::string& code,
   return request;
 }
 
-Result<HttpResponse> GithubProvider::apiGet(const std::string& path,
-                                            const std::string& access_token) {
+HttpRequest GithubProvider::apiRequest(const std::string& path,
+                                       const std::string& access_token) const {
   HttpRequest request;
   request.endpoint = ProviderEndpoint::kUserinfo;
   request.url = api_ + path;
   request.headers.emplace_back("Authorization", "Bearer " + access_token);
   request.headers.emplace_back("Accept", "application/vnd.github+json");
   request.headers.emplace_back("X-GitHub-Api-Version", "2022-11-28");
-  auto response = http_.send(request);
+  return request;
+}
+
+// GitHub's tokens do not expire: a 401 means the user revoked the app's authorization, or
+// the account (or token) is gone.
+Status GithubProvider::checkAccessToken(const std::string& access_token, std::string_view sub) {
+  if (access_token.empty()) {
+    return makeError(Errc::kRevalidationFailed, "the session keeps no access token");
+  }
+  auto response = http_.send(apiRequest("/user", access_token));
+  if (!response) {
+    return response.error();
+  }
+  if (response->status == 401) {
+    return makeError(Errc::kRevalidationFailed, "GitHub /user answered 401");
+  }
+  rapidjson::Document doc;
+  if (response->status != 200 || !json::parseObject(response->body, doc)) {
+    return makeError(Errc::kProviderBadResponse,
+                     "GitHub /user answered " + std::to_string(response->status));
+  }
+  auto id = json::getInt(doc, "id");
+  if (!id || std::to_string(*id) != sub) {
+    return makeError(Errc::kRevalidationFailed, "GitHub /user is not the session's user");
+  }
+  return {};
+}
+
+Result<HttpResponse> GithubProvider::apiGet(const std::string& path,
+                                            const std::string& access_token) {
+  auto response = http_.send(apiRequest(path, access_token));
   if (!response) {
     return makeError(Errc::kUserinfoFailed, response.error().detail);
   }

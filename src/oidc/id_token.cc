@@ -18,6 +18,13 @@
 #include "latchkey/jose/jose.h"
 #include "latchkey/util/json.h"
 #include "latchkey/util/text.h"
+#include "app/email_verified.h"
+#include "jose/jose_internal.h"
+#include "oidc/jwt_claims.h"
+#include "latchkey/util/crypto.h"
+#include "latchkey/util/encoding.h"
+#include "latchkey/jose/jose.h"
+#include "latchkey/util/json.h"
 
 namespace latchkey {
 namespace {
@@ -25,6 +32,11 @@ namespace {
 
 // OIDC Core §2: sub "MUST NOT exceed 255 ASCII characters in length".
 constexpr size_t kMaxSubLength = 255;
+
+}  // namespace
+
+// Claim readers shared with the logout token (jwt_claims.h).
+namespace detail {
 
 Error missing(std::string_view claim) {
   return makeError(Errc::kIdTokenMissingClaim, "claim " + std::string(claim) + " is missing");
@@ -81,6 +93,16 @@ Result<std::vector<std::string_view>> audiences(const rapidjson::Value& claims) 
   }
   return out;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::audiences;
+using detail::missing;
+using detail::requiredInt;
+using detail::requiredString;
+using detail::wrongType;
 
 Status checkAudience(const rapidjson::Value& claims, const IdTokenExpectations& expect) {
   auto aud = audiences(claims);
@@ -229,6 +251,8 @@ Result<IdTokenClaims> identity(const rapidjson::Value& claims, IdTokenClaims out
   out.name = std::string(json::getString(claims, "name").value_or(""));
   out.picture = std::string(json::getString(claims, "picture").value_or(""));
   out.hd = std::string(json::getString(claims, "hd").value_or(""));
+  // Back-Channel Logout 1.0 §2.1: the provider's session id, named again by logout tokens.
+  out.sid = std::string(json::getString(claims, "sid").value_or(""));
   return out;
 }
 

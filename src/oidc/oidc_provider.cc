@@ -62,8 +62,14 @@ class OidcProvider final : public IdentityProvider {
   Result<Identity> verifyBearer(std::string_view token, const std::vector<std::string>& audiences,
                                 int64_t& expires_at) override;
   Result<std::string> endSessionUrl(const EndSessionRequest& request) override;
+  Result<LogoutTokenClaims> verifyLogoutToken(std::string_view token) override;
+  Status checkAccessToken(const std::string& access_token, std::string_view sub) override;
 
  private:
+  // Runs check(token, keys) with the cached JWKS, and once more with a refetched set when
+  // the token's kid is unknown (the provider rotated its keys: OIDC Core §10.1.1).
+  template <typename Check>
+  auto withKeys(std::string_view token, Check check) -> decltype(check(token, JwkSet{}));
   ClientAuthMethod authMethod(const OidcDiscovery& meta) const;
   ClientAuthMethod revocationAuthMethod(const OidcDiscovery& meta) const;
   // A POST to url (token or revocation endpoint) with the client authenticated by method.
@@ -205,10 +211,6 @@ Result<std::string> OidcProvider::authorizationUrl(const AuthorizationRequest& r
 
 Result<IdTokenClaims> OidcProvider::verify(std::string_view id_token,
                                            const IdTokenExpectations& base) {
-  auto keys = metadata_.jwks();
-  if (!keys) {
-    return keys.error();
-  }
   auto meta = metadata_.discovery();
   if (!meta) {
     return meta.error();
@@ -219,12 +221,23 @@ Result<IdTokenClaims> OidcProvider::verify(std::string_view id_token,
       expect.issuers.push_back(issuerForTenant((*meta)->issuer, tenant));
     }
   }
-  auto claims = verifyIdToken(id_token, **keys, expect);
+  return withKeys(id_token, [&](std::string_view token, const JwkSet& set) {
+    return verifyIdToken(token, set, expect);
+  });
+}
+
+template <typename Check>
+auto OidcProvider::withKeys(std::string_view token, Check check)
+    -> decltype(check(token, JwkSet{})) {
+  auto keys = metadata_.jwks();
+  if (!keys) {
+    return keys.error();
+  }
+  auto claims = check(token, **keys);
   if (claims || claims.error().code != Errc::kIdTokenUnknownKid) {
     return claims;
   }
-  // The provider may have rotated its keys since we fetched them (OIDC Core §10.1.1):
-  // one refetch, shared with every other thread that missed, and rate-limited.
+  // One refetch, shared with every other thread that missed, and rate-limited.
   auto fresh = metadata_.refetchJwks(*keys);
   if (!fresh) {
     return fresh.error();
@@ -232,7 +245,61 @@ Result<IdTokenClaims> OidcProvider::verify(std::string_view id_token,
   if (*fresh == *keys) {
     return claims;  // rate-limited: no newer key set
   }
-  return verifyIdToken(id_token, **fresh, expect);
+  return check(token, **fresh);
+}
+
+Result<LogoutTokenClaims> OidcProvider::verifyLogoutToken(std::string_view token) {
+  auto meta = metadata_.discovery();
+  if (!meta) {
+    return meta.error();
+  }
+  LogoutTokenExpectations expect;
+  expect.issuer = (*meta)->issuer;
+  expect.client_id = client_id_;
+  expect.now = clock_.now();
+  return withKeys(token, [&](std::string_view compact, const JwkSet& set) {
+    return latchkey::verifyLogoutToken(compact, set, expect);
+  });
+}
+
+// OIDC Core §5.3.3: a UserInfo error is a Bearer token error (RFC 6750 §3.1): 401 with
+// invalid_token when the token was revoked or expired, which for us means the provider no
+// longer vouches for the session.
+Status OidcProvider::checkAccessToken(const std::string& access_token, std::string_view sub) {
+  auto meta = metadata_.discovery();
+  if (!meta) {
+    return meta.error();
+  }
+  if ((*meta)->userinfo_endpoint.empty()) {
+    return makeError(Errc::kRevalidationFailed, "discovery lists no userinfo_endpoint");
+  }
+  if (access_token.empty()) {
+    return makeError(Errc::kRevalidationFailed, "the session keeps no access token");
+  }
+  HttpRequest request;
+  request.endpoint = ProviderEndpoint::kUserinfo;
+  request.url = (*meta)->userinfo_endpoint;
+  request.headers.emplace_back("Authorization", "Bearer " + access_token);
+  auto response = http_.send(request);
+  if (!response) {
+    return response.error();
+  }
+  if (response->status == 401 || response->status == 403) {
+    return makeError(Errc::kRevalidationFailed,
+                     "userinfo answered " + std::to_string(response->status));
+  }
+  if (response->status != 200) {
+    return makeError(Errc::kProviderBadResponse,
+                     "userinfo answered " + std::to_string(response->status));
+  }
+  rapidjson::Document doc;
+  if (!json::parseObject(response->body, doc)) {
+    return makeError(Errc::kProviderBadResponse, "userinfo answer is not a JSON object");
+  }
+  if (json::getString(doc, "sub") != std::optional<std::string_view>(sub)) {
+    return makeError(Errc::kRevalidationFailed, "userinfo sub is not the session's subject");
+  }
+  return {};
 }
 
 Status OidcProvider::addUserinfo(const OidcDiscovery& meta, const std::string& access_token,
@@ -393,6 +460,7 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
   }
   sign_in.tokens = tokenSet(*tokens, clock_.now());
   sign_in.id_token = tokens->id_token;
+  sign_in.provider_sid = claims->sid;
   return sign_in;
 }
 

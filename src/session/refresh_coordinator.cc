@@ -1,6 +1,7 @@
 #include "latchkey/session/refresh_coordinator.h"
 
 #include <exception>
+#include <functional>
 #include <utility>
 
 #include "latchkey/util/crypto.h"
@@ -8,6 +9,7 @@
 namespace latchkey {
 
 struct RefreshCoordinator::Flight {
+  int64_t keep_success = kGraceSeconds;  // seconds a successful result is handed out again
   bool done = false;
   int64_t finished_at = 0;  // first time a caller saw it done (0: not yet)
   std::optional<Result<TokenSet>> result;
@@ -16,17 +18,18 @@ struct RefreshCoordinator::Flight {
 
 namespace {
 
-// The key is a hash, so the map never holds a usable refresh token.
-std::string flightKey(const std::string& refresh_token) {
-  const auto digest = sha256(refresh_token);
+// The key is a hash, so the map never holds a usable token. kind keeps a refresh and a
+// re-validation of the same token apart.
+std::string flightKey(std::string_view kind, const std::string& token) {
+  const auto digest = sha256(std::string(kind) + '\n' + token);
   return std::string(digest.begin(), digest.end());
 }
 
 // A provider (or an allocation inside it) that throws must still end the flight, or the
 // requests sharing it would wait on a result that never comes.
-Result<TokenSet> callProvider(IdentityProvider& provider, const std::string& refresh_token) {
+Result<TokenSet> callProvider(const std::function<Result<TokenSet>()>& call) {
   try {
-    return provider.refresh(refresh_token);
+    return call();
   } catch (const std::exception& e) {
     return makeError(Errc::kInternal, std::string("refresh threw: ") + e.what());
   } catch (...) {
@@ -57,7 +60,31 @@ RefreshCoordinator::~RefreshCoordinator() {
 std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& refresh_token,
                                                             IdentityProvider& provider,
                                                             int64_t now) {
-  const std::string key = flightKey(refresh_token);
+  return run(flightKey("refresh", refresh_token),
+             [&provider, refresh_token] { return provider.refresh(refresh_token); }, now,
+             kGraceSeconds);
+}
+
+std::optional<Result<TokenSet>> RefreshCoordinator::revalidate(const std::string& access_token,
+                                                               const std::string& sub,
+                                                               IdentityProvider& provider,
+                                                               int64_t now) {
+  return run(flightKey("userinfo", access_token),
+             [&provider, access_token, sub]() -> Result<TokenSet> {
+               Status vouched = provider.checkAccessToken(access_token, sub);
+               if (!vouched) {
+                 return vouched.error();
+               }
+               return TokenSet{};
+             },
+             // A success is shared only with requests of the same second: the next check,
+             // however short revalidate_seconds is, must ask the provider again.
+             now, 0);
+}
+
+std::optional<Result<TokenSet>> RefreshCoordinator::run(const std::string& key,
+                                                        std::function<Result<TokenSet>()> call,
+                                                        int64_t now, int64_t keep_success) {
   std::unique_lock lock(mutex_);
   forgetOld(now);
   std::shared_ptr<Flight> flight;
@@ -65,12 +92,13 @@ std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& r
     flight = it->second;
   } else {
     flight = std::make_shared<Flight>();
+    flight->keep_success = keep_success;
     flight->wait_until = std::chrono::steady_clock::now() + wait_;
     if (background_workers_ <= 0) {
       // Leader: the one call to the token endpoint, outside the lock.
       flights_.emplace(key, flight);
       lock.unlock();
-      Result<TokenSet> result = callProvider(provider, refresh_token);
+      Result<TokenSet> result = callProvider(call);
       lock.lock();
       finish(*flight, result);
       flight->finished_at = now;
@@ -80,7 +108,7 @@ std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& r
       return std::nullopt;  // a later request asks again
     }
     flights_.emplace(key, flight);
-    queue_.push_back({flight, refresh_token, &provider});
+    queue_.push_back({flight, std::move(call)});
     startWorkers();
     work_.notify_one();
   }
@@ -118,7 +146,7 @@ void RefreshCoordinator::workerLoop() {
     Job job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    Result<TokenSet> result = callProvider(*job.provider, job.refresh_token);
+    Result<TokenSet> result = callProvider(job.call);
     lock.lock();
     finish(*job.flight, std::move(result));
   }
@@ -131,7 +159,7 @@ void RefreshCoordinator::forgetOld(int64_t now) {
       flight.finished_at = now;  // finished in the background since the last look
     }
     const int64_t keep = flight.done && flight.result && flight.result->has_value()
-                             ? kGraceSeconds
+                             ? flight.keep_success
                              : kRetryAfterFailureSeconds;
     if (flight.done && now - flight.finished_at > keep) {
       it = flights_.erase(it);

@@ -45,7 +45,7 @@ void RevocationCache::sync(int64_t now, int64_t steady_now) {
 
 RevocationCache::Verdict RevocationCache::check(std::string_view sid, std::string_view sub,
                                                 std::string_view email, int64_t issued_at,
-                                                int64_t now) {
+                                                int64_t now, std::string_view provider_sid) {
   const int64_t steady_now = steadyMillis();
   if (steady_now - last_attempt_ms_.load() >= interval_ms_) {
     // Only one request syncs; the others go on with the copy they have. With no copy yet
@@ -61,6 +61,9 @@ RevocationCache::Verdict RevocationCache::check(std::string_view sid, std::strin
     return Verdict::kUnknown;
   }
   if (!sid.empty() && snapshot->sessions.contains(sid)) return Verdict::kRevoked;
+  if (!provider_sid.empty() && snapshot->sessions.contains(provider_sid)) {
+    return Verdict::kRevoked;
+  }
   const auto voids = [&](std::string_view subject) {
     if (subject.empty() || snapshot->subjects.empty()) return false;
     const auto it = snapshot->subjects.find(subject);

@@ -299,7 +299,8 @@ CookieCodec::~CookieCodec() {
 
 // ---------------------------------------------------------------------------------------
 // Session cookie. Payload keys are short because the whole value must stay under 4 KB:
-//   sid sub em ev nm pic iat exp aex [fd] [pv] (sid absent in cookies from before it existed);
+//   sid sub em ev nm pic iat exp aex [fd] [pv] [ps] [chk] (sid absent in cookies from before
+//   it existed);
 //   sealed segment = {"a": access_token, "r": refresh_token},
 //   empty when there are no tokens.
 
@@ -323,6 +324,8 @@ std::string CookieCodec::sealSession(const Session& session) const {
   if (!session.provider.empty()) {
     putString(w, "pv", session.provider);
   }
+  if (!session.provider_sid.empty()) putString(w, "ps", session.provider_sid);
+  if (session.checked_at != 0) putInt(w, "chk", session.checked_at);
   w.EndObject();
   std::string sealed64;
   if (!session.access_token.empty() || !session.refresh_token.empty()) {
@@ -357,6 +360,8 @@ Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
     if (name == "aex") return readInt(v, s.access_expires_at);
     if (name == "fd") return readString(v, s.facts_digest);
     if (name == "pv") return readString(v, s.provider);
+    if (name == "ps") return readString(v, s.provider_sid);
+    if (name == "chk") return readInt(v, s.checked_at);
     return false;
   });
   if (!fields_ok || !has_sub || !has_iat || !has_exp) {
@@ -515,6 +520,12 @@ std::string sessionSetCookie(const Config& config, std::string_view value, int64
 }
 
 std::string sessionClearCookie(const Config& config) { return sessionSetCookie(config, "", 0); }
+
+std::string providerSidMark(std::string_view provider_sid) {
+  const auto digest = sha256(provider_sid);
+  // 16 bytes: collisions are out of reach, and the cookie grows by 30 bytes only.
+  return "op:" + base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
+}
 
 std::string sessionPartSetCookie(const Config& config, std::string_view name,
                                  std::string_view value, int64_t max_age) {

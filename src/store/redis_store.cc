@@ -3,12 +3,13 @@
 // made again on the next call, so a Redis restart heals by itself. Every call is bounded
 // by the connect/command timeout, so an unreachable Redis costs a bounded wait, never a hang.
 //
-// Keys (choose the database number to keep deployments apart):
-//   latchkey:generation          INCR on every revocation
-//   latchkey:revoked:sessions    sorted set, member sid, score = until
-//   latchkey:revoked:subjects    hash, subject -> "before until"
-//   latchkey:once:<key>          SET NX EX: first claim wins
-//   latchkey:shared:<key>        SET EX: short shared values
+// Keys, all under the deployment's prefix P (StoreLocation::prefix), so deployments sharing
+// one Redis (and one database) never see each other's revocations or one-time keys:
+//   P:generation          INCR on every revocation
+//   P:revoked:sessions    sorted set, member sid, score = until
+//   P:revoked:subjects    hash, subject -> "before until"
+//   P:once:<key>          SET NX EX: first claim wins
+//   P:shared:<key>        SET EX: short shared values
 #include <hiredis/hiredis.h>
 
 #include <charconv>
@@ -31,10 +32,6 @@ struct ReplyFree {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
 
-constexpr const char* kGeneration = "latchkey:generation";
-constexpr const char* kSessions = "latchkey:revoked:sessions";
-constexpr const char* kSubjects = "latchkey:revoked:subjects";
-
 std::string_view text(const redisReply* reply) {
   return reply->str == nullptr ? std::string_view() : std::string_view(reply->str, reply->len);
 }
@@ -50,26 +47,32 @@ timeval toTimeval(int ms) { return {ms / 1000, static_cast<suseconds_t>((ms % 10
 class RedisStore final : public SessionStore {
  public:
   RedisStore(StoreLocation where, int timeout_ms)
-      : where_(std::move(where)), timeout_ms_(timeout_ms) {}
+      : where_(std::move(where)),
+        timeout_ms_(timeout_ms),
+        generation_key_(where_.prefix + ":generation"),
+        sessions_key_(where_.prefix + ":revoked:sessions"),
+        subjects_key_(where_.prefix + ":revoked:subjects"),
+        once_prefix_(where_.prefix + ":once:"),
+        shared_prefix_(where_.prefix + ":shared:") {}
 
   Status revokeSession(std::string_view sid, int64_t until, int64_t now) override {
     const std::string score = std::to_string(until);
     const std::string expired = std::to_string(now);
-    return transaction("revoke session", {{"ZADD", kSessions, score, std::string(sid)},
-                                          {"ZREMRANGEBYSCORE", kSessions, "-inf", expired},
-                                          {"INCR", kGeneration}});
+    return transaction("revoke session", {{"ZADD", sessions_key_, score, std::string(sid)},
+                                          {"ZREMRANGEBYSCORE", sessions_key_, "-inf", expired},
+                                          {"INCR", generation_key_}});
   }
 
   Status revokeSubject(std::string_view subject, int64_t before, int64_t until,
                        int64_t) override {
     const std::string value = std::to_string(before) + " " + std::to_string(until);
     return transaction("revoke subject",
-                       {{"HSET", kSubjects, std::string(subject), value}, {"INCR", kGeneration}});
+                       {{"HSET", subjects_key_, std::string(subject), value}, {"INCR", generation_key_}});
   }
 
   Result<uint64_t> generation() override {
     std::lock_guard lock(mutex_);
-    ReplyPtr reply = command({"GET", kGeneration});
+    ReplyPtr reply = command({"GET", generation_key_});
     if (!reply || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)) {
       return lastError("read generation", reply.get());
     }
@@ -79,9 +82,9 @@ class RedisStore final : public SessionStore {
   Result<RevocationSet> revocations(int64_t now) override {
     std::lock_guard lock(mutex_);
     const std::string from = "(" + std::to_string(now);
-    ReplyPtr replies = exec({{"GET", kGeneration},
-                             {"ZRANGEBYSCORE", kSessions, from, "+inf"},
-                             {"HGETALL", kSubjects}});
+    ReplyPtr replies = exec({{"GET", generation_key_},
+                             {"ZRANGEBYSCORE", sessions_key_, from, "+inf"},
+                             {"HGETALL", subjects_key_}});
     if (!replies || replies->type != REDIS_REPLY_ARRAY || replies->elements != 3) {
       return lastError("read revocations", replies.get());
     }
@@ -106,7 +109,7 @@ class RedisStore final : public SessionStore {
 
   Result<bool> claimOnce(std::string_view key, int64_t until, int64_t now) override {
     std::lock_guard lock(mutex_);
-    const std::string name = "latchkey:once:" + std::string(key);
+    const std::string name = once_prefix_ + std::string(key);
     const std::string seconds = std::to_string(until > now ? until - now : 1);
     ReplyPtr reply = command({"SET", name, "1", "NX", "EX", seconds});
     if (!reply || (reply->type != REDIS_REPLY_STATUS && reply->type != REDIS_REPLY_NIL)) {
@@ -117,7 +120,7 @@ class RedisStore final : public SessionStore {
 
   Status releaseClaim(std::string_view key) override {
     std::lock_guard lock(mutex_);
-    ReplyPtr reply = command({"DEL", "latchkey:once:" + std::string(key)});
+    ReplyPtr reply = command({"DEL", once_prefix_ + std::string(key)});
     if (!reply || reply->type != REDIS_REPLY_INTEGER) return lastError("release", reply.get());
     return {};
   }
@@ -126,14 +129,14 @@ class RedisStore final : public SessionStore {
                   int64_t now) override {
     std::lock_guard lock(mutex_);
     const std::string seconds = std::to_string(until > now ? until - now : 1);
-    ReplyPtr reply = command({"SET", "latchkey:shared:" + std::string(key), std::string(value), "EX", seconds});
+    ReplyPtr reply = command({"SET", shared_prefix_ + std::string(key), std::string(value), "EX", seconds});
     if (!reply || reply->type != REDIS_REPLY_STATUS) return lastError("put", reply.get());
     return {};
   }
 
   Result<std::string> getValue(std::string_view key, int64_t) override {
     std::lock_guard lock(mutex_);
-    ReplyPtr reply = command({"GET", "latchkey:shared:" + std::string(key)});
+    ReplyPtr reply = command({"GET", shared_prefix_ + std::string(key)});
     if (!reply || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)) {
       return lastError("get", reply.get());
     }
@@ -225,6 +228,11 @@ class RedisStore final : public SessionStore {
 
   const StoreLocation where_;
   const int timeout_ms_;
+  const std::string generation_key_;
+  const std::string sessions_key_;
+  const std::string subjects_key_;
+  const std::string once_prefix_;
+  const std::string shared_prefix_;
   std::mutex mutex_;
   ContextPtr context_;
   std::string last_error_;

@@ -1,6 +1,10 @@
 // The session_store key: which back end, and where.
+#include <algorithm>
 #include <charconv>
 
+#include "latchkey/store/session_store.h"
+#include "latchkey/util/crypto.h"
+#include "latchkey/util/encoding.h"
 #include "latchkey/store/session_store.h"
 
 namespace latchkey {
@@ -36,9 +40,24 @@ std::string percentDecode(std::string_view text) {
   return out;
 }
 
+bool prefixCharacter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-' || c == '.' || c == ':';
+}
+
 Result<StoreLocation> parseRedis(std::string_view rest) {
   StoreLocation where;
   where.kind = StoreLocation::Kind::kRedis;
+  if (const size_t question = rest.find('?'); question != std::string_view::npos) {
+    const std::string_view query = rest.substr(question + 1);
+    rest = rest.substr(0, question);
+    if (!query.starts_with("prefix=")) return bad("the only option is ?prefix=NAME");
+    where.prefix = std::string(query.substr(7));
+    if (where.prefix.empty() || where.prefix.size() > 64 ||
+        !std::all_of(where.prefix.begin(), where.prefix.end(), prefixCharacter)) {
+      return bad("?prefix= takes 1 to 64 letters, digits, '_', '-', '.' or ':'");
+    }
+  }
   const size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
@@ -96,6 +115,12 @@ Result<StoreLocation> parseStoreLocation(std::string_view text) {
                "with; reach Redis over a private network or a TLS tunnel (stunnel, spiped)");
   }
   return bad("must start with sqlite:/ or redis://");
+}
+
+std::string deploymentStorePrefix(std::string_view issuer, std::string_view client_id) {
+  const auto digest = sha256(std::string(issuer) + '\n' + std::string(client_id));
+  return "latchkey:" +
+         base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 9));
 }
 
 Result<std::unique_ptr<SessionStore>> openSessionStore(const StoreLocation& where,

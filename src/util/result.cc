@@ -103,6 +103,12 @@ std::string_view errcName(Errc code) {
       return "session_revoked";
     case Errc::kStoreUnavailable:
       return "store_unavailable";
+    case Errc::kLogoutTokenInvalid:
+      return "logout_token_invalid";
+    case Errc::kLogoutTokenReplayed:
+      return "logout_token_replayed";
+    case Errc::kRevalidationFailed:
+      return "revalidation_failed";
     case Errc::kCryptoFailure:
       return "crypto_failure";
     case Errc::kInternal:

@@ -19,7 +19,7 @@ import { sleep } from './lib/process.mjs';
 
 const GRACE = 3;  // session_store_grace for this file: short, so the outage test is quick
 const started = [];
-let redis, a, b;
+let redis, a, b, common, baseDir;
 
 // One latchkey + nginx in its own directory; both share the provider, client and secret.
 async function startInstance(dir, port, common) {
@@ -39,7 +39,8 @@ before(async () => {
   const [portA, portB] = await freePorts(2);
   const provider = await startProvider({ dir, redirectUris: [`http://127.0.0.1:${portA}/login/authorized`] });
   started.push(provider);
-  const common = {
+  baseDir = dir;
+  common = {
     issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET,
     cookie_secret: newCookieSecret(), log_level: 'debug',
     session_store: redis.url(3), session_store_grace: GRACE,
@@ -118,6 +119,20 @@ t('--revoke-user without a reachable store fails with a clear message', async ()
     { encoding: 'utf8', env: { ...process.env, ...sanitizerEnv() }, timeout: 20000 });
   assert.equal(run.status, 1);
   assert.match(run.stderr, /redis 127\.0\.0\.1:1/);
+});
+
+// Deployments sharing one Redis (and database) are kept apart by their key prefix: an
+// instance with another ?prefix= does not see this deployment's revocations, even for a cookie
+// it accepts (same client and secret here, so only the prefix differs).
+t('another key prefix in the same Redis database does not see the revocations', async () => {
+  const [port] = await freePorts(1);
+  const other = await startInstance(path.join(baseDir, 'c'), port, { ...common, session_store: `${redis.url(3)}?prefix=elsewhere` });
+  const { client, cookie } = await signedInCookie();
+  assert.equal(await authStatus(other, cookie), 200);
+  await client.post('/logout');
+  await untilAuth(b, cookie, 401, 1000);
+  await sleep(1100);  // more than two sync intervals of the other instance
+  assert.equal(await authStatus(other, cookie), 200, 'the other prefix never saw the revocation');
 });
 
 // Fail open for session_store_grace seconds after the last good read of the store (the last

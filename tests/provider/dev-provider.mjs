@@ -28,6 +28,11 @@
 //   DEV_PROVIDER_ACCESS_TOKEN_TTL  seconds an access token lives; 3600 (tests use 2)
 //   DEV_PROVIDER_ID_TOKEN_CLAIMS   "all" (default): e-mail and name inside the ID token, as Google
 //                                  does; "minimal": only sub in the ID token (claims via userinfo)
+//   DEV_PROVIDER_BACKCHANNEL_LOGOUT_URI  the client's backchannel_logout_uri (with
+//                                  backchannel_logout_session_required): Back-Channel Logout 1.0 on,
+//                                  ID tokens carry sid, and ending the session at the provider
+//                                  POSTs a logout token there
+//   DEV_PROVIDER_REFRESH_TOKENS    "0": no refresh tokens (Google's default); "1" (default): always
 //
 // Accounts (login / password):
 //   alice@example.com / wonderland   name "Alice Liddell"
@@ -57,6 +62,11 @@ const redirectUris = (env.DEV_PROVIDER_REDIRECT_URIS || 'http://127.0.0.1:8080/l
 const postLogoutRedirectUris = (env.DEV_PROVIDER_POST_LOGOUT_REDIRECT_URIS || '').split(/\s+/).filter(Boolean);
 const accessTokenTtl = Number(env.DEV_PROVIDER_ACCESS_TOKEN_TTL || 3600);
 const idTokenClaims = env.DEV_PROVIDER_ID_TOKEN_CLAIMS || 'all';
+const backchannelLogoutUri = env.DEV_PROVIDER_BACKCHANNEL_LOGOUT_URI || '';
+const refreshTokens = env.DEV_PROVIDER_REFRESH_TOKENS !== '0';
+// Subjects removed by POST /test/remove-account?sub=: their tokens stop working (userinfo
+// answers 401 invalid_token, a refresh invalid_grant), as when an administrator deletes a user.
+const removedAccounts = new Set();
 
 export const ACCOUNTS = {
   'alice@example.com': {
@@ -93,6 +103,9 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     id_token_signed_response_alg: 'RS256',
+    ...(backchannelLogoutUri
+      ? { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: true }
+      : {}),
   }],
   jwks: { keys: [signingJwk] },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
@@ -107,7 +120,7 @@ const provider = new Provider(issuer, {
   conformIdTokenClaims: idTokenClaims !== 'all',
   findAccount(_ctx, sub) {
     const account = accountsBySub.get(sub);
-    if (!account) return undefined;
+    if (!account || removedAccounts.has(sub)) return undefined;
     return {
       accountId: sub,
       async claims() {
@@ -119,11 +132,12 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     revocation: { enabled: true },
     userinfo: { enabled: true },
+    backchannelLogout: { enabled: Boolean(backchannelLogoutUri) },
   },
   pkce: { required: () => true },
   // A refresh token whenever the client may use one, even without offline_access, so that a
   // relying party asking only for "openid email profile" can still be tested on refresh.
-  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  issueRefreshToken: async (_ctx, client) => refreshTokens && client.grantTypeAllowed('refresh_token'),
   expiresWithSession: async () => false,
   interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
   ttl: {
@@ -160,6 +174,8 @@ provider.use(async (ctx, next) => {
   }
 });
 provider.on('server_error', (_ctx, err) => console.error('dev-provider server_error:', err));
+provider.on('backchannel.success', (_ctx, client) => console.log(`dev-provider: back-channel logout sent to ${client.backchannelLogoutUri}`));
+provider.on('backchannel.error', (_ctx, err) => console.error('dev-provider: back-channel logout failed:', err.message));
 
 function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -273,6 +289,10 @@ const server = http.createServer(async (req, res) => {
       const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: signingJwk.kid, ...header })}.${b64(payload)}`;
       const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
       return send(res, 200, 'application/jwt', `${input}.${signature}`);
+    }
+    if (url.pathname === '/test/remove-account' && req.method === 'POST') {
+      removedAccounts.add(url.searchParams.get('sub'));
+      return send(res, 200, 'application/json', JSON.stringify({ removed: [...removedAccounts] }));
     }
     if (url.pathname === '/test/grants' && req.method === 'GET') {
       return send(res, 200, 'application/json', JSON.stringify(counters.grants));

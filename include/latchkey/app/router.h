@@ -55,6 +55,8 @@ Response handleSignedOut(const Request& request, Deps& deps);
 Response handleLogin(const Request& request, Deps& deps);
 Response handleCallback(const Request& request, Deps& deps);
 Response handleLogout(const Request& request, Deps& deps);
+// OpenID Connect Back-Channel Logout 1.0 (src/app/routes/backchannel_logout.cc).
+Response handleBackchannelLogout(const Request& request, Deps& deps);
 Response handleAuth(const Request& request, Deps& deps);
 Response handleUserinfo(const Request& request, Deps& deps);
 Response handleHealthz(const Request& request, Deps& deps);

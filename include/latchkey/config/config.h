@@ -121,6 +121,9 @@ struct Config {
   bool rp_initiated_logout = false;
   // Where the provider sends the browser after its sign-out; default <site><base_path>/.
   std::string post_logout_redirect_uri;
+  // > 0: a session is checked with the provider this long after sign-in or its last check
+  // (refresh, else userinfo) and ends when the provider no longer vouches for it.
+  int64_t revalidate_seconds = 0;
 };
 
 // The session cookie's name when cookie_name is not set: __Host-latchkey on https (pinned to

@@ -51,6 +51,13 @@ class BoundedProvider final : public IdentityProvider {
     return inner_.endSessionUrl(request);
   }
 
+  // Unbounded: verified against the cached key set, like a bearer token; a provider's
+  // back-channel call must not be refused because sign-ins hold the slots.
+  Result<LogoutTokenClaims> verifyLogoutToken(std::string_view token) override {
+    return inner_.verifyLogoutToken(token);
+  }
+  Status checkAccessToken(const std::string& access_token, std::string_view sub) override;
+
   int inFlight() const;
 
  private:

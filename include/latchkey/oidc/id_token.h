@@ -37,6 +37,7 @@ struct IdTokenClaims {
   std::string name;
   std::string picture;
   std::string hd;  // Google: the Workspace domain of the account
+  std::string sid;  // the provider's session id (Back-Channel Logout 1.0 §2.1); may be empty
   int64_t exp = 0;
   int64_t iat = 0;
   std::string payload_json;  // the verified claim set, for groups and other claims

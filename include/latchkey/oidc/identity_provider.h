@@ -15,6 +15,12 @@
 #include "latchkey/session/facts.h"
 #include "latchkey/net/http_client.h"
 #include "latchkey/util/result.h"
+#include "latchkey/util/clock.h"
+#include "latchkey/config/config.h"
+#include "latchkey/session/facts.h"
+#include "latchkey/net/http_client.h"
+#include "latchkey/oidc/logout_token.h"
+#include "latchkey/util/result.h"
 
 namespace latchkey {
 
@@ -72,6 +78,8 @@ struct SignIn {
   Identity identity;
   TokenSet tokens;
   std::string id_token = {};  // the compact ID token as received (OIDC); empty for GitHub
+  // The ID token's sid (Back-Channel Logout 1.0 §2.1): a logout token may name it later.
+  std::string provider_sid = {};
 };
 
 // RP-Initiated Logout 1.0 §2.
@@ -117,6 +125,19 @@ class IdentityProvider {
   // continue at the provider. Error when the provider has none (GitHub, Google).
   virtual Result<std::string> endSessionUrl(const EndSessionRequest&) {
     return makeError(Errc::kProviderBadResponse, "the provider has no end_session_endpoint");
+  }
+  // Back-Channel Logout 1.0 §2.6: the token verified against the provider's keys (an
+  // unknown kid refetches them once, rate-limited). Not the jti replay check (the caller's).
+  // kLogoutTokenInvalid for a provider that issues no ID tokens (GitHub).
+  virtual Result<LogoutTokenClaims> verifyLogoutToken(std::string_view) {
+    return makeError(Errc::kLogoutTokenInvalid, "this provider issues no logout tokens");
+  }
+  // Re-validation of a session that has no refresh token: does the provider still accept its
+  // access token for this subject (OIDC: userinfo)? Ok; kRevalidationFailed when the
+  // provider says no (401: token revoked or expired, user removed; another subject); any
+  // other error when it could not be asked (unreachable, 5xx, busy).
+  virtual Status checkAccessToken(const std::string&, std::string_view) {
+    return makeError(Errc::kRevalidationFailed, "this provider offers no way to check a token");
   }
 };
 

@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,14 +53,24 @@ class RefreshCoordinator {
   // full): then the caller goes on with the session it has.
   std::optional<Result<TokenSet>> refresh(const std::string& refresh_token,
                                           IdentityProvider& provider, int64_t now);
+  // Re-validation (revalidate_seconds) of a session without a refresh token:
+  // provider.checkAccessToken, single-flight and bounded exactly like a refresh. An empty
+  // TokenSet when the provider vouched for the token. A success is reused only within the
+  // same second (a refusal or an outage, like a failed refresh, for kRetryAfterFailureSeconds).
+  std::optional<Result<TokenSet>> revalidate(const std::string& access_token,
+                                             const std::string& sub, IdentityProvider& provider,
+                                             int64_t now);
 
  private:
   struct Flight;
   struct Job {
     std::shared_ptr<Flight> flight;
-    std::string refresh_token;
-    IdentityProvider* provider;
+    std::function<Result<TokenSet>()> call;
   };
+
+  std::optional<Result<TokenSet>> run(const std::string& key,
+                                      std::function<Result<TokenSet>()> call, int64_t now,
+                                      int64_t keep_success);
 
   void forgetOld(int64_t now);
   void finish(Flight& flight, Result<TokenSet> result);

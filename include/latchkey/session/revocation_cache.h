@@ -24,9 +24,10 @@ class RevocationCache {
   RevocationCache(SessionStore& store, int64_t max_stale_seconds, Millis sync_interval);
 
   // sid may be empty (a cookie from before sessions had ids): only subject marks apply.
-  // now: wall-clock seconds (expiry of store entries); sync timing uses a steady clock.
+  // provider_sid: the session's providerSidMark(), ended by a back-channel logout; may be
+  // empty. now: wall-clock seconds (expiry of store entries); sync timing uses a steady clock.
   Verdict check(std::string_view sid, std::string_view sub, std::string_view email,
-                int64_t issued_at, int64_t now);
+                int64_t issued_at, int64_t now, std::string_view provider_sid = {});
 
   // After this process wrote a revocation: the next check reloads, so it takes effect here
   // at once rather than after the interval.

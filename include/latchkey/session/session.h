@@ -44,7 +44,17 @@ struct Session {
   // With several providers: the name (Config::provider_id) of the one that signed this
   // session in; it selects that provider's rules, refresh and sign-out. Empty with one.
   std::string provider;
+  // providerSidMark() of the ID token's sid: a back-channel logout token naming that sid
+  // ends this session. Empty when the provider sent no sid.
+  std::string provider_sid;
+  // When the provider last vouched for the session (revalidate_seconds); 0 = at issued_at.
+  int64_t checked_at = 0;
 };
+
+// The revocation-list entry that ends every session of one provider session: "op:" and a
+// base64url SHA-256 prefix of the provider's sid (fixed size in the cookie; our own sids
+// never contain ':', so the two kinds of entry cannot collide).
+std::string providerSidMark(std::string_view provider_sid);
 
 struct LoginState {
   std::string state;

@@ -65,11 +65,20 @@ struct StoreLocation {
   int port = 6379;
   int database = 0;
   std::string password;
+  // Redis: every key starts with "<prefix>:". From ?prefix=NAME, else (empty here) filled in
+  // by deploymentStorePrefix.
+  std::string prefix;
 };
 
-// "sqlite:/abs/path.db" or "redis://[:password@]host[:port][/db]". Error text is one line
-// for the operator (rediss:// is refused: hiredis 0.14 has no TLS).
+// "sqlite:/abs/path.db" or "redis://[:password@]host[:port][/db][?prefix=NAME]" (NAME: 1..64
+// of A-Z a-z 0-9 _ - . :). Error text is one line for the operator (rediss:// is refused:
+// hiredis 0.14 has no TLS).
 Result<StoreLocation> parseStoreLocation(std::string_view text);
+
+// The default Redis key prefix of a deployment: "latchkey:" and 12 base64url characters of
+// SHA-256(issuer, client_id). Deployments of one client share their revocations; those of
+// different clients or providers are kept apart even in one Redis database.
+std::string deploymentStorePrefix(std::string_view issuer, std::string_view client_id);
 
 // Opens (and for SQLite creates the schema in) the store. timeout_ms bounds every call.
 Result<std::unique_ptr<SessionStore>> openSessionStore(const StoreLocation& where,

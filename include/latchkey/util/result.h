@@ -66,6 +66,9 @@ enum class Errc {
   kRefreshFailed,
   kSessionRevoked,     // logged out, or the user's sessions were ended
   kStoreUnavailable,   // the session store cannot be reached or answered an error
+  kLogoutTokenInvalid,   // events, sid/sub or nonce of a back-channel logout token is wrong
+  kLogoutTokenReplayed,  // a logout token's jti was seen before
+  kRevalidationFailed,   // the provider no longer accepts the session's token
   // internal
   kCryptoFailure,
   kInternal,

@@ -306,6 +306,10 @@ Response completeSignIn(const Request& request, Deps& deps) {
   session.picture = who.picture;
   session.facts_digest = facts->digest;
   session.provider = deps.config.provider_id;
+  // Only a store can carry the back-channel logout that would name it.
+  if (deps.store != nullptr && !sign_in->provider_sid.empty()) {
+    session.provider_sid = providerSidMark(sign_in->provider_sid);
+  }
   session.issued_at = now;
   session.expires_at = now + deps.config.session_lifetime;
   session.access_token = sign_in->tokens.access_token;

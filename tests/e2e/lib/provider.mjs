@@ -10,7 +10,9 @@ export const CLIENT_ID = 'latchkey-demo';
 export const CLIENT_SECRET = 'demo-secret';
 
 // clientJwks: the client's public JWKS; it then authenticates with private_key_jwt.
-export async function startProvider({ dir, port, redirectUris = [], postLogoutRedirectUris = [], accessTokenTTL = 3600, idTokenClaims = 'all', clientId = CLIENT_ID, clientSecret = CLIENT_SECRET, clientJwks } = {}) {
+// backchannelLogoutUri: Back-Channel Logout 1.0 on, logout tokens POSTed there; refreshTokens
+// false: none issued (as Google by default).
+export async function startProvider({ dir, port, redirectUris = [], postLogoutRedirectUris = [], accessTokenTTL = 3600, idTokenClaims = 'all', clientId = CLIENT_ID, clientSecret = CLIENT_SECRET, clientJwks, backchannelLogoutUri = '', refreshTokens = true } = {}) {
   port ??= await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const proc = new Managed('dev-provider', process.execPath, [path.join(TESTS, 'provider/dev-provider.mjs')], {
@@ -25,6 +27,8 @@ export async function startProvider({ dir, port, redirectUris = [], postLogoutRe
       DEV_PROVIDER_POST_LOGOUT_REDIRECT_URIS: postLogoutRedirectUris.join(' '),
       DEV_PROVIDER_ACCESS_TOKEN_TTL: String(accessTokenTTL),
       DEV_PROVIDER_ID_TOKEN_CLAIMS: idTokenClaims,
+      DEV_PROVIDER_BACKCHANNEL_LOGOUT_URI: backchannelLogoutUri,
+      DEV_PROVIDER_REFRESH_TOKENS: refreshTokens ? '1' : '0',
       ...(clientJwks ? { DEV_PROVIDER_CLIENT_JWKS: JSON.stringify(clientJwks) } : {}),
     },
   });
@@ -66,6 +70,8 @@ export async function startProvider({ dir, port, redirectUris = [], postLogoutRe
     setTokenDelay: (ms) => json(`/test/token-delay?ms=${ms}`, { method: 'POST' }),
     // {ms, requests}: the current delay and the number of token requests received so far.
     tokenEndpoint: () => json('/test/token-delay'),
+    // The account's tokens stop working at once (userinfo 401, refresh invalid_grant).
+    removeAccount: (sub) => json(`/test/remove-account?sub=${encodeURIComponent(sub)}`, { method: 'POST' }),
     stop: () => proc.stop('SIGTERM'),
   };
 }

@@ -24,7 +24,13 @@ export async function startStack(name, { provider: providerOpts = {}, config: co
     const port = await freePort();
     stack.url = `http://127.0.0.1:${port}`;
     stack.redirectUri = `${stack.url}/login/authorized`;
-    stack.provider = await startProvider({ dir, redirectUris: [stack.redirectUri], ...providerOpts });
+    // backchannelLogout: true registers this stack's /backchannel-logout at the provider.
+    const { backchannelLogout, ...restOpts } = providerOpts;
+    stack.provider = await startProvider({
+      dir, redirectUris: [stack.redirectUri],
+      ...(backchannelLogout ? { backchannelLogoutUri: `${stack.url}/backchannel-logout` } : {}),
+      ...restOpts,
+    });
     stack.started.push(stack.provider);
     stack.cookieSecret = newCookieSecret();
     stack.config = {

@@ -124,6 +124,26 @@ TEST(StoreLocation, Redis) {
   EXPECT_EQ(parseStoreLocation("redis://user:secret@[::1]:7000/1")->password, "secret");
 }
 
+// ?prefix= names the deployment's keys; without it the default comes from issuer and client.
+TEST(StoreLocation, RedisPrefix) {
+  auto named = parseStoreLocation("redis://127.0.0.1:6379/0?prefix=shop-eu:prod");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->prefix, "shop-eu:prod");
+  EXPECT_EQ(named->database, 0);
+  EXPECT_EQ(parseStoreLocation("redis://127.0.0.1?prefix=a")->host, "127.0.0.1");
+  EXPECT_TRUE(parseStoreLocation("redis://127.0.0.1")->prefix.empty());
+  for (const char* bad : {"redis://h/0?prefix=", "redis://h/0?prefix=a b", "redis://h/0?db=1",
+                          "redis://h/0?prefix=a%2Fb"}) {
+    EXPECT_FALSE(parseStoreLocation(bad)) << bad;
+  }
+  const std::string mine = deploymentStorePrefix("https://idp.example", "client-1");
+  EXPECT_TRUE(mine.starts_with("latchkey:")) << mine;
+  EXPECT_EQ(mine.size(), 21u);
+  EXPECT_EQ(mine, deploymentStorePrefix("https://idp.example", "client-1"));
+  EXPECT_NE(mine, deploymentStorePrefix("https://idp.example", "client-2"));
+  EXPECT_NE(mine, deploymentStorePrefix("https://other.example", "client-1"));
+}
+
 TEST(StoreLocation, Refused) {
   for (const char* bad : {"", "memcached://x", "redis://", "redis://h:0", "redis://h:99999",
                           "redis://h:6379/x", "redis://[::1"}) {

@@ -55,8 +55,22 @@ class FakeProvider final : public IdentityProvider {
     last_revoked = tokens;
   }
   Result<std::string> check() override { return std::string("ok\n"); }
+  Result<LogoutTokenClaims> verifyLogoutToken(std::string_view token) override {
+    last_logout_token = std::string(token);
+    return logout_result;
+  }
+  Status checkAccessToken(const std::string& access_token, std::string_view) override {
+    ++access_checks;
+    last_checked_token = access_token;
+    return access_check_result;
+  }
 
   std::optional<Error> authorization_error;
+  Result<LogoutTokenClaims> logout_result = LogoutTokenClaims{"sub-1", "op-session-1", "jti-1", 0};
+  std::string last_logout_token;
+  Status access_check_result;
+  std::atomic<int> access_checks{0};
+  std::string last_checked_token;
   AuthorizationRequest last_authorization;
   CodeRedemption last_redemption;
   Result<SignIn> sign_in_result = SignIn{{"sub-1", "alice@example.com", true, "Alice", ""},
