@@ -11,11 +11,11 @@
 #include "jose/jose_internal.h"
 #include "oidc/jwt_claims.h"
 #include "latchkey/util/json.h"
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
 
-using detail::logSafe;
 
 Error invalid(std::string detail) { return makeError(Errc::kLogoutTokenInvalid, std::move(detail)); }
 
@@ -91,9 +91,9 @@ Result<LogoutTokenClaims> verifyLogoutToken(std::string_view token, const JwkSet
     return iss.error();
   }
   if (*iss != expect.issuer) {
-    return makeError(Errc::kIdTokenIssuerMismatch, "iss \"" + logSafe(*iss, 100) +
+    return makeError(Errc::kIdTokenIssuerMismatch, "iss \"" + sanitizeForLog(*iss, 100) +
                                                        "\" is not the issuer \"" +
-                                                       logSafe(expect.issuer, 100) + "\"");
+                                                       sanitizeForLog(expect.issuer, 100) + "\"");
   }
   auto aud = detail::audiences(claims);
   if (!aud) {
@@ -101,7 +101,7 @@ Result<LogoutTokenClaims> verifyLogoutToken(std::string_view token, const JwkSet
   }
   if (std::find(aud->begin(), aud->end(), expect.client_id) == aud->end()) {
     return makeError(Errc::kIdTokenAudienceMismatch,
-                     "aud does not contain client_id \"" + logSafe(expect.client_id) + "\"");
+                     "aud does not contain client_id \"" + sanitizeForLog(expect.client_id, 40) + "\"");
   }
   LogoutTokenClaims out;
   if (Status times = checkTimes(claims, expect, out.iat); !times) {

@@ -6,6 +6,7 @@
 //     store write per sign-in and no lookup per request beyond the in-process copy;
 //   sub alone: the subject's "issued before now" mark, as --revoke-user writes.
 // The jti is claimed once in the store, so a replayed token is refused on every process.
+// With several providers, each provider's registered URL names it: ?provider=NAME.
 // Answers (§2.8): 200 when done, 400 {"error":"invalid_request"} for a token that fails,
 // 501 when this deployment cannot end sessions (no store, or a provider without ID tokens).
 #include <string>
@@ -61,7 +62,21 @@ Status claimJti(Deps& deps, const LogoutTokenClaims& claims, int64_t now) {
 
 }  // namespace
 
-Response handleBackchannelLogout(const Request& request, Deps& deps) {
+Response handleBackchannelLogout(const Request& request, Deps& all) {
+  // With several providers each registers its own URL, ?provider=NAME, so the token is
+  // checked against that provider's keys, issuer and client_id only.
+  Deps* chosen = &all;
+  if (all.providers != nullptr) {
+    const auto id = request.queryParam("provider");
+    chosen = id ? providerDeps(all, *id) : nullptr;
+    if (chosen == nullptr) {
+      return refuse(request, all,
+                    makeError(Errc::kBadRequest,
+                              "with several providers, each registers "
+                              "backchannel_logout_uri = .../backchannel-logout?provider=NAME"));
+    }
+  }
+  Deps& deps = *chosen;
   if (deps.store == nullptr || deps.config.provider == ProviderKind::kGithub) {
     const std::string why = deps.store == nullptr
                                 ? "back-channel logout needs a session_store to end sessions"

@@ -112,6 +112,33 @@ TEST_F(BackchannelTest, InvalidTokenIs400) {
 
 // Without a store there is nothing that could end a session: a clear refusal, and the
 // route answers POST only.
+// With several providers each registers its own URL, ?provider=NAME: the token is checked by
+// that provider only, and a URL naming none (or an unknown one) is refused before any check.
+TEST_F(BackchannelTest, SeveralProvidersAreChosenByTheUrl) {
+  Config corp = env_.config;
+  corp.provider_id = "corp";
+  Deps site = deps();
+  Deps corp_deps{corp,        site.cookie_names, site.cookies,     site.provider,
+                 site.clock,  site.log,          site.pages,       site.refresher,
+                 site.used_states, site.store,   site.revocations};
+  const std::vector<Deps*> all{&corp_deps};
+  site.providers = &all;
+  corp_deps.providers = &all;
+
+  EXPECT_EQ(handleBackchannelLogout(logoutPost(), site).status, 400);
+  Request unknown = logoutPost();
+  unknown.query.emplace_back("provider", "nobody");
+  EXPECT_EQ(handleBackchannelLogout(unknown, site).status, 400);
+
+  const std::string cookie = cookieWithProviderSid("op-session-1", "ours-1");
+  ASSERT_EQ(authStatus(cookie), 200);
+  EXPECT_TRUE(env_.provider.last_logout_token.empty());
+  Request named = logoutPost();
+  named.query.emplace_back("provider", "corp");
+  EXPECT_EQ(handleBackchannelLogout(named, site).status, 200);
+  EXPECT_EQ(authStatus(cookie), 401);
+}
+
 TEST_F(BackchannelTest, NeedsAStore) {
   Deps stateless = env_.deps();
   const Response r = handleBackchannelLogout(logoutPost(), stateless);
