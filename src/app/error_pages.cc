@@ -225,6 +225,7 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
               "Clear this site's cookies in your browser, then try again."};
     case Errc::kBodyTooLarge:
       return {413, "Request too large", "The request body is too large.", ""};
+    case Errc::kTemplateInvalid:  // refused at start-up, never met by a request
     case Errc::kCryptoFailure:
     case Errc::kInternal:
       break;

@@ -36,23 +36,20 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
 }
 
 // Reads an endpoint: required ones must exist; every present one must be https (or
-// loopback http), because tokens and codes travel to it.
-bool readEndpoint(const rapidjson::Value& doc, const char* name, bool required, std::string& out,
-                  std::string& problem) {
+// loopback http), because tokens and codes travel to it. "" for an absent optional one.
+Result<std::string> readEndpoint(const rapidjson::Value& doc, const char* name, bool required) {
   if (!doc.HasMember(name) || doc[name].IsNull()) {
     if (required) {
-      problem = std::string("discovery document has no ") + name;
-      return false;
+      return makeError(Errc::kDiscoveryFailed, std::string("discovery document has no ") + name);
     }
-    return true;
+    return std::string();
   }
   auto value = json::getString(doc, name);
   if (!value || !isHttpsOrLoopbackUrl(*value)) {
-    problem = std::string("discovery ") + name + " is not an https URL";
-    return false;
+    return makeError(Errc::kDiscoveryFailed,
+                     std::string("discovery ") + name + " is not an https URL");
   }
-  out = *value;
-  return true;
+  return std::string(*value);
 }
 
 // Resets the in-flight flag and wakes the waiters even if the fetch unwinds.
@@ -142,14 +139,22 @@ Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_v
     out.issuer_is_tenant_template = true;
   }
   out.issuer = *doc_issuer;
-  std::string problem;
-  if (!readEndpoint(doc, "authorization_endpoint", true, out.authorization_endpoint, problem) ||
-      !readEndpoint(doc, "token_endpoint", true, out.token_endpoint, problem) ||
-      !readEndpoint(doc, "jwks_uri", true, out.jwks_uri, problem) ||
-      !readEndpoint(doc, "userinfo_endpoint", false, out.userinfo_endpoint, problem) ||
-      !readEndpoint(doc, "revocation_endpoint", false, out.revocation_endpoint, problem) ||
-      !readEndpoint(doc, "end_session_endpoint", false, out.end_session_endpoint, problem)) {
-    return makeError(Errc::kDiscoveryFailed, std::move(problem));
+  const std::pair<const char*, std::string*> endpoints[] = {
+      {"authorization_endpoint", &out.authorization_endpoint},
+      {"token_endpoint", &out.token_endpoint},
+      {"jwks_uri", &out.jwks_uri},
+      {"userinfo_endpoint", &out.userinfo_endpoint},
+      {"revocation_endpoint", &out.revocation_endpoint},
+      {"end_session_endpoint", &out.end_session_endpoint},
+  };
+  for (const auto& [name, field] : endpoints) {
+    const bool required = field == &out.authorization_endpoint || field == &out.token_endpoint ||
+                          field == &out.jwks_uri;
+    auto url = readEndpoint(doc, name, required);
+    if (!url) {
+      return url.error();
+    }
+    *field = std::move(*url);
   }
   // Discovery §3: absent means client_secret_basic. Use post only when basic is not offered.
   out.auth_methods = stringArray(doc, "token_endpoint_auth_methods_supported");

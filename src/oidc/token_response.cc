@@ -16,38 +16,34 @@ namespace latchkey {
 namespace {
 
 // Some providers send expires_in as "3600": accept a short digit string, nothing else.
-std::optional<int64_t> expiresIn(const rapidjson::Value& object, bool& bad) {
-  bad = false;
+// nullopt when absent or null.
+Result<std::optional<int64_t>> expiresIn(const rapidjson::Value& object) {
+  const Error bad = makeError(Errc::kTokenResponseInvalid,
+                              "expires_in is not a non-negative integer or digit string");
   if (!object.HasMember("expires_in") || object["expires_in"].IsNull()) {
-    return std::nullopt;
+    return std::optional<int64_t>();
   }
   if (auto number = json::getInt(object, "expires_in")) {
     if (*number < 0) {
-      bad = true;
-      return std::nullopt;
+      return bad;
     }
     // Callers add this to the current time: an absurd lifetime (up to INT64_MAX, found by
     // fuzzing) would overflow there. Ten years is "never expires" for any session of ours.
     constexpr int64_t kMaxExpiresIn = 10LL * 365 * 24 * 3600;
-    return std::min(*number, kMaxExpiresIn);
+    return std::optional<int64_t>(std::min(*number, kMaxExpiresIn));
   }
-  if (auto text = json::getString(object, "expires_in")) {
-    if (text->empty() || text->size() > 9) {
-      bad = true;
-      return std::nullopt;
-    }
-    int64_t value = 0;
-    for (char c : *text) {
-      if (c < '0' || c > '9') {
-        bad = true;
-        return std::nullopt;
-      }
-      value = value * 10 + (c - '0');
-    }
-    return value;
+  auto text = json::getString(object, "expires_in");
+  if (!text || text->empty() || text->size() > 9) {
+    return bad;
   }
-  bad = true;
-  return std::nullopt;
+  int64_t value = 0;
+  for (char c : *text) {
+    if (c < '0' || c > '9') {
+      return bad;
+    }
+    value = value * 10 + (c - '0');
+  }
+  return std::optional<int64_t>(value);
 }
 
 Error errorFromCode(std::string_view code, const rapidjson::Value& object,
@@ -215,12 +211,11 @@ Result<TokenResponse> parseTokenResponse(const HttpResponse& response,
     }
     out.refresh_token = *refresh_token;
   }
-  bool bad_expiry = false;
-  out.expires_in = expiresIn(doc, bad_expiry);
-  if (bad_expiry) {
-    return makeError(Errc::kTokenResponseInvalid,
-                     "expires_in is not a non-negative integer or digit string");
+  auto expires_in = expiresIn(doc);
+  if (!expires_in) {
+    return expires_in.error();
   }
+  out.expires_in = *expires_in;
   return out;
 }
 

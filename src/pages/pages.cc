@@ -85,7 +85,7 @@ struct StyleBlock {
 };
 
 // The <style ...> elements of a template, or an error for one that is never closed.
-std::optional<std::vector<StyleBlock>> styleBlocks(std::string_view text, std::string& error) {
+Result<std::vector<StyleBlock>> styleBlocks(std::string_view text) {
   const std::string lower = toLowerAscii(text);
   std::vector<StyleBlock> blocks;
   size_t pos = 0;
@@ -98,8 +98,7 @@ std::optional<std::vector<StyleBlock>> styleBlocks(std::string_view text, std::s
     const size_t open_end = lower.find('>', pos);
     const size_t close = open_end == std::string::npos ? open_end : lower.find("</style", open_end);
     if (close == std::string::npos) {
-      error = "a <style> element is never closed with </style>";
-      return std::nullopt;
+      return makeError(Errc::kTemplateInvalid, "a <style> element is never closed with </style>");
     }
     blocks.push_back({open_end + 1, close});
     pos = close;
@@ -534,19 +533,18 @@ std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string
       continue;
     }
     text = normaliseNewlines(text);
-    std::string error;
-    const auto blocks = styleBlocks(text, error);
+    const auto blocks = styleBlocks(text);
     if (!blocks) {
-      problem(name, error);
+      problem(name, blocks.error().detail);
       continue;
     }
     if (const auto csp = cspProblem(text, *blocks)) {
       problem(name, *csp);
       continue;
     }
-    auto tpl = HtmlTemplate::parse(text, allowedPlaceholders(name), error);
+    auto tpl = HtmlTemplate::parse(text, allowedPlaceholders(name));
     if (!tpl) {
-      problem(name, error + "; fix the template (docs/pages.md lists the placeholders of each page)");
+      problem(name, tpl.error().detail + "; fix the template (docs/pages.md lists the placeholders of each page)");
       continue;
     }
     impl->pages.emplace(std::string(name), Impl::Page{std::move(*tpl), styleSources(text, *blocks)});

@@ -3,10 +3,14 @@
 #include "latchkey/util/encoding.h"
 
 namespace latchkey {
+namespace {
 
-std::optional<HtmlTemplate> HtmlTemplate::parse(std::string_view text,
-                                                const std::set<std::string, std::less<>>& allowed,
-                                                std::string& error) {
+Error invalid(std::string detail) { return makeError(Errc::kTemplateInvalid, std::move(detail)); }
+
+}  // namespace
+
+Result<HtmlTemplate> HtmlTemplate::parse(std::string_view text,
+                                         const std::set<std::string, std::less<>>& allowed) {
   HtmlTemplate tpl;
   std::vector<size_t> open_sections;
   size_t pos = 0;
@@ -21,8 +25,7 @@ std::optional<HtmlTemplate> HtmlTemplate::parse(std::string_view text,
     }
     const size_t close = text.find("}}", open + 2);
     if (close == std::string_view::npos) {
-      error = "a '{{' is never closed";
-      return std::nullopt;
+      return invalid("a '{{' is never closed");
     }
     std::string_view tag = text.substr(open + 2, close - open - 2);
     Piece::Kind kind = Piece::kValue;
@@ -31,16 +34,14 @@ std::optional<HtmlTemplate> HtmlTemplate::parse(std::string_view text,
       tag.remove_prefix(1);
     }
     if (!allowed.contains(tag)) {
-      error = "unknown placeholder {{" + std::string(text.substr(open + 2, close - open - 2)) +
-              "}}";
-      return std::nullopt;
+      return invalid("unknown placeholder {{" + std::string(text.substr(open + 2, close - open - 2)) +
+              "}}");
     }
     if (kind == Piece::kSectionStart) {
       open_sections.push_back(tpl.pieces_.size());
     } else if (kind == Piece::kSectionEnd) {
       if (open_sections.empty() || tpl.pieces_[open_sections.back()].text != tag) {
-        error = "{{/" + std::string(tag) + "}} does not close the open section";
-        return std::nullopt;
+        return invalid("{{/" + std::string(tag) + "}} does not close the open section");
       }
       tpl.pieces_[open_sections.back()].end = tpl.pieces_.size();
       open_sections.pop_back();
@@ -49,8 +50,7 @@ std::optional<HtmlTemplate> HtmlTemplate::parse(std::string_view text,
     pos = close + 2;
   }
   if (!open_sections.empty()) {
-    error = "section {{#" + tpl.pieces_[open_sections.back()].text + "}} is never closed";
-    return std::nullopt;
+    return invalid("section {{#" + tpl.pieces_[open_sections.back()].text + "}} is never closed");
   }
   return tpl;
 }

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "latchkey/util/result.h"
+
 namespace latchkey {
 
 class HtmlTemplate {
@@ -18,11 +20,10 @@ class HtmlTemplate {
   using Values = std::map<std::string, std::string, std::less<>>;
   using Lists = std::map<std::string, std::vector<Values>, std::less<>>;
 
-  // Parses text; returns nullopt and sets error when a tag is unbalanced, unknown
-  // (not in allowed) or malformed.
-  static std::optional<HtmlTemplate> parse(std::string_view text,
-                                           const std::set<std::string, std::less<>>& allowed,
-                                           std::string& error);
+  // Parses text; kTemplateInvalid, saying where, when a tag is unbalanced, unknown (not in
+  // allowed) or malformed.
+  static Result<HtmlTemplate> parse(std::string_view text,
+                                    const std::set<std::string, std::less<>>& allowed);
 
   std::string render(const Values& values, const Lists& lists = {}) const;
 

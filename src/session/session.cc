@@ -75,14 +75,15 @@ KeyMaterial deriveKeys(std::string_view secret, const CookieScope& scope) {
   // RFC 5869 §3.2: one secret, independent keys per use and per deployment, separated by
   // "info" (the use label followed by the deployment).
   const std::string context = scopeContext(scope);
-  std::string mac_key = hkdfSha256(secret, "", "latchkey v1 cookie mac" + context, 32);
-  std::string enc_key = hkdfSha256(secret, "", "latchkey v1 token encryption" + context, 32);
-  if (mac_key.size() != 32 || enc_key.size() != 32) {
+  Result<std::string> mac_key = hkdfSha256(secret, "", "latchkey v1 cookie mac" + context, 32);
+  Result<std::string> enc_key =
+      hkdfSha256(secret, "", "latchkey v1 token encryption" + context, 32);
+  if (!mac_key || !enc_key) {
     std::fprintf(stderr, "latchkey: fatal: cookie key derivation failed\n");
     std::abort();
   }
-  KeyMaterial keys{HmacSha256(mac_key), std::move(enc_key)};
-  OPENSSL_cleanse(mac_key.data(), mac_key.size());
+  KeyMaterial keys{HmacSha256(*mac_key), std::move(*enc_key)};
+  OPENSSL_cleanse(mac_key->data(), mac_key->size());
   return keys;
 }
 
@@ -128,15 +129,15 @@ std::string sealSecrets(const KeyMaterial& keys, std::string_view aad, Fill fill
   w.StartObject();
   fill(w);
   w.EndObject();
-  const std::string blob = aesGcmSeal(keys.enc, written(buffer), aad);
+  const Result<std::string> blob = aesGcmSeal(keys.enc, written(buffer), aad);
   OPENSSL_cleanse(const_cast<char*>(buffer.GetString()), buffer.GetSize());  // NOLINT
-  if (blob.empty()) {
+  if (!blob) {
     // Only a broken OpenSSL gets here; a cookie without its tokens would silently log the
     // user out of the provider, and a cookie with them in clear is not an option.
     std::fprintf(stderr, "latchkey: fatal: AES-256-GCM seal failed\n");
     std::abort();
   }
-  return base64UrlEncode(blob);
+  return base64UrlEncode(*blob);
 }
 
 struct Verified {
@@ -456,10 +457,13 @@ Result<LoginState> CookieCodec::openLogin(std::string_view value, int64_t now) c
   return login;
 }
 
-std::string CookieCodec::sealValue(std::string_view label, std::string_view plain) const {
+Result<std::string> CookieCodec::sealValue(std::string_view label, std::string_view plain) const {
   const std::string aad = "latchkey|v1|value|" + std::string(label);
-  const std::string blob = aesGcmSeal(current_->enc, plain, aad);
-  return blob.empty() ? std::string() : base64UrlEncode(blob);
+  Result<std::string> blob = aesGcmSeal(current_->enc, plain, aad);
+  if (!blob) {
+    return blob.error();
+  }
+  return base64UrlEncode(*blob);
 }
 
 std::optional<std::string> CookieCodec::openValue(std::string_view label,

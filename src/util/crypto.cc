@@ -137,15 +137,25 @@ std::array<uint8_t, 32> HmacSha256::mac(std::string_view data) const {
   return out;
 }
 
+// OpenSSL's error queue is per thread: cleared here so a later, unrelated call does not
+// report this failure as its own.
+Error cryptoFailure(std::string_view what) {
+  ERR_clear_error();
+  return makeError(Errc::kCryptoFailure, std::string(what) + " failed in OpenSSL");
+}
+
 // ---------------------------------------------------------------------------------------
 // HKDF
 
-std::string hkdfSha256(std::string_view key, std::string_view salt, std::string_view info,
+Result<std::string> hkdfSha256(std::string_view key, std::string_view salt, std::string_view info,
                        size_t length) {
   static const KdfPtr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
-  if (!kdf || length == 0 || length > 255 * 32) return {};
+  if (length == 0 || length > 255 * 32) {
+    return makeError(Errc::kInternal, "HKDF length out of range");
+  }
+  if (!kdf) return cryptoFailure("HKDF unavailable");
   KdfCtxPtr ctx(EVP_KDF_CTX_new(kdf.get()));
-  if (!ctx) return {};
+  if (!ctx) return cryptoFailure("HKDF context");
   char digest[] = "SHA256";
   // OSSL_PARAM wants non-const pointers; OpenSSL only reads these buffers.
   std::string key_copy(key);
@@ -168,18 +178,17 @@ std::string hkdfSha256(std::string_view key, std::string_view salt, std::string_
   std::string out(length, '\0');
   const bool ok = EVP_KDF_derive(ctx.get(), bytes(out), out.size(), params) == 1;
   OPENSSL_cleanse(key_copy.data(), key_copy.size());
-  if (!ok) {
-    ERR_clear_error();
-    return {};
-  }
+  if (!ok) return cryptoFailure("HKDF derive");
   return out;
 }
 
 // ---------------------------------------------------------------------------------------
 // AES-256-GCM, after openssl demos/cipher/aesgcm.c.
 
-std::string aesGcmSeal(std::string_view key32, std::string_view plaintext, std::string_view aad) {
-  if (key32.size() != kAesKeyLen || !fitsInt(plaintext.size()) || !fitsInt(aad.size())) return {};
+Result<std::string> aesGcmSeal(std::string_view key32, std::string_view plaintext, std::string_view aad) {
+  if (key32.size() != kAesKeyLen || !fitsInt(plaintext.size()) || !fitsInt(aad.size())) {
+    return makeError(Errc::kInternal, "AES-256-GCM needs a 32-byte key");
+  }
   // A random 96-bit nonce per message: with one key per cookie secret and far fewer than
   // 2^32 seals, the collision bound of SP 800-38D §8.3 is never approached.
   std::string out = randomBytes(kGcmNonceLen);
@@ -196,8 +205,7 @@ std::string aesGcmSeal(std::string_view key32, std::string_view plaintext, std::
                         static_cast<int>(plaintext.size())) != 1 ||
       static_cast<size_t>(len) != plaintext.size() ||
       EVP_EncryptFinal_ex(ctx.get(), ct + len, &final_len) != 1 || final_len != 0) {
-    ERR_clear_error();
-    return {};
+    return cryptoFailure("AES-256-GCM encrypt");
   }
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, ct + plaintext.size(),
@@ -205,8 +213,7 @@ std::string aesGcmSeal(std::string_view key32, std::string_view plaintext, std::
       OSSL_PARAM_construct_end(),
   };
   if (EVP_CIPHER_CTX_get_params(ctx.get(), params) != 1) {
-    ERR_clear_error();
-    return {};
+    return cryptoFailure("AES-256-GCM tag");
   }
   return out;
 }

@@ -109,6 +109,8 @@ std::string_view errcName(Errc code) {
       return "logout_token_replayed";
     case Errc::kRevalidationFailed:
       return "revalidation_failed";
+    case Errc::kTemplateInvalid:
+      return "template_invalid";
     case Errc::kCryptoFailure:
       return "crypto_failure";
     case Errc::kInternal:

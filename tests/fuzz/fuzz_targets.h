@@ -208,9 +208,11 @@ inline constexpr std::string_view kCookieScopeInfo =
 class CookieForger {
  public:
   explicit CookieForger(std::string_view secret)
-      : mac_(hkdfSha256(secret, "", "latchkey v1 cookie mac" + std::string(kCookieScopeInfo), 32)),
+      : mac_(hkdfSha256(secret, "", "latchkey v1 cookie mac" + std::string(kCookieScopeInfo), 32)
+                 .value()),
         enc_key_(hkdfSha256(secret, "", "latchkey v1 token encryption" + std::string(kCookieScopeInfo),
-                            32)) {}
+                            32)
+                     .value()) {}
 
   std::string seal(std::string_view purpose, std::string_view payload,
                    std::string_view sealed64 = {}) const {
@@ -221,7 +223,7 @@ class CookieForger {
                                             mac.size()));
   }
   std::string encrypt(std::string_view plain, std::string_view aad) const {
-    return base64UrlEncode(aesGcmSeal(enc_key_, plain, aad));
+    return base64UrlEncode(aesGcmSeal(enc_key_, plain, aad).value());
   }
 
  private:

@@ -109,7 +109,7 @@ class CookieCodec {
 
   // A secret kept outside the cookie (in the session store): AES-256-GCM under the token key,
   // bound to `label`, base64url. open tries the current then the previous secret.
-  std::string sealValue(std::string_view label, std::string_view plain) const;
+  Result<std::string> sealValue(std::string_view label, std::string_view plain) const;
   std::optional<std::string> openValue(std::string_view label, std::string_view sealed) const;
 
  private:

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "latchkey/util/encoding.h"
+#include "latchkey/util/result.h"
 
 namespace latchkey {
 
@@ -40,14 +41,14 @@ class HmacSha256 {
 };
 
 // RFC 5869 HKDF-SHA256 via EVP_KDF "HKDF". An empty salt means HashLen zero bytes (§2.2).
-// Returns an empty string only if OpenSSL fails or length > 255 * 32.
-std::string hkdfSha256(std::string_view key, std::string_view salt, std::string_view info,
+// kInternal when length is 0 or over 255 * 32 (§2.3), or OpenSSL fails.
+Result<std::string> hkdfSha256(std::string_view key, std::string_view salt, std::string_view info,
                        size_t length);
 
-// AES-256-GCM. seal returns nonce(12) || ciphertext || tag(16). open returns nullopt when
-// the key, the AAD or any byte of the input is wrong. seal returns an empty string only when
-// key32 is not 32 bytes or OpenSSL fails (a real output is never shorter than 28 bytes).
-std::string aesGcmSeal(std::string_view key32, std::string_view plaintext, std::string_view aad);
+// AES-256-GCM. seal returns nonce(12) || ciphertext || tag(16), or kInternal when key32 is
+// not 32 bytes or OpenSSL fails. open returns nullopt when the key, the AAD or any byte of
+// the input is wrong.
+Result<std::string> aesGcmSeal(std::string_view key32, std::string_view plaintext, std::string_view aad);
 std::optional<std::string> aesGcmOpen(std::string_view key32, std::string_view sealed,
                                       std::string_view aad);
 

@@ -69,6 +69,8 @@ enum class Errc {
   kLogoutTokenInvalid,   // events, sid/sub or nonce of a back-channel logout token is wrong
   kLogoutTokenReplayed,  // a logout token's jti was seen before
   kRevalidationFailed,   // the provider no longer accepts the session's token
+  // start-up
+  kTemplateInvalid,  // a page template (built-in or templates_dir) that cannot be used
   // internal
   kCryptoFailure,
   kInternal,

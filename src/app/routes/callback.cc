@@ -132,9 +132,9 @@ void keepIdToken(const Request& request, Deps& deps, const Session& session,
   if (!deps.config.rp_initiated_logout || deps.store == nullptr || id_token.empty()) {
     return;
   }
-  Status kept = deps.store->putValue("idt:" + session.sid,
-                                     deps.cookies.sealValue("id_token", id_token),
-                                     session.expires_at, now);
+  const Result<std::string> sealed = deps.cookies.sealValue("id_token", id_token);
+  Status kept = sealed ? deps.store->putValue("idt:" + session.sid, *sealed, session.expires_at, now)
+                       : Status(sealed.error());
   if (!kept) {
     deps.log.log(LogLevel::kWarn, "id_token_not_kept",
                  {{"client", request.client_address}, {"detail", kept.error().detail}});

@@ -228,11 +228,10 @@ TEST(Providers, UserinfoAndPageNameTheProvider) {
 
 // The list section repeats once per item, each item's values in front, every value escaped.
 TEST(HtmlTemplate, ListSectionRepeatsPerItem) {
-  std::string error;
   auto tpl = HtmlTemplate::parse(
       "{{#providers}}<a href=\"{{login_url}}\">{{provider}}</a>{{/providers}}|{{provider}}",
-      {"providers", "provider", "login_url"}, error);
-  ASSERT_TRUE(tpl) << error;
+      {"providers", "provider", "login_url"});
+  ASSERT_TRUE(tpl) << tpl.error().detail;
   HtmlTemplate::Lists lists{{"providers",
                              {{{"provider", "A&B"}, {"login_url", "/l?p=a&x"}},
                               {{"provider", "C"}, {"login_url", "/l?p=c"}}}}};

@@ -104,7 +104,7 @@ TEST(Session, SidIsOptionalAndReadOnTheFastPath) {
 // Values kept outside the cookie: secret, bound to their label, readable after rotation.
 TEST(Session, SealedValuesAreBoundToTheirLabel) {
   const CookieCodec codec(kSecret, std::nullopt, kScope);
-  const std::string sealed = codec.sealValue("id_token", "eyJ.header.sig");
+  const std::string sealed = codec.sealValue("id_token", "eyJ.header.sig").value();
   EXPECT_EQ(sealed.find("eyJ"), std::string::npos);
   EXPECT_EQ(codec.openValue("id_token", sealed), "eyJ.header.sig");
   EXPECT_FALSE(codec.openValue("other", sealed));
