@@ -13,21 +13,21 @@
 #include <utility>
 #include <vector>
 
+#include "app/runtime.h"
+#include "cli/init_command.h"
 #include "latchkey/app/access_rules.h"
-#include "pages/builtin_templates.h"
 #include "latchkey/app/router.h"
-#include "latchkey/oidc/bounded_provider.h"
 #include "latchkey/net/http_client.h"
-#include "latchkey/util/log.h"
+#include "latchkey/oidc/bounded_provider.h"
+#include "latchkey/server/server.h"
 #include "latchkey/session/refresh_coordinator.h"
 #include "latchkey/session/replay_guard.h"
 #include "latchkey/session/revocation_cache.h"
-#include "latchkey/server/server.h"
 #include "latchkey/session/session.h"
 #include "latchkey/store/session_store.h"
-#include "app/runtime.h"
+#include "latchkey/util/log.h"
 #include "latchkey/util/text.h"
-#include "cli/init_command.h"
+#include "pages/builtin_templates.h"
 
 namespace latchkey {
 namespace {
@@ -347,8 +347,9 @@ int runMain(int argc, char** argv) {
   // endpoint for long; provider calls may hold all but a quarter of the workers.
   RefreshCoordinator refresher(cgi ? 0 : kRefreshThreads);
   ReplayGuard used_states;
-  RuntimeBase base{clock, refresher, used_states,
-                   cgi ? 1 : providerCallLimit(workerThreads(options->server)), nullptr, nullptr};
+  RuntimeBase base{clock,       refresher,
+                   used_states, cgi ? 1 : providerCallLimit(workerThreads(options->server)),
+                   nullptr,     nullptr};
   const auto refused = [&options](const std::vector<std::string>& problems) {
     for (const std::string& problem : problems) {
       std::cerr << "latchkey: " << problem << '\n';
@@ -473,4 +474,6 @@ int runMain(int argc, char** argv) {
 
 }  // namespace latchkey
 
-int main(int argc, char** argv) { return latchkey::runMain(argc, argv); }
+int main(int argc, char** argv) {
+  return latchkey::runMain(argc, argv);
+}

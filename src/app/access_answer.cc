@@ -5,11 +5,11 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "latchkey/app/email_policy.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/log.h"
 #include "latchkey/util/text.h"
-#include "latchkey/app/email_policy.h"
 
 namespace latchkey {
 namespace {
@@ -92,8 +92,10 @@ std::optional<std::string_view> bearerToken(std::string_view header) {
     }
   }
   std::string_view token = header.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  while (!token.empty() && token.front() == ' ')
+    token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ')
+    token.remove_suffix(1);
   return token;
 }
 
@@ -137,7 +139,8 @@ Response deniedAnswer(const Request& request, Deps& deps, const Denial& denial,
   // Shown by the web server's error page (inside a JSON string for /api/): no quotes or
   // backslashes, whatever a group or address contains.
   std::string text = denial.rule + ": " + denial.what + "; " + denial.ask;
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '"' || c == '\\'; }, '\'');
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '"' || c == '\\'; }, '\'');
   response.addHeader("X-Auth-Request-Denied", std::move(text));
   return response;
 }
@@ -172,7 +175,7 @@ std::optional<Response> answerBearer(const Request& request, Deps& deps,
   const int64_t now = deps.clock.now();
   const auto digest = sha256(*token);
   std::string key(reinterpret_cast<const char*>(digest.data()), digest.size());  // NOLINT
-  key += std::to_string(reinterpret_cast<uintptr_t>(&deps.provider));           // NOLINT
+  key += std::to_string(reinterpret_cast<uintptr_t>(&deps.provider));            // NOLINT
   std::optional<Identity> who = bearerCache().find(key, now);
   if (!who) {
     int64_t expires_at = 0;

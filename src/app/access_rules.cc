@@ -1,9 +1,10 @@
 // Rule evaluation and the two ways rules are written: configuration lines and /auth's query.
 #include "latchkey/app/access_rules.h"
-#include "latchkey/util/text.h"
 
 #include <algorithm>
 #include <cctype>
+
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -34,7 +35,7 @@ std::optional<Denial> emailDenial(const AccessRules& rules, const Subject& who) 
   if (rules.emails.empty() && rules.domains.empty()) {
     return std::nullopt;
   }
-  const std::string rule = rules.emails.empty()   ? "allowed_domains"
+  const std::string rule = rules.emails.empty()    ? "allowed_domains"
                            : rules.domains.empty() ? "allowed_emails"
                                                    : "allowed_emails / allowed_domains";
   // An unverified address proves nothing: anyone can type any address at some providers.
@@ -67,8 +68,10 @@ Result<std::vector<std::string>> commaList(std::string_view param, std::string_v
   while (pos <= text.size()) {
     const size_t comma = std::min(text.find(',', pos), text.size());
     std::string_view item = text.substr(pos, comma - pos);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
     if (item.empty()) {
       return makeError(Errc::kBadRequest,
                        std::string(param) + " has an empty item (\"" + std::string(text) + "\")");
@@ -117,8 +120,7 @@ std::optional<Denial> findDenial(const AccessRules& rules, const Subject& who) {
   for (const ClaimRequirement& requirement : rules.claims) {
     if (!claimHolds(requirement, who.facts)) {
       return Denial{"require_claim",
-                    "your account's " + requirement.name + " is not " +
-                        listed(requirement.values),
+                    "your account's " + requirement.name + " is not " + listed(requirement.values),
                     "ask the site owner which " + requirement.name +
                         " this page needs, or your identity provider's administrator to set it"};
     }
@@ -136,7 +138,9 @@ AccessRules siteRules(const Config& config) {
   return rules;
 }
 
-bool restrictsSignIn(const Config& config) { return !siteRules(config).empty(); }
+bool restrictsSignIn(const Config& config) {
+  return !siteRules(config).empty();
+}
 
 Result<ClaimRequirement> parseClaimRequirement(std::string_view text) {
   ClaimRequirement requirement;
@@ -195,8 +199,7 @@ Result<AccessRules> parseLocationRules(
       } else {
         const size_t colon = item.find(':');
         if (colon == std::string::npos || colon == 0 || colon + 1 == item.size()) {
-          return makeError(Errc::kBadRequest,
-                           "require_claim: '" + item + "' is not NAME:VALUE");
+          return makeError(Errc::kBadRequest, "require_claim: '" + item + "' is not NAME:VALUE");
         }
         requireClaim(rules.claims, item.substr(0, colon), item.substr(colon + 1));
       }

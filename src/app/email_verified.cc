@@ -1,8 +1,8 @@
 #include "app/email_verified.h"
 
 #include "latchkey/util/json.h"
-#include "oidc/token_response.h"
 #include "latchkey/util/text.h"
+#include "oidc/token_response.h"
 
 namespace latchkey {
 

@@ -3,10 +3,10 @@
 // refusal can tell the site owner exactly which claim the provider failed to send.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <string>
 #include <string_view>
-
-#include <rapidjson/document.h>
 
 namespace latchkey {
 

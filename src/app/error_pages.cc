@@ -1,17 +1,17 @@
 // Every refusal names the check that failed in words a site owner understands, and says
 // what to do about it. Users of other tools get "state not equal" and no clue.
+#include "latchkey/app/error_pages.h"
+
 #include <algorithm>
 #include <cctype>
 #include <string>
 
-#include "latchkey/app/error_pages.h"
 #include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
 
-ErrorPage providerError(const Error& error, const Config& config,
-                        const std::string& provider) {
+ErrorPage providerError(const Error& error, const Config& config, const std::string& provider) {
   // detail holds the provider's error code (already validated as a short token).
   const std::string& code = error.detail;
   if (code == "access_denied") {
@@ -22,22 +22,27 @@ ErrorPage providerError(const Error& error, const Config& config,
   }
   if (code == "redirect_uri_mismatch" || code == "invalid_redirect_uri") {
     return {502, "This site's sign-in is not set up correctly",
-            provider + " did not accept the address this site asked it to send you back to "
-                "(" + code + ").",
+            provider +
+                " did not accept the address this site asked it to send you back to "
+                "(" +
+                code + ").",
             "There is nothing you can do about it; please tell the site owner. Site owner: "
-            "register exactly " + config.redirect_uri + " (redirect_uri in latchkey's "
-            "configuration) as an authorized redirect URI of this client at " + provider +
-            "."};
+            "register exactly " +
+                config.redirect_uri +
+                " (redirect_uri in latchkey's "
+                "configuration) as an authorized redirect URI of this client at " +
+                provider + "."};
   }
   if (code == "invalid_client" || code == "unauthorized_client") {
     return {502, "This site's sign-in is not set up correctly",
             provider + " does not recognise this site (" + code + ").",
             "There is nothing you can do about it; please tell the site owner. Site owner: "
             "check client_id and client_secret in latchkey's configuration against the "
-            "client registered at " + provider + " (latchkey --check tests them)."};
+            "client registered at " +
+                provider + " (latchkey --check tests them)."};
   }
-  if (code == "login_required" || code == "interaction_required" ||
-      code == "consent_required" || code == "account_selection_required") {
+  if (code == "login_required" || code == "interaction_required" || code == "consent_required" ||
+      code == "account_selection_required") {
     return {401, "Please sign in at " + provider,
             provider + " needs you to sign in or confirm before it lets you in (" + code + ").",
             "Sign in again."};
@@ -94,15 +99,14 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
               "Sign in again from this site's sign-in link."};
     case Errc::kTokenEndpointRefusedGrant:
       return {400, "This sign-in was already used or has expired",
-              provider + " no longer accepts this sign-in's one-time code.",
-              "Sign in again."};
+              provider + " no longer accepts this sign-in's one-time code.", "Sign in again."};
     case Errc::kTokenEndpointRefusedClient:
       return {502, "This site's sign-in is not set up correctly",
               provider + " refused this site's client credentials (invalid_client).",
               "There is nothing you can do about it; please tell the site owner. Site owner: "
               "check client_id and client_secret (or client_secret_file) in latchkey's "
-              "configuration against the client registered at " + provider +
-              "; latchkey --check tests them."};
+              "configuration against the client registered at " +
+                  provider + "; latchkey --check tests them."};
     case Errc::kProviderUnreachable:
     case Errc::kDiscoveryFailed:
       return {502, provider + " is not answering",
@@ -174,14 +178,15 @@ ErrorPage errorPageFor(const Error& error, const Config& config) {
       const size_t colon = error.detail.find(": ");
       const size_t semi = error.detail.rfind("; ");
       const std::string rule = error.detail.substr(0, colon);
-      const std::string what = colon == std::string::npos || semi == std::string::npos || semi < colon
-                                   ? error.detail
-                                   : error.detail.substr(colon + 2, semi - colon - 2);
+      const std::string what =
+          colon == std::string::npos || semi == std::string::npos || semi < colon
+              ? error.detail
+              : error.detail.substr(colon + 2, semi - colon - 2);
       const std::string ask = semi == std::string::npos ? "" : error.detail.substr(semi + 2);
-      ErrorPage page{403, "This account is not allowed in",
-                     "This site lets in only the people its rule " + rule + " allows, and " +
-                         what + ".",
-                     "To get in, " + ask + " (the rule is " + rule + ")."};
+      ErrorPage page{
+          403, "This account is not allowed in",
+          "This site lets in only the people its rule " + rule + " allows, and " + what + ".",
+          "To get in, " + ask + " (the rule is " + rule + ")."};
       page.next = NextStep::kOtherAccount;
       return page;
     }

@@ -1,6 +1,8 @@
 // The "rd" check: where to land after sign-in. A local path is honoured, and an absolute https
 // URL whose host is listed in allowed_redirect_domains; anything else that a browser could
 // read as another host or a script falls back to "/" (RFC 9700 §4.11: open redirectors).
+#include "latchkey/app/return_path.h"
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -9,9 +11,8 @@
 
 #include "latchkey/app/router.h"
 #include "latchkey/util/encoding.h"
-#include "latchkey/util/url.h"
 #include "latchkey/util/text.h"
-#include "latchkey/app/return_path.h"
+#include "latchkey/util/url.h"
 
 namespace latchkey {
 namespace {
@@ -143,8 +144,8 @@ bool isHostName(std::string_view host) {
       return false;
     }
     for (char c : label) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-';
+      const bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
       if (!ok) {
         return false;
       }
@@ -159,8 +160,8 @@ bool hostAllowed(const Url& url, const std::vector<RedirectHost>& allowed) {
     return false;
   }
   for (const RedirectHost& entry : allowed) {
-    const bool name_ok = entry.subdomains ? url.host.ends_with("." + entry.name)
-                                          : url.host == entry.name;
+    const bool name_ok =
+        entry.subdomains ? url.host.ends_with("." + entry.name) : url.host == entry.name;
     if (name_ok && url.port == entry.port) {
       return true;
     }
@@ -228,7 +229,9 @@ std::optional<RedirectHost> parseRedirectHost(std::string_view entry) {
   return host;
 }
 
-std::string safeReturnPath(std::string_view rd) { return localPath(rd).value_or("/"); }
+std::string safeReturnPath(std::string_view rd) {
+  return localPath(rd).value_or("/");
+}
 
 std::string safeReturnAddress(std::string_view rd, const std::vector<RedirectHost>& allowed) {
   if (auto path = localPath(rd)) {

@@ -1,10 +1,10 @@
-// Exact dispatch of the routes (README "What it does"). Everything else is a 404 page; a known route asked with
-// a method it does not answer is a 405 with Allow.
+// Exact dispatch of the routes (README "What it does"). Everything else is a 404 page; a known
+// route asked with a method it does not answer is a 405 with Allow.
+#include "latchkey/app/router.h"
+
 #include <array>
 #include <string_view>
 #include <vector>
-
-#include "latchkey/app/router.h"
 
 namespace latchkey {
 namespace {

@@ -5,15 +5,18 @@
 
 namespace latchkey {
 
-Runtime::Slot::Slot(const Config& slot_config, std::unique_ptr<Pages> slot_pages,
-                    Runtime& runtime, const RuntimeBase& base)
+Runtime::Slot::Slot(const Config& slot_config, std::unique_ptr<Pages> slot_pages, Runtime& runtime,
+                    const RuntimeBase& base)
     : config(slot_config),
       pages(std::move(slot_pages)),
       client(makeIdentityProvider(config, runtime.http_, base.clock)),
       bounded(*client, base.provider_call_limit, runtime.log_),
-      deps{config,          runtime.cookie_names_, runtime.codec_,   bounded,
-           base.clock,      runtime.log_,          *pages,           base.refresher,
-           base.used_states, base.store,           base.revocations} {}
+      deps{config,           runtime.cookie_names_,
+           runtime.codec_,   bounded,
+           base.clock,       runtime.log_,
+           *pages,           base.refresher,
+           base.used_states, base.store,
+           base.revocations} {}
 
 Runtime::Runtime(Config config, std::unique_ptr<Pages> pages,
                  std::vector<std::unique_ptr<Pages>> provider_pages, const RuntimeBase& base)

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "latchkey/app/router.h"
-#include "latchkey/oidc/bounded_provider.h"
 #include "latchkey/net/http_client.h"
-#include "latchkey/util/metrics.h"
+#include "latchkey/oidc/bounded_provider.h"
 #include "latchkey/server/server.h"
 #include "latchkey/session/revocation_cache.h"
 #include "latchkey/store/session_store.h"
+#include "latchkey/util/metrics.h"
 
 namespace latchkey {
 

@@ -1,21 +1,15 @@
 #include "app/session_access.h"
 
-#include "latchkey/app/access_rules.h"
-#include "latchkey/util/log.h"
-#include "latchkey/util/metrics.h"
-#include "latchkey/session/refresh_coordinator.h"
-#include "latchkey/session/session_facts.h"
-#include "latchkey/session/revocation_cache.h"
-#include "latchkey/store/session_store.h"
-#include "latchkey/app/email_policy.h"
 #include <algorithm>
+
 #include "latchkey/app/access_rules.h"
+#include "latchkey/app/email_policy.h"
+#include "latchkey/session/refresh_coordinator.h"
+#include "latchkey/session/revocation_cache.h"
+#include "latchkey/session/session_facts.h"
+#include "latchkey/store/session_store.h"
 #include "latchkey/util/log.h"
 #include "latchkey/util/metrics.h"
-#include "latchkey/session/refresh_coordinator.h"
-#include "latchkey/session/session_facts.h"
-#include "latchkey/session/revocation_cache.h"
-#include "latchkey/store/session_store.h"
 
 namespace latchkey {
 namespace {
@@ -127,8 +121,8 @@ SessionLookup lookupSession(const Request& request, Deps& site, bool with_tokens
   Deps& deps = *own;
   lookup.provider_deps = own;
   if (deps.revocations != nullptr) {
-    switch (deps.revocations->check(opened->sid, opened->sub, opened->email, opened->issued_at,
-                                    now, opened->provider_sid)) {
+    switch (deps.revocations->check(opened->sid, opened->sub, opened->email, opened->issued_at, now,
+                                    opened->provider_sid)) {
       case RevocationCache::Verdict::kLive:
         break;
       case RevocationCache::Verdict::kRevoked:
@@ -179,8 +173,7 @@ SessionLookup lookupSession(const Request& request, Deps& site, bool with_tokens
   }
   // The policy is checked on every request, not only at sign-in, so removing an address
   // from allowed_emails takes effect for live sessions at once.
-  Status policy =
-      checkSitePolicy(deps.config, session.email, session.email_verified, lookup.facts);
+  Status policy = checkSitePolicy(deps.config, session.email, session.email_verified, lookup.facts);
   if (policy) {
     lookup.outcome = SessionLookup::Outcome::kValid;
   } else {

@@ -36,7 +36,9 @@ constexpr size_t kCookieSecretBytes = 32;
 constexpr std::string_view kSocket = "/run/latchkey/latchkey.sock";
 constexpr std::string_view kGroup = "latchkey";
 
-Error usage(std::string message) { return makeError(Errc::kBadRequest, std::move(message)); }
+Error usage(std::string message) {
+  return makeError(Errc::kBadRequest, std::move(message));
+}
 
 std::optional<InitServer> serverNamed(std::string_view name) {
   if (name == "nginx") {
@@ -65,12 +67,14 @@ Result<std::pair<std::string, std::string>> splitSite(std::string_view site) {
   auto url = parseAbsoluteUrl(site);
   if (!url || (url->scheme != "https" && url->scheme != "http") || url->has_query ||
       url->has_fragment || url->has_userinfo) {
-    return usage("init: --site must be https://HOST[/BASE] (no query, fragment or user), e.g. "
-                 "https://example.com or https://example.com/oauth2");
+    return usage(
+        "init: --site must be https://HOST[/BASE] (no query, fragment or user), e.g. "
+        "https://example.com or https://example.com/oauth2");
   }
   if (url->scheme == "http" && !isLoopbackHost(url->host)) {
-    return usage("init: --site must be https (http only for localhost and 127.0.0.1, for trials): "
-                 "providers refuse plain-http redirect URIs and cookies would travel in clear");
+    return usage(
+        "init: --site must be https (http only for localhost and 127.0.0.1, for trials): "
+        "providers refuse plain-http redirect URIs and cookies would travel in clear");
   }
   std::string base = url->path;
   while (!base.empty() && base.back() == '/') {
@@ -83,30 +87,44 @@ Result<std::pair<std::string, std::string>> splitSite(std::string_view site) {
   return std::make_pair(std::move(origin), std::move(base));
 }
 
-std::string hostOf(const std::string& origin) { return origin.substr(origin.find("://") + 3); }
+std::string hostOf(const std::string& origin) {
+  return origin.substr(origin.find("://") + 3);
+}
 
 std::string nginxSnippet(const std::string& base, const std::string& origin) {
   return "# in the server block of " + hostOf(origin) +
          " (with its certificate), e.g. /etc/nginx/sites-available/\n"
-         "location ~ ^" + base + "/(login|login/authorized|logout|signed-out|userinfo|healthz)$ {\n"
-         "    fastcgi_pass unix:" + std::string(kSocket) + ";\n"
+         "location ~ ^" +
+         base +
+         "/(login|login/authorized|logout|signed-out|userinfo|healthz)$ {\n"
+         "    fastcgi_pass unix:" +
+         std::string(kSocket) +
+         ";\n"
          "    include fastcgi_params;\n"
          "    client_max_body_size 16k;\n"
          "}\n"
-         "location = " + base + "/auth {\n"
+         "location = " +
+         base +
+         "/auth {\n"
          "    internal;\n"
-         "    fastcgi_pass unix:" + std::string(kSocket) + ";\n"
+         "    fastcgi_pass unix:" +
+         std::string(kSocket) +
+         ";\n"
          "    fastcgi_param CONTENT_LENGTH \"\";\n"
          "    fastcgi_param CONTENT_TYPE \"\";\n"
          "    include fastcgi_params;\n"
          "    fastcgi_pass_request_body off;\n"
          "}\n"
          "location @latchkey_sign_in {\n"
-         "    return 302 " + base + "/login?rd=$request_uri;\n"
+         "    return 302 " +
+         base +
+         "/login?rd=$request_uri;\n"
          "}\n"
          "# CHANGE: what to protect (repeat for more)\n"
          "location /private/ {\n"
-         "    auth_request " + base + "/auth;\n"
+         "    auth_request " +
+         base +
+         "/auth;\n"
          "    auth_request_set $latchkey_email $upstream_http_x_auth_request_email;\n"
          "    auth_request_set $latchkey_cookie $upstream_http_set_cookie;\n"
          "    add_header Set-Cookie $latchkey_cookie;\n"
@@ -121,8 +139,12 @@ std::string routesPattern(const std::string& base) {
 
 std::string proxyFcgiSnippet(const std::string& base) {
   return "# in the <VirtualHost> of the site (a2enmod proxy proxy_fcgi)\n"
-         "<LocationMatch \"" + routesPattern(base) + "\">\n"
-         "    SetHandler \"proxy:unix:" + std::string(kSocket) + "|fcgi://latchkey/\"\n"
+         "<LocationMatch \"" +
+         routesPattern(base) +
+         "\">\n"
+         "    SetHandler \"proxy:unix:" +
+         std::string(kSocket) +
+         "|fcgi://latchkey/\"\n"
          "</LocationMatch>\n";
 }
 
@@ -133,8 +155,12 @@ std::string fcgidWrapper(const std::string& config_path) {
 std::string fcgidSnippet(const std::string& base, const std::string& data_dir) {
   return "# in the <VirtualHost> of the site (a2enmod fcgid): latchkey's pages, run by the\n"
          "# wrapper /usr/lib/cgi-bin/latchkey.fcgi (next steps)\n"
-         "AliasMatch \"" + routesPattern(base) + "\" /usr/lib/cgi-bin/latchkey.fcgi\n"
-         "<LocationMatch \"" + routesPattern(base) + "\">\n"
+         "AliasMatch \"" +
+         routesPattern(base) +
+         "\" /usr/lib/cgi-bin/latchkey.fcgi\n"
+         "<LocationMatch \"" +
+         routesPattern(base) +
+         "\">\n"
          "    SetEnvIfExpr \"%{REQUEST_URI} =~ m#^(/.*)$#\" DOCUMENT_URI=$1\n"
          "</LocationMatch>\n"
          "<Files \"latchkey.fcgi\">\n"
@@ -146,14 +172,19 @@ std::string fcgidSnippet(const std::string& base, const std::string& data_dir) {
          "    Require all granted\n"
          "</Directory>\n"
          "FcgidMaxProcessesPerClass 1\n"
-         "# and a folder behind the sign-in: " + data_dir + "/apache/latchkey-fcgid-gate.conf\n";
+         "# and a folder behind the sign-in: " +
+         data_dir + "/apache/latchkey-fcgid-gate.conf\n";
 }
 
 std::string cgiSnippet(const std::string& config_path, const std::string& data_dir) {
   return "# public_html/latchkey/latchkey.cgi (mode 0755), from " + data_dir +
          "/apache/latchkey.cgi:\n"
-         "LATCHKEY_CONFIG=" + config_path + "\n"
-         "# public_html/.htaccess: " + data_dir + "/apache/htaccess-cgi\n"
+         "LATCHKEY_CONFIG=" +
+         config_path +
+         "\n"
+         "# public_html/.htaccess: " +
+         data_dir +
+         "/apache/htaccess-cgi\n"
          "# public_html/latchkey/.htaccess: Options +ExecCGI / AddHandler cgi-script .cgi\n";
 }
 
@@ -161,7 +192,8 @@ std::string configText(const InitOptions& options, std::string_view cookie_secre
                        const std::string& redirect_uri, const std::string& base) {
   std::string text =
       "# Written by latchkey init. Keys and defaults: man 8 latchkey.\n"
-      "provider = " + options.provider + "\n";
+      "provider = " +
+      options.provider + "\n";
   if (!options.issuer.empty()) {
     text += "issuer = " + options.issuer + "\n";
   }
@@ -171,13 +203,16 @@ std::string configText(const InitOptions& options, std::string_view cookie_secre
   if (!base.empty()) {
     text += "base_path = " + base + "\n";
   }
-  text += "# A fresh secret from the system's CSPRNG; to rotate it, move it to\n"
-          "# cookie_secret_previous and set a new one (openssl rand -base64 32).\n"
-          "cookie_secret = " + std::string(cookie_secret) + "\n"
-          "# Who may sign in (any account at the provider when none is set):\n"
-          "# allowed_emails = alice@example.com\n"
-          "# allowed_domains = example.com\n"
-          "# client_secret: appended by the command latchkey init prints\n";
+  text +=
+      "# A fresh secret from the system's CSPRNG; to rotate it, move it to\n"
+      "# cookie_secret_previous and set a new one (openssl rand -base64 32).\n"
+      "cookie_secret = " +
+      std::string(cookie_secret) +
+      "\n"
+      "# Who may sign in (any account at the provider when none is set):\n"
+      "# allowed_emails = alice@example.com\n"
+      "# allowed_domains = example.com\n"
+      "# client_secret: appended by the command latchkey init prints\n";
   return text;
 }
 
@@ -204,8 +239,10 @@ Result<InitOptions> parseInitArguments(const std::vector<std::string_view>& args
     if (arg == "--server") {
       const auto server = serverNamed(value);
       if (!server) {
-        return usage("init: --server must be nginx, apache-proxy-fcgi, apache-fcgid or "
-                     "apache-cgi, not '" + value + "'");
+        return usage(
+            "init: --server must be nginx, apache-proxy-fcgi, apache-fcgid or "
+            "apache-cgi, not '" +
+            value + "'");
       }
       options.server = *server;
       have_server = true;
@@ -228,8 +265,9 @@ Result<InitOptions> parseInitArguments(const std::vector<std::string_view>& args
     return usage("init: --server and --site are required");
   }
   if (options.provider == "oidc" && options.issuer.empty()) {
-    return usage("init: --provider oidc needs --issuer (the URL before "
-                 "/.well-known/openid-configuration)");
+    return usage(
+        "init: --provider oidc needs --issuer (the URL before "
+        "/.well-known/openid-configuration)");
   }
   if (!options.issuer.empty() && options.provider == "google") {
     options.provider = "oidc";  // an issuer names an OpenID provider, as in the config file
@@ -297,12 +335,14 @@ Result<InitPlan> planInit(const InitOptions& options, std::string_view cookie_se
   plan.next_steps.push_back("latchkey --config " + conf + " --check");
   switch (options.server) {
     case InitServer::kNginx:
-      plan.next_steps.push_back("systemctl enable --now latchkey.socket && nginx -t && "
-                                "systemctl reload nginx");
+      plan.next_steps.push_back(
+          "systemctl enable --now latchkey.socket && nginx -t && "
+          "systemctl reload nginx");
       break;
     case InitServer::kApacheProxyFcgi:
-      plan.next_steps.push_back("systemctl enable --now latchkey.socket && a2enmod proxy "
-                                "proxy_fcgi && apache2ctl configtest && systemctl reload apache2");
+      plan.next_steps.push_back(
+          "systemctl enable --now latchkey.socket && a2enmod proxy "
+          "proxy_fcgi && apache2ctl configtest && systemctl reload apache2");
       break;
     case InitServer::kApacheFcgid:
       plan.next_steps.push_back(
@@ -348,12 +388,12 @@ Status prepareDirectory(const std::filesystem::path& dir, const Ownership& owner
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
     if (::mkdir(dir.c_str(), 0750) != 0) {
-      return makeError(Errc::kInternal, "init: cannot create " + dir.string() + ": " +
-                                            std::strerror(errno));
+      return makeError(Errc::kInternal,
+                       "init: cannot create " + dir.string() + ": " + std::strerror(errno));
     }
     if (::geteuid() == 0 && ::chown(dir.c_str(), 0, owner.gid) != 0) {
-      return makeError(Errc::kInternal, "init: cannot chown " + dir.string() + ": " +
-                                            std::strerror(errno));
+      return makeError(Errc::kInternal,
+                       "init: cannot chown " + dir.string() + ": " + std::strerror(errno));
     }
     return {};
   }
@@ -378,8 +418,8 @@ Status writeConfig(const InitOptions& options, const InitPlan& plan, const Owner
       !dir) {
     return dir;
   }
-  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-                    (options.force ? O_TRUNC : O_EXCL);
+  const int flags =
+      O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (options.force ? O_TRUNC : O_EXCL);
   UniqueFd fd(::open(path.c_str(), flags, 0600));
   if (!fd.valid()) {
     if (errno == EEXIST) {
@@ -407,8 +447,8 @@ Status writeConfig(const InitOptions& options, const InitPlan& plan, const Owner
       continue;
     }
     if (n <= 0) {
-      return makeError(Errc::kInternal, "init: cannot write " + path.string() + ": " +
-                                            std::strerror(errno));
+      return makeError(Errc::kInternal,
+                       "init: cannot write " + path.string() + ": " + std::strerror(errno));
     }
     done += static_cast<size_t>(n);
   }
@@ -457,7 +497,8 @@ int runInit(const std::vector<std::string_view>& args) {
   std::cout << "Wrote " << options->config_path << " (" << owner->described
             << ") with a new cookie secret.\n\n"
             << "Register this redirect URI at the provider:\n  " << plan->redirect_uri << "\n\n"
-            << "Web server configuration:\n" << plan->snippet << "\nNext:\n";
+            << "Web server configuration:\n"
+            << plan->snippet << "\nNext:\n";
   int n = 1;
   for (const std::string& step : plan->next_steps) {
     std::cout << "  " << n++ << ". " << step << '\n';

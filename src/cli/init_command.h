@@ -26,10 +26,10 @@ struct InitOptions {
 
 // What init writes and prints, computed without touching the system (unit-tested).
 struct InitPlan {
-  std::string config_text;    // holds the new cookie secret: written, never printed
-  std::string redirect_uri;   // to register at the provider
-  std::string base_path;      // from the site's path, "" for the root
-  std::string snippet;        // the web server lines, the site filled in
+  std::string config_text;              // holds the new cookie secret: written, never printed
+  std::string redirect_uri;             // to register at the provider
+  std::string base_path;                // from the site's path, "" for the root
+  std::string snippet;                  // the web server lines, the site filled in
   std::vector<std::string> next_steps;  // commands, in order
 };
 

@@ -31,19 +31,20 @@
 #include <memory>
 #include <string_view>
 
-#include "oidc/client_assertion.h"
 #include "latchkey/app/access_rules.h"
-#include "latchkey/util/encoding.h"
 #include "latchkey/http/http.h"
-#include "latchkey/util/url.h"
 #include "latchkey/store/session_store.h"
+#include "latchkey/util/encoding.h"
 #include "latchkey/util/text.h"
+#include "latchkey/util/url.h"
+#include "oidc/client_assertion.h"
 
 namespace latchkey {
 namespace {
 
-// The README's table order: the original keys, then the keys latchkey adds (pages, client authentication, authorization,
-// identity checks, branding, several sites); --help and the docs list them in this order.
+// The README's table order: the original keys, then the keys latchkey adds (pages, client
+// authentication, authorization, identity checks, branding, several sites); --help and the docs
+// list them in this order.
 const std::vector<std::string> kKeys = {
     "provider",
     "issuer",
@@ -112,17 +113,28 @@ bool isRepeatableKey(std::string_view key) {
 // for the whole site, since all providers share one cookie and one set of routes.
 bool isProviderKey(std::string_view key) {
   static constexpr std::string_view kProviderKeys[] = {
-      "provider",          "issuer",
-      "client_id",         "client_secret",
-      "client_secret_file", "scopes",
-      "provider_name",     "token_endpoint_auth_method",
-      "client_private_key_file", "client_key_id",
-      "allowed_tenants",   "allowed_domains",
-      "allowed_emails",    "allowed_emails_file",
-      "groups_claim",      "allowed_groups",
-      "allowed_github_orgs", "require_claim",
-      "allow_unverified_email", "trusted_audiences",
-      "id_token_max_age",  "rp_initiated_logout",
+      "provider",
+      "issuer",
+      "client_id",
+      "client_secret",
+      "client_secret_file",
+      "scopes",
+      "provider_name",
+      "token_endpoint_auth_method",
+      "client_private_key_file",
+      "client_key_id",
+      "allowed_tenants",
+      "allowed_domains",
+      "allowed_emails",
+      "allowed_emails_file",
+      "groups_claim",
+      "allowed_groups",
+      "allowed_github_orgs",
+      "require_claim",
+      "allow_unverified_email",
+      "trusted_audiences",
+      "id_token_max_age",
+      "rp_initiated_logout",
       "post_logout_redirect_uri",
   };
   return std::find(std::begin(kProviderKeys), std::end(kProviderKeys), key) !=
@@ -459,7 +471,8 @@ void applyEnvironment(const Environment& env, RawConfig& raw, Problems& problems
         // prefix is "name." here: suggest the same provider's variable.
         const std::string name_part =
             prefix.empty() ? "" : toUpperAscii(prefix.substr(0, prefix.size() - 1)) + "__";
-        fix = "did you mean " + std::string(kEnvPrefix) + name_part + toUpperAscii(*suggestion) + "?";
+        fix =
+            "did you mean " + std::string(kEnvPrefix) + name_part + toUpperAscii(*suggestion) + "?";
       }
       problems.add(name, "not a latchkey setting", fix);
       continue;
@@ -691,9 +704,9 @@ class Validator {
     if (!jwt) {
       for (const char* key : {"client_private_key_file", "client_key_id"}) {
         if (get(key)) {
-          problems_.add(key, "is only used with token_endpoint_auth_method = private_key_jwt",
-                        "set token_endpoint_auth_method = private_key_jwt, or remove " +
-                            std::string(key));
+          problems_.add(
+              key, "is only used with token_endpoint_auth_method = private_key_jwt",
+              "set token_endpoint_auth_method = private_key_jwt, or remove " + std::string(key));
         }
       }
       return;
@@ -707,7 +720,8 @@ class Validator {
       }
     }
     if (!file) {
-      problems_.add("client_private_key_file", "missing (token_endpoint_auth_method is "
+      problems_.add("client_private_key_file",
+                    "missing (token_endpoint_auth_method is "
                     "private_key_jwt)",
                     "set it to a PEM file with the client's RSA (2048+ bits) or EC P-256 "
                     "private key, whose public key is registered at the provider");
@@ -716,8 +730,9 @@ class Validator {
     std::string reason;
     auto pem = readFile(std::string(*file), reason);
     if (!pem) {
-      problems_.add("client_private_key_file", "cannot read " + std::string(*file) + " (" +
-                    reason + ")", "check the path and that latchkey's user may read it");
+      problems_.add("client_private_key_file",
+                    "cannot read " + std::string(*file) + " (" + reason + ")",
+                    "check the path and that latchkey's user may read it");
       return;
     }
     if (auto signer = ClientAssertionSigner::fromPem(*pem, config.client_key_id); !signer) {
@@ -866,10 +881,10 @@ class Validator {
 
   void scopes(Config& config) {
     const bool github = config.provider == ProviderKind::kGithub;
-    const std::string text(
-        get("scopes").value_or(!github ? "openid email profile"
-                               : get("allowed_github_orgs") ? "read:user user:email read:org"
-                                                            : "read:user user:email"));
+    const std::string text(get("scopes").value_or(!github ? "openid email profile"
+                                                  : get("allowed_github_orgs")
+                                                      ? "read:user user:email read:org"
+                                                      : "read:user user:email"));
     for (const auto scope : split(text, " \t")) {
       if (!isScopeToken(scope)) {
         problems_.add("scopes", "'" + std::string(scope) + "' is not a valid scope (RFC 6749 3.3)",
@@ -1199,8 +1214,7 @@ class Validator {
                     "use allowed_groups with other providers");
     }
     if (!config.allowed_github_orgs.empty() &&
-        std::find(config.scopes.begin(), config.scopes.end(), "read:org") ==
-            config.scopes.end()) {
+        std::find(config.scopes.begin(), config.scopes.end(), "read:org") == config.scopes.end()) {
       problems_.add("allowed_github_orgs", "needs the read:org scope to see memberships",
                     "add read:org to scopes (or leave scopes unset)");
     }
@@ -1503,8 +1517,12 @@ std::string providerDisplayName(const Config& config) {
   return config.issuer;
 }
 
-bool looksLikeEmailAddress(std::string_view text) { return isEmailAddress(text); }
-bool looksLikeDomainName(std::string_view text) { return isDomainName(text); }
+bool looksLikeEmailAddress(std::string_view text) {
+  return isEmailAddress(text);
+}
+bool looksLikeDomainName(std::string_view text) {
+  return isDomainName(text);
+}
 
 const std::vector<std::string>& configKeys() {
   return kKeys;

@@ -75,13 +75,15 @@ std::string stripBasePath(std::string path, std::string_view base_path) {
 
 bool isFormContentType(std::string_view content_type) {
   // Media type parameters (";charset=UTF-8") do not change the encoding of the body.
-  return equalsIgnoreCaseAscii(trim(content_type.substr(0, content_type.find(';'))), kFormContentType);
+  return equalsIgnoreCaseAscii(trim(content_type.substr(0, content_type.find(';'))),
+                               kFormContentType);
 }
 
 bool isHeaderNameChar(char c) {
   // RFC 9110 §5.6.2 token characters.
   static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || kExtra.find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         kExtra.find(c) != std::string_view::npos;
 }
 
 bool isValidHeaderName(std::string_view name) {
@@ -311,22 +313,38 @@ std::string serializeResponse(const Response& response) {
 
 std::string_view reasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
   }
 }
 

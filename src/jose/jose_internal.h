@@ -23,9 +23,9 @@ enum class JwsFamily { kRsaPkcs1, kRsaPss, kEcdsa, kEdDsa };
 struct JwsAlgInfo {
   std::string_view name;
   JwsFamily family;
-  const char* digest;     // nullptr for EdDSA (PureEdDSA hashes internally)
-  std::string_view crv;   // EC / OKP curve the key must have; empty for RSA
-  size_t coord_size;      // ECDSA: bytes of r and of s (RFC 7518 §3.4)
+  const char* digest;    // nullptr for EdDSA (PureEdDSA hashes internally)
+  std::string_view crv;  // EC / OKP curve the key must have; empty for RSA
+  size_t coord_size;     // ECDSA: bytes of r and of s (RFC 7518 §3.4)
 };
 
 // nullptr when alg is not on the allow-list.

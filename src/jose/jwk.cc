@@ -1,21 +1,20 @@
 // JSON Web Keys (RFC 7517) to OpenSSL public keys (RFC 7518 §6, RFC 8037 §2).
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <rapidjson/document.h>
 
 #include <array>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 
-#include <rapidjson/document.h>
-
 #include "jose/jose_internal.h"
-#include "latchkey/util/encoding.h"
 #include "latchkey/jose/jose.h"
+#include "latchkey/util/encoding.h"
 #include "latchkey/util/json.h"
 #include "latchkey/util/openssl_ptr.h"
 #include "latchkey/util/text.h"
@@ -138,8 +137,8 @@ KeyOr<PkeyPtr> ecKey(const rapidjson::Value& jwk, std::string_view crv) {
   point += *y;
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME,
-                                      curve->openssl_group, 0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve->openssl_group,
+                                      0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     ERR_clear_error();
@@ -266,8 +265,8 @@ Result<JwkSet> parseJwks(std::string_view json_text) {
     return makeError(Errc::kJwksInvalid, "JWKS has no \"keys\" array");
   }
   if (entries->Size() > kMaxJwksEntries) {
-    return makeError(Errc::kJwksInvalid, "JWKS has " + std::to_string(entries->Size()) +
-                                             " keys (at most 64 accepted)");
+    return makeError(Errc::kJwksInvalid,
+                     "JWKS has " + std::to_string(entries->Size()) + " keys (at most 64 accepted)");
   }
   JwkSet set;
   for (const auto& entry : entries->GetArray()) {

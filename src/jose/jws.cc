@@ -3,6 +3,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
+#include <rapidjson/document.h>
 
 #include <array>
 #include <optional>
@@ -11,11 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include <rapidjson/document.h>
-
 #include "jose/jose_internal.h"
-#include "latchkey/util/encoding.h"
 #include "latchkey/jose/jose.h"
+#include "latchkey/util/encoding.h"
 #include "latchkey/util/json.h"
 #include "latchkey/util/openssl_ptr.h"
 #include "latchkey/util/text.h"
@@ -60,7 +59,9 @@ namespace {
 using detail::JwsAlgInfo;
 using detail::JwsFamily;
 
-Error malformed(std::string detail) { return makeError(Errc::kIdTokenMalformed, std::move(detail)); }
+Error malformed(std::string detail) {
+  return makeError(Errc::kIdTokenMalformed, std::move(detail));
+}
 Error badSignature(std::string detail) {
   return makeError(Errc::kIdTokenBadSignature, std::move(detail));
 }
@@ -154,7 +155,7 @@ Status verifyWithKey(const Jws& jws, const JwsAlgInfo& alg, const Jwk& key) {
     ERR_clear_error();
     return badSignature("cannot select PSS padding");
   }
-  const auto* sig = reinterpret_cast<const unsigned char*>(signature.data());         // NOLINT
+  const auto* sig = reinterpret_cast<const unsigned char*>(signature.data());          // NOLINT
   const auto* tbs = reinterpret_cast<const unsigned char*>(jws.signing_input.data());  // NOLINT
   if (EVP_DigestVerify(ctx.get(), sig, signature.size(), tbs, jws.signing_input.size()) != 1) {
     ERR_clear_error();
@@ -166,7 +167,9 @@ Status verifyWithKey(const Jws& jws, const JwsAlgInfo& alg, const Jwk& key) {
 
 }  // namespace
 
-bool isAllowedJwsAlg(std::string_view alg) { return detail::findJwsAlg(alg) != nullptr; }
+bool isAllowedJwsAlg(std::string_view alg) {
+  return detail::findJwsAlg(alg) != nullptr;
+}
 
 Result<Jws> parseCompactJws(std::string_view compact) {
   if (compact.size() > kMaxCompactJwsSize) {

@@ -103,7 +103,9 @@ const LoadedCurl& loadedCurl() {
 }
 
 // Only called after loadedCurl().ok was checked.
-const CurlApi& curl() { return loadedCurl().api; }
+const CurlApi& curl() {
+  return loadedCurl().api;
+}
 
 // CURL is void in curl.h, so unique_ptr with a deleter would not name a type: a small class.
 class CurlEasy {

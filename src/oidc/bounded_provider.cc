@@ -15,9 +15,8 @@ class BoundedProvider::Slot {
       if (now < owner_.congested_until_) {
         return;
       }
-      const bool freed = owner_.freed_.wait_until(lock, now + owner_.slot_wait_, [&] {
-        return owner_.in_flight_ < owner_.max_in_flight_;
-      });
+      const bool freed = owner_.freed_.wait_until(
+          lock, now + owner_.slot_wait_, [&] { return owner_.in_flight_ < owner_.max_in_flight_; });
       if (!freed) {
         owner_.congested_until_ = std::chrono::steady_clock::now() + owner_.congestion_memory_;
         return;
@@ -115,8 +114,12 @@ void BoundedProvider::revoke(const TokenSet& tokens) {
   inner_.revoke(tokens);
 }
 
-Result<std::string> BoundedProvider::check() { return inner_.check(); }
+Result<std::string> BoundedProvider::check() {
+  return inner_.check();
+}
 
-int providerCallLimit(int threads) { return std::max(1, threads - std::max(1, threads / 4)); }
+int providerCallLimit(int threads) {
+  return std::max(1, threads - std::max(1, threads / 4));
+}
 
 }  // namespace latchkey

@@ -59,12 +59,11 @@ Result<std::shared_ptr<const ClientAssertionSigner>> ClientAssertionSigner::from
   }
   // No passphrase callback: an encrypted key fails here instead of prompting on a tty.
   auto key = std::make_shared<Key>();
-  key->pkey.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr,
-                                          [](char*, int, int, void*) { return 0; }, nullptr));
+  key->pkey.reset(PEM_read_bio_PrivateKey(
+      bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
   ERR_clear_error();
   if (!key->pkey) {
-    return makeError(Errc::kInternal,
-                     "is not an unencrypted PEM private key (RSA or EC P-256)");
+    return makeError(Errc::kInternal, "is not an unencrypted PEM private key (RSA or EC P-256)");
   }
   std::string alg;
   if (EVP_PKEY_is_a(key->pkey.get(), "RSA")) {

@@ -1,17 +1,17 @@
 // GitHub (and GitHub Enterprise Server) sign-in: plain OAuth 2.0 with PKCE, no ID token.
 // The identity comes from the REST API: GET /user and GET /user/emails.
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <cctype>
 #include <memory>
 #include <string>
 #include <utility>
 
-#include <rapidjson/document.h>
-
 #include "latchkey/util/json.h"
+#include "latchkey/util/text.h"
 #include "oidc/providers.h"
 #include "oidc/token_response.h"
-#include "latchkey/util/text.h"
 
 namespace latchkey {
 
@@ -73,12 +73,9 @@ class GithubProvider final : public IdentityProvider {
 
 Result<std::string> GithubProvider::authorizationUrl(const AuthorizationRequest& request) {
   // GitHub supports PKCE S256 and state; it has no nonce (no ID token), so none is sent.
-  FormFields fields = {{"response_type", "code"},
-                       {"client_id", client_id_},
-                       {"redirect_uri", redirect_uri_},
-                       {"scope", scope_},
-                       {"state", request.state},
-                       {"code_challenge", request.code_challenge},
+  FormFields fields = {{"response_type", "code"},        {"client_id", client_id_},
+                       {"redirect_uri", redirect_uri_},  {"scope", scope_},
+                       {"state", request.state},         {"code_challenge", request.code_challenge},
                        {"code_challenge_method", "S256"}};
   if (request.choose_account) {
     fields.emplace_back("prompt", "select_account");  // GitHub's account picker
@@ -90,13 +87,13 @@ HttpRequest GithubProvider::tokenRequest(const std::string& code,
                                          const std::string& verifier) const {
   // GitHub documents the client credentials in the body; Accept: application/json makes
   // it answer JSON instead of a form-encoded body.
-  HttpRequest request = tokenEndpointRequest(tokenUrl(),
-                                             {{"grant_type", "authorization_code"},
-                                              {"code", code},
-                                              {"redirect_uri", redirect_uri_},
-                                              {"code_verifier", verifier}},
-                                             ClientAuthMethod::kClientSecretPost, client_id_,
-                                             client_secret_);
+  HttpRequest request =
+      tokenEndpointRequest(tokenUrl(),
+                           {{"grant_type", "authorization_code"},
+                            {"code", code},
+                            {"redirect_uri", redirect_uri_},
+                            {"code_verifier", verifier}},
+                           ClientAuthMethod::kClientSecretPost, client_id_, client_secret_);
   request.endpoint = ProviderEndpoint::kToken;
   return request;
 }
@@ -209,9 +206,9 @@ Status GithubProvider::eachListed(const std::string& path, const std::string& ac
   constexpr int kPerPage = 100;
   constexpr int kMaxPages = 10;
   for (int page = 1; page <= kMaxPages; ++page) {
-    auto response = apiGet(path + "?per_page=" + std::to_string(kPerPage) +
-                               "&page=" + std::to_string(page),
-                           access_token);
+    auto response =
+        apiGet(path + "?per_page=" + std::to_string(kPerPage) + "&page=" + std::to_string(page),
+               access_token);
     if (!response) {
       return makeError(response.error().code,
                        response.error().detail + " (the read:org scope is needed)");
@@ -272,8 +269,7 @@ Result<SignIn> GithubProvider::redeemCode(const CodeRedemption& redemption) {
     return email.error();
   }
   if (read_org_) {
-    if (Status memberships = addMemberships(tokens->access_token, sign_in.identity);
-        !memberships) {
+    if (Status memberships = addMemberships(tokens->access_token, sign_in.identity); !memberships) {
       return memberships.error();
     }
   }
@@ -298,12 +294,11 @@ void GithubProvider::revoke(const TokenSet& /*tokens*/) {
 Result<std::string> GithubProvider::check() {
   const std::string register_line =
       "Register this redirect URI at the provider: " + redirect_uri_ + "\n";
-  auto response = http_.send(tokenRequest("latchkey-check-invalid-code",
-                                          "latchkey-check-verifier-0123456789abcdefghijk"));
+  auto response = http_.send(
+      tokenRequest("latchkey-check-invalid-code", "latchkey-check-verifier-0123456789abcdefghijk"));
   if (!response) {
-    return makeError(response.error().code, "token endpoint " + tokenUrl() +
-                                                " unreachable: " + response.error().detail +
-                                                "\n" + register_line);
+    return makeError(response.error().code, "token endpoint " + tokenUrl() + " unreachable: " +
+                                                response.error().detail + "\n" + register_line);
   }
   const std::string code = tokenErrorCode(*response).value_or("");
   if (code == "incorrect_client_credentials" || code == "invalid_client") {

@@ -2,6 +2,8 @@
 // order of the spec; each failure names its claim (never the token or the nonce value).
 #include "latchkey/oidc/id_token.h"
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -9,26 +11,17 @@
 #include <utility>
 #include <vector>
 
-#include <rapidjson/document.h>
-
 #include "app/email_verified.h"
 #include "jose/jose_internal.h"
+#include "latchkey/jose/jose.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
-#include "latchkey/jose/jose.h"
 #include "latchkey/util/json.h"
 #include "latchkey/util/text.h"
-#include "app/email_verified.h"
-#include "jose/jose_internal.h"
 #include "oidc/jwt_claims.h"
-#include "latchkey/util/crypto.h"
-#include "latchkey/util/encoding.h"
-#include "latchkey/jose/jose.h"
-#include "latchkey/util/json.h"
 
 namespace latchkey {
 namespace {
-
 
 // OIDC Core §2: sub "MUST NOT exceed 255 ASCII characters in length".
 constexpr size_t kMaxSubLength = 255;
@@ -152,8 +145,8 @@ Status checkAudience(const rapidjson::Value& claims, const IdTokenExpectations& 
                                                       sanitizeForLog(expect.client_id, 40) + "\"");
     }
   } else if (aud->size() > 1) {
-    return makeError(Errc::kIdTokenAzpMismatch, "azp missing while aud has " +
-                                                    std::to_string(aud->size()) + " values");
+    return makeError(Errc::kIdTokenAzpMismatch,
+                     "azp missing while aud has " + std::to_string(aud->size()) + " values");
   }
   return {};
 }
@@ -161,10 +154,10 @@ Status checkAudience(const rapidjson::Value& claims, const IdTokenExpectations& 
 // iat / nbf: a token from the future (beyond the allowed clock skew) is refused.
 Status notInFuture(const char* claim, int64_t value, const IdTokenExpectations& expect) {
   if (value > expect.now + expect.skew_seconds) {
-    return makeError(Errc::kIdTokenIssuedInFuture,
-                     std::string(claim) + " " + std::to_string(value) + " is after now " +
-                         std::to_string(expect.now) + " + skew " +
-                         std::to_string(expect.skew_seconds));
+    return makeError(Errc::kIdTokenIssuedInFuture, std::string(claim) + " " +
+                                                       std::to_string(value) + " is after now " +
+                                                       std::to_string(expect.now) + " + skew " +
+                                                       std::to_string(expect.skew_seconds));
   }
   return {};
 }
@@ -192,11 +185,11 @@ Status checkTimes(const rapidjson::Value& claims, const IdTokenExpectations& exp
   // time". A callback redeems a fresh code, so its ID token is minutes old at most; an older
   // one is a replayed or stockpiled token.
   if (*iat < expect.now - expect.skew_seconds - expect.max_age_seconds) {
-    return makeError(Errc::kIdTokenTooOld,
-                     "iat " + std::to_string(*iat) + " is more than id_token_max_age " +
-                         std::to_string(expect.max_age_seconds) + " s (+ skew " +
-                         std::to_string(expect.skew_seconds) + ") before now " +
-                         std::to_string(expect.now));
+    return makeError(Errc::kIdTokenTooOld, "iat " + std::to_string(*iat) +
+                                               " is more than id_token_max_age " +
+                                               std::to_string(expect.max_age_seconds) +
+                                               " s (+ skew " + std::to_string(expect.skew_seconds) +
+                                               ") before now " + std::to_string(expect.now));
   }
   // RFC 7519 §4.1.5: nbf is optional, but when present it is honoured like iat.
   if (claims.HasMember("nbf")) {
@@ -278,14 +271,14 @@ Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& key
   if (!iss) {
     return iss.error();
   }
-  if (expect.issuers.empty() ? *iss != expect.issuer
-                             : std::find(expect.issuers.begin(), expect.issuers.end(), *iss) ==
-                                   expect.issuers.end()) {
-    return makeError(Errc::kIdTokenIssuerMismatch,
-                     "iss \"" + sanitizeForLog(*iss, 100) + "\" is not " +
-                         (expect.issuers.empty()
-                              ? "the issuer \"" + sanitizeForLog(expect.issuer, 100) + "\""
-                              : "the issuer template with one of allowed_tenants"));
+  if (expect.issuers.empty()
+          ? *iss != expect.issuer
+          : std::find(expect.issuers.begin(), expect.issuers.end(), *iss) == expect.issuers.end()) {
+    return makeError(
+        Errc::kIdTokenIssuerMismatch,
+        "iss \"" + sanitizeForLog(*iss, 100) + "\" is not " +
+            (expect.issuers.empty() ? "the issuer \"" + sanitizeForLog(expect.issuer, 100) + "\""
+                                    : "the issuer template with one of allowed_tenants"));
   }
   // Steps 3-5: aud and azp.
   if (Status aud = checkAudience(claims, expect); !aud) {

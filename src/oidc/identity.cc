@@ -22,8 +22,7 @@ Error unusable(const std::string& what) {
 }  // namespace
 
 Result<Identity> validatedIdentity(Identity identity) {
-  if (identity.sub.empty() || identity.sub.size() > kMaxSubBytes ||
-      hasControlChar(identity.sub)) {
+  if (identity.sub.empty() || identity.sub.size() > kMaxSubBytes || hasControlChar(identity.sub)) {
     return unusable("sub is not 1 to " + std::to_string(kMaxSubBytes) + " printable characters");
   }
   if (identity.email.size() > kMaxEmailBytes || hasControlChar(identity.email)) {

@@ -2,11 +2,11 @@
 // that tell "absent" (kIdTokenMissingClaim) from "of the wrong type" (kIdTokenMalformed).
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <string_view>
 #include <vector>
-
-#include <rapidjson/document.h>
 
 #include "latchkey/util/result.h"
 

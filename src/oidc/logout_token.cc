@@ -3,21 +3,22 @@
 // token what it is. Each failure names its claim, never the token.
 #include "latchkey/oidc/logout_token.h"
 
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <string>
 
-#include <rapidjson/document.h>
-
 #include "jose/jose_internal.h"
-#include "oidc/jwt_claims.h"
 #include "latchkey/util/json.h"
 #include "latchkey/util/text.h"
+#include "oidc/jwt_claims.h"
 
 namespace latchkey {
 namespace {
 
-
-Error invalid(std::string detail) { return makeError(Errc::kLogoutTokenInvalid, std::move(detail)); }
+Error invalid(std::string detail) {
+  return makeError(Errc::kLogoutTokenInvalid, std::move(detail));
+}
 
 Status checkTimes(const rapidjson::Value& claims, const LogoutTokenExpectations& expect,
                   int64_t& iat_out) {
@@ -41,8 +42,7 @@ Status checkTimes(const rapidjson::Value& claims, const LogoutTokenExpectations&
       return exp.error();
     }
     if (*exp <= expect.now - expect.skew_seconds) {
-      return makeError(Errc::kIdTokenExpired, "exp " + std::to_string(*exp) +
-                                                  " is not after now " +
+      return makeError(Errc::kIdTokenExpired, "exp " + std::to_string(*exp) + " is not after now " +
                                                   std::to_string(expect.now));
     }
   }
@@ -100,8 +100,9 @@ Result<LogoutTokenClaims> verifyLogoutToken(std::string_view token, const JwkSet
     return aud.error();
   }
   if (std::find(aud->begin(), aud->end(), expect.client_id) == aud->end()) {
-    return makeError(Errc::kIdTokenAudienceMismatch,
-                     "aud does not contain client_id \"" + sanitizeForLog(expect.client_id, 40) + "\"");
+    return makeError(
+        Errc::kIdTokenAudienceMismatch,
+        "aud does not contain client_id \"" + sanitizeForLog(expect.client_id, 40) + "\"");
   }
   LogoutTokenClaims out;
   if (Status times = checkTimes(claims, expect, out.iat); !times) {

@@ -1,8 +1,8 @@
 #include "oidc/oidc_metadata.h"
 
-#include <utility>
-
 #include <rapidjson/document.h>
+
+#include <utility>
 
 #include "latchkey/util/json.h"
 #include "latchkey/util/text.h"
@@ -130,8 +130,7 @@ Result<OidcDiscovery> parseDiscovery(const HttpResponse& response, std::string_v
     if (!is_template || !allow_tenant_template) {
       return makeError(Errc::kDiscoveryIssuerMismatch,
                        "discovery issuer \"" + sanitizeForLog(*doc_issuer) +
-                           "\" is not the configured issuer \"" + sanitizeForLog(issuer) +
-                           "\"" +
+                           "\" is not the configured issuer \"" + sanitizeForLog(issuer) + "\"" +
                            (is_template ? "; it is a multi-tenant template: list the tenants "
                                           "to let in with allowed_tenants"
                                         : ""));
@@ -298,4 +297,3 @@ Result<JwksPtr> OidcMetadataCache::refetchJwks(const JwksPtr& seen) {
 }
 
 }  // namespace latchkey
-

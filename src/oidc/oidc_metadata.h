@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "latchkey/util/clock.h"
-#include "latchkey/net/http_client.h"
 #include "latchkey/jose/jose.h"
+#include "latchkey/net/http_client.h"
+#include "latchkey/util/clock.h"
 #include "latchkey/util/result.h"
 #include "oidc/token_response.h"
 
@@ -23,13 +23,13 @@ struct OidcDiscovery {
   std::string authorization_endpoint;
   std::string token_endpoint;
   std::string jwks_uri;
-  std::string userinfo_endpoint;    // empty when not advertised
-  std::string revocation_endpoint;  // empty when not advertised
+  std::string userinfo_endpoint;     // empty when not advertised
+  std::string revocation_endpoint;   // empty when not advertised
   std::string end_session_endpoint;  // RP-Initiated Logout 1.0 §2.1; empty when not advertised
   ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretBasic;
-  std::vector<std::string> auth_methods;      // token_endpoint_auth_methods_supported; may be empty
+  std::vector<std::string> auth_methods;  // token_endpoint_auth_methods_supported; may be empty
   std::vector<std::string> revocation_auth_methods;  // revocation_endpoint_auth_methods_supported
-  std::vector<std::string> claims_supported;  // may be empty
+  std::vector<std::string> claims_supported;         // may be empty
   // The issuer is a multi-tenant template (Entra ID: https://login.microsoftonline.com/
   // {tenantid}/v2.0): ID tokens carry it with a real tenant id in place of {tenantid}.
   bool issuer_is_tenant_template = false;

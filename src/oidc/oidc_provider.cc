@@ -1,4 +1,6 @@
 // OpenID Connect relying party (OIDC Core 1.0 §3.1, authorization code flow with PKCE).
+#include <rapidjson/document.h>
+
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -6,17 +8,15 @@
 #include <utility>
 #include <vector>
 
-#include <rapidjson/document.h>
-
-#include "oidc/client_assertion.h"
 #include "app/email_verified.h"
-#include "latchkey/util/encoding.h"
 #include "latchkey/oidc/id_token.h"
+#include "latchkey/util/encoding.h"
 #include "latchkey/util/json.h"
+#include "latchkey/util/text.h"
+#include "oidc/client_assertion.h"
 #include "oidc/oidc_metadata.h"
 #include "oidc/providers.h"
 #include "oidc/token_response.h"
-#include "latchkey/util/text.h"
 
 namespace latchkey {
 
@@ -47,8 +47,8 @@ class OidcProvider final : public IdentityProvider {
     if (auth_method_ == TokenAuthMethod::kPrivateKeyJwt) {
       // Validated when the configuration was loaded; an error here leaves signer_ empty
       // and every token request reports it.
-      if (auto signer = ClientAssertionSigner::fromPem(config.client_private_key_pem,
-                                                       config.client_key_id)) {
+      if (auto signer =
+              ClientAssertionSigner::fromPem(config.client_private_key_pem, config.client_key_id)) {
         signer_ = *signer;
       }
     }
@@ -78,8 +78,7 @@ class OidcProvider final : public IdentityProvider {
   Result<HttpRequest> tokenRequest(const OidcDiscovery& meta, FormFields fields) const {
     const bool refresh = !fields.empty() && fields.front().first == "grant_type" &&
                          fields.front().second == "refresh_token";
-    auto request =
-        clientRequest(meta, meta.token_endpoint, authMethod(meta), std::move(fields));
+    auto request = clientRequest(meta, meta.token_endpoint, authMethod(meta), std::move(fields));
     if (request) {
       request->endpoint = refresh ? ProviderEndpoint::kRefresh : ProviderEndpoint::kToken;
     }
@@ -156,8 +155,7 @@ ClientAuthMethod OidcProvider::revocationAuthMethod(const OidcDiscovery& meta) c
 }
 
 Result<HttpRequest> OidcProvider::clientRequest(const OidcDiscovery& meta, const std::string& url,
-                                                ClientAuthMethod method,
-                                                FormFields fields) const {
+                                                ClientAuthMethod method, FormFields fields) const {
   if (method != ClientAuthMethod::kPrivateKeyJwt) {
     return tokenEndpointRequest(url, std::move(fields), method, client_id_, client_secret_);
   }
@@ -401,9 +399,9 @@ Status checkCallbackIssuer(const OidcDiscovery& meta, const std::optional<std::s
   // A multi-tenant issuer template names no one issuer to compare with; the ID token's iss
   // is checked against the template instead.
   if (*iss != meta.issuer && !meta.issuer_is_tenant_template) {
-    return makeError(Errc::kCallbackIssuerMismatch,
-                     "callback iss \"" + sanitizeForLog(*iss, 100) + "\" is not the issuer \"" +
-                         sanitizeForLog(meta.issuer, 100) + "\"");
+    return makeError(Errc::kCallbackIssuerMismatch, "callback iss \"" + sanitizeForLog(*iss, 100) +
+                                                        "\" is not the issuer \"" +
+                                                        sanitizeForLog(meta.issuer, 100) + "\"");
   }
   return {};
 }
@@ -419,9 +417,9 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
   // RFC 6749 §4.1.3 with RFC 7636 §4.5: redirect_uri exactly as sent in the authorization
   // request, and the PKCE verifier.
   auto request = tokenRequest(**meta, {{"grant_type", "authorization_code"},
-                                      {"code", redemption.code},
-                                      {"redirect_uri", redirect_uri_},
-                                      {"code_verifier", redemption.code_verifier}});
+                                       {"code", redemption.code},
+                                       {"redirect_uri", redirect_uri_},
+                                       {"code_verifier", redemption.code_verifier}});
   if (!request) {
     return request.error();
   }
@@ -453,8 +451,8 @@ Result<SignIn> OidcProvider::redeemCode(const CodeRedemption& redemption) {
       !(*meta)->userinfo_endpoint.empty()) {
     Status added = addUserinfo(**meta, tokens->access_token, sign_in.identity);
     // Without an e-mail the sign-in cannot go on; a missing name alone is not worth failing.
-    if (!added && (added.error().code == Errc::kUserinfoSubjectMismatch ||
-                   sign_in.identity.email.empty())) {
+    if (!added &&
+        (added.error().code == Errc::kUserinfoSubjectMismatch || sign_in.identity.email.empty())) {
       return added.error();
     }
   }
@@ -572,13 +570,13 @@ Result<std::string> OidcProvider::check() {
   const CheckVerdict verdict = judgeCheckAnswer(*response);
   switch (verdict.kind) {
     case CheckVerdict::kClientRefused:
-      return fail(makeError(Errc::kTokenEndpointRefusedClient,
-                            verdict.detail + ", using " + method),
-                  "the token endpoint refused the client: " +
-                      std::string(method == "private_key_jwt"
-                           ? "wrong client_id, or the provider does not know the public key of "
-                             "client_private_key_file (or client_key_id)"
-                           : "wrong client_id or client_secret"));
+      return fail(
+          makeError(Errc::kTokenEndpointRefusedClient, verdict.detail + ", using " + method),
+          "the token endpoint refused the client: " +
+              std::string(method == "private_key_jwt"
+                              ? "wrong client_id, or the provider does not know the public key of "
+                                "client_private_key_file (or client_key_id)"
+                              : "wrong client_id or client_secret"));
     case CheckVerdict::kUnexpected:
       return fail(makeError(Errc::kProviderBadResponse, verdict.detail),
                   "unexpected answer from the token endpoint " + (*meta)->token_endpoint);
@@ -615,16 +613,18 @@ std::string OidcProvider::checkNotes(const OidcDiscovery& meta) const {
   }
   // OIDC Core §5.4: the email scope asks for email and email_verified.
   if (!asks_email_) {
-    notes += "note: scopes lack email, so the provider may send neither email nor "
-             "email_verified; add email to scopes\n";
+    notes +=
+        "note: scopes lack email, so the provider may send neither email nor "
+        "email_verified; add email to scopes\n";
   }
   if (!meta.claims_supported.empty() &&
       std::find(meta.claims_supported.begin(), meta.claims_supported.end(), "email_verified") ==
           meta.claims_supported.end()) {
-    notes += "note: the discovery document's claims_supported lacks the email_verified claim, "
-             "so sign-ins may be refused as having no verified e-mail; make the provider "
-             "release email_verified as a JSON boolean for this client (see the README's "
-             "Provider notes)\n";
+    notes +=
+        "note: the discovery document's claims_supported lacks the email_verified claim, "
+        "so sign-ins may be refused as having no verified e-mail; make the provider "
+        "release email_verified as a JSON boolean for this client (see the README's "
+        "Provider notes)\n";
   }
   return notes;
 }

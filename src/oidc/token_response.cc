@@ -1,15 +1,14 @@
 #include "oidc/token_response.h"
 
-#include <algorithm>
-
+#include <rapidjson/document.h>
 #include <strings.h>
 
-#include <rapidjson/document.h>
+#include <algorithm>
 
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/json.h"
-#include "latchkey/util/url.h"
 #include "latchkey/util/text.h"
+#include "latchkey/util/url.h"
 
 namespace latchkey {
 
@@ -48,8 +47,8 @@ Result<std::optional<int64_t>> expiresIn(const rapidjson::Value& object) {
 
 Error errorFromCode(std::string_view code, const rapidjson::Value& object,
                     const TokenParseOptions& options, long status) {
-  std::string detail = "token endpoint answered " + std::to_string(status) + " error=" +
-                       sanitizeForLog(code, 64);
+  std::string detail =
+      "token endpoint answered " + std::to_string(status) + " error=" + sanitizeForLog(code, 64);
   if (auto description = json::getString(object, "error_description")) {
     detail += " (" + sanitizeForLog(*description) + ")";
   }
@@ -113,9 +112,8 @@ std::string formBody(const FormFields& fields) {
   return body;
 }
 
-HttpRequest tokenEndpointRequest(const std::string& url, FormFields fields,
-                                 ClientAuthMethod method, const std::string& client_id,
-                                 const std::string& credential) {
+HttpRequest tokenEndpointRequest(const std::string& url, FormFields fields, ClientAuthMethod method,
+                                 const std::string& client_id, const std::string& credential) {
   HttpRequest request;
   request.method = "POST";
   request.url = url;
@@ -171,8 +169,8 @@ Result<TokenResponse> parseTokenResponse(const HttpResponse& response,
     return makeError(Errc::kProviderBadResponse, "token endpoint answered " + status);
   }
   if (!is_json) {
-    return makeError(Errc::kProviderBadResponse,
-                     "token endpoint answered " + status + " with a body that is not a JSON object");
+    return makeError(Errc::kProviderBadResponse, "token endpoint answered " + status +
+                                                     " with a body that is not a JSON object");
   }
   if (response.status != 200) {
     return makeError(Errc::kProviderBadResponse,
@@ -190,8 +188,9 @@ Result<TokenResponse> parseTokenResponse(const HttpResponse& response,
   auto token_type = json::getString(doc, "token_type");
   if (!token_type || !equalsIgnoreCaseAscii(*token_type, "Bearer")) {
     return makeError(Errc::kTokenResponseInvalid,
-                     token_type ? "token_type is " + sanitizeForLog(*token_type, 32) + ", not Bearer"
-                                : "token response has no string token_type");
+                     token_type
+                         ? "token_type is " + sanitizeForLog(*token_type, 32) + ", not Bearer"
+                         : "token response has no string token_type");
   }
   if (doc.HasMember("id_token") && !doc["id_token"].IsNull()) {
     auto id_token = json::getString(doc, "id_token");

@@ -26,9 +26,8 @@ enum class ClientAuthMethod { kClientSecretBasic, kClientSecretPost, kPrivateKey
 // and client_secret appended to the body, or (private_key_jwt, RFC 7523 §2.2) client_id,
 // client_assertion_type and client_assertion appended. `credential` is the client secret,
 // or for private_key_jwt the signed assertion made for this request.
-HttpRequest tokenEndpointRequest(const std::string& url, FormFields fields,
-                                 ClientAuthMethod method, const std::string& client_id,
-                                 const std::string& credential);
+HttpRequest tokenEndpointRequest(const std::string& url, FormFields fields, ClientAuthMethod method,
+                                 const std::string& client_id, const std::string& credential);
 
 // Token endpoint error codes that mean "the client is not who it says" (invalid_client,
 // unauthorized_client, GitHub's incorrect_client_credentials) ...

@@ -11,13 +11,13 @@
 #include <set>
 #include <sstream>
 
-#include "pages/builtin_templates.h"
+#include "latchkey/server/request_context.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
-#include "latchkey/server/request_context.h"
-#include "latchkey/util/url.h"
-#include "pages/template.h"
 #include "latchkey/util/text.h"
+#include "latchkey/util/url.h"
+#include "pages/builtin_templates.h"
+#include "pages/template.h"
 
 namespace latchkey {
 namespace {
@@ -25,8 +25,7 @@ namespace {
 using Values = std::map<std::string, std::string, std::less<>>;
 using NameSet = std::set<std::string, std::less<>>;
 
-constexpr std::string_view kTemplateNames[] = {"signed_out.html", "signed_in.html",
-                                               "error.html"};
+constexpr std::string_view kTemplateNames[] = {"signed_out.html", "signed_in.html", "error.html"};
 // The provider's free text is quoted on the page: enough to recognise it, never a wall.
 constexpr size_t kMaxProviderTextChars = 160;
 // A page template is a page, not a data file: a larger one is almost surely a wrong path.
@@ -36,9 +35,9 @@ constexpr size_t kMaxTemplateBytes = 256 * 1024;
 const NameSet& allowedPlaceholders(std::string_view name) {
   // providers: a section repeated once per provider (its own provider, provider_id and
   // login_url inside); with a single provider it has one item.
-  static const NameSet common = {"provider",    "login_url", "logout_url",  "home_url",
-                                 "site_name",   "banner_text", "footer_text", "logo_url",
-                                 "request_id",  "providers",  "provider_id"};
+  static const NameSet common = {"provider",   "login_url",   "logout_url",  "home_url",
+                                 "site_name",  "banner_text", "footer_text", "logo_url",
+                                 "request_id", "providers",   "provider_id"};
   const auto with = [](std::initializer_list<std::string> more) {
     auto s = common;
     s.insert(more);
@@ -265,10 +264,11 @@ std::string styleSources(std::string_view text, const std::vector<StyleBlock>& b
   std::string sources;
   for (const StyleBlock& b : blocks) {
     const auto digest = sha256(text.substr(b.start, b.end - b.start));
-    sources += " 'sha256-" +
-               base64Encode(std::string_view(reinterpret_cast<const char*>(digest.data()),  // NOLINT
-                                             digest.size())) +
-               "'";
+    sources +=
+        " 'sha256-" +
+        base64Encode(std::string_view(reinterpret_cast<const char*>(digest.data()),  // NOLINT
+                                      digest.size())) +
+        "'";
   }
   return sources.empty() ? " 'none'" : sources;
 }
@@ -494,8 +494,9 @@ std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string
           std::end(kTemplateNames)) {
         ++known;
       } else if (file.ends_with(".html")) {
-        problem(file, "is not a page latchkey knows; the names are signed_out.html, "
-                      "signed_in.html and error.html (rename or remove it)");
+        problem(file,
+                "is not a page latchkey knows; the names are signed_out.html, "
+                "signed_in.html and error.html (rename or remove it)");
       }
     }
     if (ec) {
@@ -544,10 +545,12 @@ std::unique_ptr<Pages> Pages::load(const Config& config, std::vector<std::string
     }
     auto tpl = HtmlTemplate::parse(text, allowedPlaceholders(name));
     if (!tpl) {
-      problem(name, tpl.error().detail + "; fix the template (docs/pages.md lists the placeholders of each page)");
+      problem(name, tpl.error().detail +
+                        "; fix the template (docs/pages.md lists the placeholders of each page)");
       continue;
     }
-    impl->pages.emplace(std::string(name), Impl::Page{std::move(*tpl), styleSources(text, *blocks)});
+    impl->pages.emplace(std::string(name),
+                        Impl::Page{std::move(*tpl), styleSources(text, *blocks)});
   }
   if (problems.size() != problems_before) {
     return nullptr;
@@ -643,8 +646,8 @@ Response Pages::notFound() const {
 }
 
 Response Pages::methodNotAllowed(std::string_view allow) const {
-  Response response = error({405, "Method not allowed",
-                             "This address does not answer that kind of request.", ""});
+  Response response =
+      error({405, "Method not allowed", "This address does not answer that kind of request.", ""});
   response.addHeader("Allow", std::string(allow));
   return response;
 }

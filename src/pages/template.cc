@@ -5,7 +5,9 @@
 namespace latchkey {
 namespace {
 
-Error invalid(std::string detail) { return makeError(Errc::kTemplateInvalid, std::move(detail)); }
+Error invalid(std::string detail) {
+  return makeError(Errc::kTemplateInvalid, std::move(detail));
+}
 
 }  // namespace
 
@@ -34,8 +36,8 @@ Result<HtmlTemplate> HtmlTemplate::parse(std::string_view text,
       tag.remove_prefix(1);
     }
     if (!allowed.contains(tag)) {
-      return invalid("unknown placeholder {{" + std::string(text.substr(open + 2, close - open - 2)) +
-              "}}");
+      return invalid("unknown placeholder {{" +
+                     std::string(text.substr(open + 2, close - open - 2)) + "}}");
     }
     if (kind == Piece::kSectionStart) {
       open_sections.push_back(tpl.pieces_.size());

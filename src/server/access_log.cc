@@ -27,8 +27,7 @@ std::string visitorUri(const ParamMap& params) {
 }
 
 void logAccess(const Logger& log, const AccessRecord& record) {
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(record.elapsed).count();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(record.elapsed).count();
   log.log(LogLevel::kInfo, "request",
           {{"client", record.client},
            {"method", record.method},

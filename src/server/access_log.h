@@ -12,8 +12,8 @@ namespace latchkey {
 
 struct AccessRecord {
   std::string_view method;
-  std::string_view route;   // the path latchkey routed on, base_path stripped
-  std::string uri;          // visitorUri()
+  std::string_view route;  // the path latchkey routed on, base_path stripped
+  std::string uri;         // visitorUri()
   std::string_view client;
   int status = 0;
   std::chrono::steady_clock::duration elapsed{};

@@ -18,9 +18,9 @@ namespace {
 // are taken from the CGI environment: the rest of it (LATCHKEY_CLIENT_SECRET, PATH, ...)
 // is not request data and must not count against the size cap or reach a handler.
 constexpr std::string_view kCgiVariables[] = {
-    "AUTH_TYPE",      "CONTENT_LENGTH", "CONTENT_TYPE",    "DOCUMENT_URI",   "GATEWAY_INTERFACE",
-    "HTTPS",          "PATH_INFO",      "QUERY_STRING",    "REMOTE_ADDR",    "REMOTE_PORT",
-    "REQUEST_METHOD", "REQUEST_SCHEME", "REQUEST_URI",     "SCRIPT_NAME",    "SERVER_NAME",
+    "AUTH_TYPE",      "CONTENT_LENGTH",  "CONTENT_TYPE",    "DOCUMENT_URI",   "GATEWAY_INTERFACE",
+    "HTTPS",          "PATH_INFO",       "QUERY_STRING",    "REMOTE_ADDR",    "REMOTE_PORT",
+    "REQUEST_METHOD", "REQUEST_SCHEME",  "REQUEST_URI",     "SCRIPT_NAME",    "SERVER_NAME",
     "SERVER_PORT",    "SERVER_PROTOCOL", "SERVER_SOFTWARE", "CONTEXT_PREFIX",
 };
 

@@ -14,6 +14,8 @@
 // After a stop, each worker drains the listen backlog: connections the kernel already
 // completed were sent by nginx in good faith and would otherwise be reset (a 502 for the
 // visitor). Draining ends when the backlog is empty or after kDrainLimit under load.
+#include <fastcgi.h>
+#include <fcgiapp.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,11 +33,8 @@
 #include <thread>
 #include <vector>
 
-#include <fastcgi.h>
-#include <fcgiapp.h>
-
-#include "latchkey/util/metrics.h"
 #include "latchkey/server/server.h"
+#include "latchkey/util/metrics.h"
 #include "server/request_guard.h"
 #include "util/unique_fd.h"
 
@@ -190,7 +189,9 @@ void serveOne(FCGX_Request& request, Shared& shared) {
 
 // Errors after which the listening socket is unusable; anything else (EMFILE, ENOBUFS, a
 // connection that vanished) is waited out.
-bool isPermanentAcceptError(int err) { return err == EBADF || err == ENOTSOCK || err == EINVAL; }
+bool isPermanentAcceptError(int err) {
+  return err == EBADF || err == ENOTSOCK || err == EINVAL;
+}
 
 // Serves one accepted connection. One request per connection: a kept-open idle connection
 // would park this worker in a blocking read that no stop can interrupt. Closing is always
@@ -325,8 +326,8 @@ int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler
     log.log(LogLevel::kError, "fastcgi_init_failed", {{"error", std::strerror(errno)}});
     return 1;
   }
-  Shared shared{listen_fd, handler, log, options.on_reload, UniqueFd(pipe_fds[0]),
-                UniqueFd(pipe_fds[1])};
+  Shared shared{
+      listen_fd, handler, log, options.on_reload, UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1])};
 
   const int threads = workerThreads(options);
   metrics().setWorkers(threads);

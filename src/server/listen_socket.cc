@@ -1,5 +1,7 @@
 // Finding the FastCGI listening socket: a unix path, a TCP address, systemd socket
 // activation, or the FastCGI convention of a listening socket on fd 0.
+#include "server/listen_socket.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
@@ -19,7 +21,6 @@
 #include <vector>
 
 #include "latchkey/server/server.h"
-#include "server/listen_socket.h"
 #include "util/unique_fd.h"
 
 namespace latchkey {
@@ -29,9 +30,13 @@ constexpr int kBacklog = 1024;
 constexpr int kSystemdFirstFd = 3;  // sd_listen_fds(3): SD_LISTEN_FDS_START
 constexpr std::string_view kUnixPrefix = "unix:";
 
-Error listenError(const std::string& what) { return makeError(Errc::kInternal, what); }
+Error listenError(const std::string& what) {
+  return makeError(Errc::kInternal, what);
+}
 
-std::string errnoText(int err) { return std::strerror(err); }
+std::string errnoText(int err) {
+  return std::strerror(err);
+}
 
 bool isSocket(int fd) {
   struct stat st {};
@@ -54,7 +59,8 @@ Status removeStaleUnixSocket(const std::string& path, const sockaddr_un& address
   UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (probe.valid() &&
       ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
-    return listenError(path + " is in use by another running process; stop it or pick another --listen path");
+    return listenError(
+        path + " is in use by another running process; stop it or pick another --listen path");
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return listenError("cannot remove stale socket " + path + ": " + errnoText(errno));
@@ -74,7 +80,8 @@ Result<int> openUnixSocket(const std::string& path, const ServerOptions& options
   gid_t group_id = static_cast<gid_t>(-1);
   if (!options.socket_group.empty()) {
     // getgrnam is not reentrant, but this runs once at start-up before any thread exists.
-    const struct group* entry = ::getgrnam(options.socket_group.c_str());  // NOLINT(concurrency-mt-unsafe)
+    const struct group* entry =
+        ::getgrnam(options.socket_group.c_str());  // NOLINT(concurrency-mt-unsafe)
     if (entry == nullptr) {
       return listenError("--socket-group " + options.socket_group + ": no such group");
     }
@@ -162,8 +169,8 @@ Result<int> openTcpSocket(const std::string& spec) {
 
 // sd_listen_fds(3) without libsystemd: the fds are ours only if LISTEN_PID names us.
 std::optional<int> systemdSocket() {
-  const char* pid = ::getenv("LISTEN_PID");    // NOLINT(concurrency-mt-unsafe)
-  const char* fds = ::getenv("LISTEN_FDS");    // NOLINT(concurrency-mt-unsafe)
+  const char* pid = ::getenv("LISTEN_PID");  // NOLINT(concurrency-mt-unsafe)
+  const char* fds = ::getenv("LISTEN_FDS");  // NOLINT(concurrency-mt-unsafe)
   if (pid == nullptr || fds == nullptr) {
     return std::nullopt;
   }
@@ -171,8 +178,10 @@ std::optional<int> systemdSocket() {
   int listen_fds = 0;
   const std::string_view pid_text(pid);
   const std::string_view fds_text(fds);
-  if (std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), listen_pid).ec != std::errc() ||
-      std::from_chars(fds_text.data(), fds_text.data() + fds_text.size(), listen_fds).ec != std::errc() ||
+  if (std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), listen_pid).ec !=
+          std::errc() ||
+      std::from_chars(fds_text.data(), fds_text.data() + fds_text.size(), listen_fds).ec !=
+          std::errc() ||
       listen_pid != static_cast<long>(::getpid()) || listen_fds < 1) {
     return std::nullopt;
   }
@@ -195,7 +204,6 @@ bool isListeningStreamSocket(int fd) {
          type == SOCK_STREAM &&
          ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) == 0 && listening != 0;
 }
-
 
 Result<int> openListenSocket(const ServerOptions& options) {
   const std::string& spec = options.listen;

@@ -1,10 +1,10 @@
 #include "latchkey/server/request_context.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-
-#include <openssl/rand.h>
 
 namespace latchkey {
 namespace {
@@ -16,8 +16,8 @@ struct Current {
 thread_local Current current;
 
 bool isIdChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 uint32_t processPrefix() {

@@ -66,8 +66,8 @@ size_t bodyBytesToRead(const ParamMap& params) {
   return length && *length <= kMaxBodyBytes ? *length : 0;
 }
 
-Response guardedHandle(const RequestHandler& handler, const ParamMap& params,
-                       std::string_view body, const Logger& log) {
+Response guardedHandle(const RequestHandler& handler, const ParamMap& params, std::string_view body,
+                       const Logger& log) {
   if (paramsBytes(params) > kMaxParamsBytes) {
     return refuse(log, params, 400, "params_too_large");
   }

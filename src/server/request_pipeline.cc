@@ -3,11 +3,11 @@
 #include <chrono>
 #include <string>
 
-#include "server/access_log.h"
-#include "latchkey/util/metrics.h"
-#include "latchkey/server/request_context.h"
 #include "app/runtime.h"
 #include "latchkey/app/error_pages.h"
+#include "latchkey/server/request_context.h"
+#include "latchkey/util/metrics.h"
+#include "server/access_log.h"
 
 namespace latchkey {
 namespace {
@@ -27,16 +27,15 @@ void countAnswer(std::string_view path, int status) {
 Response serve(Runtime& runtime, const ParamMap& params, std::string_view body) {
   Deps& deps = runtime.deps();
   const bool access_log = deps.config.access_log;
-  const auto start = access_log ? std::chrono::steady_clock::now()
-                                : std::chrono::steady_clock::time_point();
+  const auto start =
+      access_log ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   const RequestScope scope(params);
   auto request = requestFromParams(params, body, deps.config.base_path);
   Response response;
   std::string_view path;
   if (!request) {
     deps.log.log(LogLevel::kInfo, "bad_request",
-                 {{"reason", errcName(request.error().code)},
-                  {"detail", request.error().detail}});
+                 {{"reason", errcName(request.error().code)}, {"detail", request.error().detail}});
     response = deps.pages.error(errorPageFor(request.error(), deps.config));
   } else {
     response = route(*request, deps);
@@ -46,10 +45,10 @@ Response serve(Runtime& runtime, const ParamMap& params, std::string_view body) 
   if (access_log) {
     const auto method = params.find("REQUEST_METHOD");
     const auto client = params.find("REMOTE_ADDR");
-    logAccess(deps.log, {method == params.end() ? std::string_view() : method->second, path,
-                         visitorUri(params),
-                         client == params.end() ? std::string_view() : client->second,
-                         response.status, std::chrono::steady_clock::now() - start});
+    logAccess(deps.log,
+              {method == params.end() ? std::string_view() : method->second, path,
+               visitorUri(params), client == params.end() ? std::string_view() : client->second,
+               response.status, std::chrono::steady_clock::now() - start});
   }
   return response;
 }

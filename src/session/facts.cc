@@ -13,10 +13,26 @@ constexpr size_t kMaxValuesPerClaim = 1000;
 
 // RFC 7519 §4.1 and OIDC Core §2 protocol claims say nothing about the person; the identity
 // claims are kept by the session itself.
-constexpr std::array<std::string_view, 20> kSkipped = {
-    "iss",   "aud",   "exp",     "iat",            "nbf",   "jti",     "nonce",
-    "azp",   "at_hash", "c_hash", "auth_time",     "acr",   "amr",     "sid",
-    "sub",   "email", "email_verified", "name",    "picture", "updated_at"};
+constexpr std::array<std::string_view, 20> kSkipped = {"iss",
+                                                       "aud",
+                                                       "exp",
+                                                       "iat",
+                                                       "nbf",
+                                                       "jti",
+                                                       "nonce",
+                                                       "azp",
+                                                       "at_hash",
+                                                       "c_hash",
+                                                       "auth_time",
+                                                       "acr",
+                                                       "amr",
+                                                       "sid",
+                                                       "sub",
+                                                       "email",
+                                                       "email_verified",
+                                                       "name",
+                                                       "picture",
+                                                       "updated_at"};
 
 bool usable(std::string_view text) {
   return !text.empty() && text.size() <= kMaxValueBytes &&
@@ -32,9 +48,12 @@ std::optional<std::string> scalarText(const rapidjson::Value& v) {
     std::string text(v.GetString(), v.GetStringLength());
     return usable(text) ? std::optional(std::move(text)) : std::nullopt;
   }
-  if (v.IsBool()) return std::string(v.GetBool() ? "true" : "false");
-  if (v.IsInt64()) return std::to_string(v.GetInt64());
-  if (v.IsUint64()) return std::to_string(v.GetUint64());
+  if (v.IsBool())
+    return std::string(v.GetBool() ? "true" : "false");
+  if (v.IsInt64())
+    return std::to_string(v.GetInt64());
+  if (v.IsUint64())
+    return std::to_string(v.GetUint64());
   return std::nullopt;
 }
 
@@ -43,8 +62,10 @@ std::vector<std::string> values(const rapidjson::Value& v) {
   std::vector<std::string> out;
   if (v.IsArray()) {
     for (const auto& item : v.GetArray()) {
-      if (out.size() >= kMaxValuesPerClaim) break;
-      if (auto text = scalarText(item)) out.push_back(std::move(*text));
+      if (out.size() >= kMaxValuesPerClaim)
+        break;
+      if (auto text = scalarText(item))
+        out.push_back(std::move(*text));
     }
   } else if (auto text = scalarText(v)) {
     out.push_back(std::move(*text));
@@ -73,8 +94,7 @@ void addClaimFacts(const rapidjson::Value& claims, const std::string& groups_cla
       addUnique(facts.groups, values(it->value));
       continue;
     }
-    if (!usable(name) ||
-        std::find(kSkipped.begin(), kSkipped.end(), name) != kSkipped.end()) {
+    if (!usable(name) || std::find(kSkipped.begin(), kSkipped.end(), name) != kSkipped.end()) {
       continue;
     }
     std::vector<std::string> found = values(it->value);

@@ -60,26 +60,27 @@ RefreshCoordinator::~RefreshCoordinator() {
 std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& refresh_token,
                                                             IdentityProvider& provider,
                                                             int64_t now) {
-  return run(flightKey("refresh", refresh_token),
-             [&provider, refresh_token] { return provider.refresh(refresh_token); }, now,
-             kGraceSeconds);
+  return run(
+      flightKey("refresh", refresh_token),
+      [&provider, refresh_token] { return provider.refresh(refresh_token); }, now, kGraceSeconds);
 }
 
 std::optional<Result<TokenSet>> RefreshCoordinator::revalidate(const std::string& access_token,
                                                                const std::string& sub,
                                                                IdentityProvider& provider,
                                                                int64_t now) {
-  return run(flightKey("userinfo", access_token),
-             [&provider, access_token, sub]() -> Result<TokenSet> {
-               Status vouched = provider.checkAccessToken(access_token, sub);
-               if (!vouched) {
-                 return vouched.error();
-               }
-               return TokenSet{};
-             },
-             // A success is shared only with requests of the same second: the next check,
-             // however short revalidate_seconds is, must ask the provider again.
-             now, 0);
+  return run(
+      flightKey("userinfo", access_token),
+      [&provider, access_token, sub]() -> Result<TokenSet> {
+        Status vouched = provider.checkAccessToken(access_token, sub);
+        if (!vouched) {
+          return vouched.error();
+        }
+        return TokenSet{};
+      },
+      // A success is shared only with requests of the same second: the next check,
+      // however short revalidate_seconds is, must ask the provider again.
+      now, 0);
 }
 
 std::optional<Result<TokenSet>> RefreshCoordinator::run(const std::string& key,

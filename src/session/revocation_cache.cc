@@ -1,9 +1,10 @@
 #include "latchkey/session/revocation_cache.h"
-#include "latchkey/util/text.h"
 
 #include <algorithm>
 #include <cctype>
 #include <string>
+
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 
@@ -21,20 +22,24 @@ RevocationCache::Snapshot RevocationCache::current() {
   return snapshot_;
 }
 
-void RevocationCache::invalidate() { last_attempt_ms_.store(INT64_MIN / 2); }
+void RevocationCache::invalidate() {
+  last_attempt_ms_.store(INT64_MIN / 2);
+}
 
 // Called with sync_mutex_ held. Reads the counter; reloads the set only when it moved.
 void RevocationCache::sync(int64_t now, int64_t steady_now) {
   last_attempt_ms_.store(steady_now);
   const Snapshot known = current();
   auto generation = store_.generation();
-  if (!generation) return;
+  if (!generation)
+    return;
   if (known && *generation == known->generation) {
     last_success_ms_.store(steady_now);
     return;
   }
   auto fresh = store_.revocations(now);
-  if (!fresh) return;
+  if (!fresh)
+    return;
   auto snapshot = std::make_shared<const RevocationSet>(std::move(fresh.value()));
   {
     std::lock_guard lock(snapshot_mutex_);
@@ -51,7 +56,8 @@ RevocationCache::Verdict RevocationCache::check(std::string_view sid, std::strin
     // Only one request syncs; the others go on with the copy they have. With no copy yet
     // (a new process) there is nothing to go on with, so they wait for the first load.
     std::unique_lock lock(sync_mutex_, std::try_to_lock);
-    if (!lock.owns_lock() && !current()) lock.lock();
+    if (!lock.owns_lock() && !current())
+      lock.lock();
     if (lock.owns_lock() && steady_now - last_attempt_ms_.load() >= interval_ms_) {
       sync(now, steady_now);
     }
@@ -60,18 +66,22 @@ RevocationCache::Verdict RevocationCache::check(std::string_view sid, std::strin
   if (!snapshot || steadyMillis() - last_success_ms_.load() > max_stale_ms_) {
     return Verdict::kUnknown;
   }
-  if (!sid.empty() && snapshot->sessions.contains(sid)) return Verdict::kRevoked;
+  if (!sid.empty() && snapshot->sessions.contains(sid))
+    return Verdict::kRevoked;
   if (!provider_sid.empty() && snapshot->sessions.contains(provider_sid)) {
     return Verdict::kRevoked;
   }
   const auto voids = [&](std::string_view subject) {
-    if (subject.empty() || snapshot->subjects.empty()) return false;
+    if (subject.empty() || snapshot->subjects.empty())
+      return false;
     const auto it = snapshot->subjects.find(subject);
     return it != snapshot->subjects.end() && issued_at < it->second;
   };
-  if (voids(sub)) return Verdict::kRevoked;
+  if (voids(sub))
+    return Verdict::kRevoked;
   if (!email.empty() && !snapshot->subjects.empty()) {
-    if (voids(toLowerAscii(email))) return Verdict::kRevoked;
+    if (voids(toLowerAscii(email)))
+      return Verdict::kRevoked;
   }
   return Verdict::kLive;
 }

@@ -13,15 +13,15 @@
 // decodes, parses or decrypts them: that keeps the per-request cost near one HMAC.
 #include "latchkey/session/session.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <vector>
-
 #include <openssl/crypto.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
 
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
@@ -64,8 +64,8 @@ using PoolDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, PoolAllocator
 // The scope as HKDF context: every field length-prefixed, so no two scopes give the same bytes.
 std::string scopeContext(const CookieScope& scope) {
   std::string out;
-  for (const std::string* field : {&scope.provider, &scope.issuer, &scope.client_id,
-                                   &scope.cookie_name}) {
+  for (const std::string* field :
+       {&scope.provider, &scope.issuer, &scope.client_id, &scope.cookie_name}) {
     out.append("|").append(std::to_string(field->size())).append(":").append(*field);
   }
   return out;
@@ -97,7 +97,9 @@ std::string macInput(std::string_view purpose, std::string_view payload64) {
 std::string_view view(const std::array<uint8_t, 32>& a) {
   return {reinterpret_cast<const char*>(a.data()), a.size()};  // NOLINT
 }
-std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+std::string_view view(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
 
 void putString(JsonWriter& w, const char* key, std::string_view value) {
   w.Key(key);
@@ -116,7 +118,8 @@ std::string seal(const KeyMaterial& keys, std::string_view purpose, std::string_
                  std::string_view sealed64) {
   std::string value(kVersionPrefix);
   value.append(base64UrlEncode(json)).append(".").append(sealed64);
-  const auto mac = keys.mac.mac(macInput(purpose, std::string_view(value).substr(kVersionPrefix.size())));
+  const auto mac =
+      keys.mac.mac(macInput(purpose, std::string_view(value).substr(kVersionPrefix.size())));
   value.append(".").append(base64UrlEncode(view(mac)));
   return value;
 }
@@ -146,13 +149,17 @@ struct Verified {
   const KeyMaterial* keys = nullptr;  // the key set whose MAC matched
 };
 
-Error malformed(const char* why) { return makeError(Errc::kCookieMalformed, why); }
+Error malformed(const char* why) {
+  return makeError(Errc::kCookieMalformed, why);
+}
 
 // Everything up to and including the MAC check; the payload is decoded only after it.
 Result<Verified> verify(std::string_view value, std::string_view purpose,
                         const KeyMaterial& current, const KeyMaterial* previous) {
-  if (value.size() > kMaxCookieValueBytes) return malformed("cookie too long");
-  if (!value.starts_with(kVersionPrefix)) return malformed("unknown cookie version");
+  if (value.size() > kMaxCookieValueBytes)
+    return malformed("cookie too long");
+  if (!value.starts_with(kVersionPrefix))
+    return malformed("unknown cookie version");
   value.remove_prefix(kVersionPrefix.size());
   const size_t first_dot = value.find('.');
   const size_t last_dot = value.rfind('.');
@@ -161,7 +168,8 @@ Result<Verified> verify(std::string_view value, std::string_view purpose,
   }
   const std::string_view payload64 = value.substr(0, last_dot);
   const std::optional<std::string> mac = base64UrlDecode(value.substr(last_dot + 1));
-  if (!mac || mac->size() != kMacLen) return malformed("cookie MAC is not 32 bytes of base64url");
+  if (!mac || mac->size() != kMacLen)
+    return malformed("cookie MAC is not 32 bytes of base64url");
 
   const std::string input = macInput(purpose, payload64);
   const KeyMaterial* matched = nullptr;
@@ -174,9 +182,11 @@ Result<Verified> verify(std::string_view value, std::string_view purpose,
   }
   // After the MAC a second '.' cannot appear (we never write one), but check anyway.
   const std::string_view sealed64 = payload64.substr(first_dot + 1);
-  if (sealed64.find('.') != std::string_view::npos) return malformed("cookie has extra parts");
+  if (sealed64.find('.') != std::string_view::npos)
+    return malformed("cookie has extra parts");
   std::optional<std::string> json = base64UrlDecode(payload64.substr(0, first_dot));
-  if (!json) return malformed("cookie payload is not base64url");
+  if (!json)
+    return malformed("cookie payload is not base64url");
   return Verified{std::move(*json), sealed64, matched};
 }
 
@@ -214,26 +224,31 @@ bool forEachMember(const rapidjson::Value& object, Field field) {
   for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
     const std::string_view name = view(it->name);
     for (const auto& s : seen) {
-      if (s == name) return false;
+      if (s == name)
+        return false;
     }
     seen.push_back(name);
-    if (!field(name, it->value)) return false;
+    if (!field(name, it->value))
+      return false;
   }
   return true;
 }
 
 bool readString(const rapidjson::Value& v, std::string& out) {
-  if (!v.IsString()) return false;
+  if (!v.IsString())
+    return false;
   out.assign(v.GetString(), v.GetStringLength());
   return true;
 }
 bool readInt(const rapidjson::Value& v, int64_t& out) {
-  if (!v.IsInt64()) return false;
+  if (!v.IsInt64())
+    return false;
   out = v.GetInt64();
   return true;
 }
 bool readBool(const rapidjson::Value& v, bool& out) {
-  if (!v.IsBool()) return false;
+  if (!v.IsBool())
+    return false;
   out = v.GetBool();
   return true;
 }
@@ -243,9 +258,11 @@ template <typename Field>
 bool openSecrets(const KeyMaterial& keys, std::string_view aad, std::string_view blob64,
                  Field field) {
   const std::optional<std::string> blob = base64UrlDecode(blob64);
-  if (!blob) return false;
+  if (!blob)
+    return false;
   std::optional<std::string> plain = aesGcmOpen(keys.enc, *blob, aad);
-  if (!plain) return false;
+  if (!plain)
+    return false;
   bool ok = false;
   {
     PayloadDocument secrets(*plain);
@@ -294,7 +311,8 @@ CookieScope cookieScope(const Config& config) {
 
 CookieCodec::~CookieCodec() {
   for (Keys* keys : {current_.get(), previous_.get()}) {
-    if (keys != nullptr) OPENSSL_cleanse(keys->enc.data(), keys->enc.size());
+    if (keys != nullptr)
+      OPENSSL_cleanse(keys->enc.data(), keys->enc.size());
   }
 }
 
@@ -309,7 +327,8 @@ std::string CookieCodec::sealSession(const Session& session) const {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  if (!session.sid.empty()) putString(w, "sid", session.sid);
+  if (!session.sid.empty())
+    putString(w, "sid", session.sid);
   putString(w, "sub", session.sub);
   putString(w, "em", session.email);
   w.Key("ev");
@@ -325,8 +344,10 @@ std::string CookieCodec::sealSession(const Session& session) const {
   if (!session.provider.empty()) {
     putString(w, "pv", session.provider);
   }
-  if (!session.provider_sid.empty()) putString(w, "ps", session.provider_sid);
-  if (session.checked_at != 0) putInt(w, "chk", session.checked_at);
+  if (!session.provider_sid.empty())
+    putString(w, "ps", session.provider_sid);
+  if (session.checked_at != 0)
+    putInt(w, "chk", session.checked_at);
   w.EndObject();
   std::string sealed64;
   if (!session.access_token.empty() || !session.refresh_token.empty()) {
@@ -343,37 +364,54 @@ namespace {
 // Parses a verified session payload (in place); with decrypt, also the tokens.
 Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
   PayloadDocument payload(verified.json);
-  if (!payload.ok()) return malformed("session payload is not a JSON object");
+  if (!payload.ok())
+    return malformed("session payload is not a JSON object");
   Session s;
   bool has_sub = false;
   bool has_iat = false;
   bool has_exp = false;
-  const bool fields_ok = forEachMember(payload.doc(), [&](std::string_view name,
-                                                          const rapidjson::Value& v) {
-    if (name == "sid") return readString(v, s.sid);
-    if (name == "sub") return has_sub = readString(v, s.sub);
-    if (name == "em") return readString(v, s.email);
-    if (name == "ev") return readBool(v, s.email_verified);
-    if (name == "nm") return readString(v, s.name);
-    if (name == "pic") return readString(v, s.picture);
-    if (name == "iat") return has_iat = readInt(v, s.issued_at);
-    if (name == "exp") return has_exp = readInt(v, s.expires_at);
-    if (name == "aex") return readInt(v, s.access_expires_at);
-    if (name == "fd") return readString(v, s.facts_digest);
-    if (name == "pv") return readString(v, s.provider);
-    if (name == "ps") return readString(v, s.provider_sid);
-    if (name == "chk") return readInt(v, s.checked_at);
-    return false;
-  });
+  const bool fields_ok =
+      forEachMember(payload.doc(), [&](std::string_view name, const rapidjson::Value& v) {
+        if (name == "sid")
+          return readString(v, s.sid);
+        if (name == "sub")
+          return has_sub = readString(v, s.sub);
+        if (name == "em")
+          return readString(v, s.email);
+        if (name == "ev")
+          return readBool(v, s.email_verified);
+        if (name == "nm")
+          return readString(v, s.name);
+        if (name == "pic")
+          return readString(v, s.picture);
+        if (name == "iat")
+          return has_iat = readInt(v, s.issued_at);
+        if (name == "exp")
+          return has_exp = readInt(v, s.expires_at);
+        if (name == "aex")
+          return readInt(v, s.access_expires_at);
+        if (name == "fd")
+          return readString(v, s.facts_digest);
+        if (name == "pv")
+          return readString(v, s.provider);
+        if (name == "ps")
+          return readString(v, s.provider_sid);
+        if (name == "chk")
+          return readInt(v, s.checked_at);
+        return false;
+      });
   if (!fields_ok || !has_sub || !has_iat || !has_exp) {
     return malformed("session payload has wrong or missing fields");
   }
-  if (s.expires_at <= now) return makeError(Errc::kCookieExpired, "session expired");
+  if (s.expires_at <= now)
+    return makeError(Errc::kCookieExpired, "session expired");
   if (decrypt && !verified.sealed64.empty()) {
     const bool ok = openSecrets(*verified.keys, kAadSession, verified.sealed64,
                                 [&](std::string_view name, const rapidjson::Value& v) {
-                                  if (name == "a") return readString(v, s.access_token);
-                                  if (name == "r") return readString(v, s.refresh_token);
+                                  if (name == "a")
+                                    return readString(v, s.access_token);
+                                  if (name == "r")
+                                    return readString(v, s.refresh_token);
                                   return false;
                                 });
     if (!ok) {
@@ -389,7 +427,8 @@ Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
 
 Result<Session> CookieCodec::openSession(std::string_view value, int64_t now) const {
   auto verified = verify(value, kPurposeSession, *current_, previous_.get());
-  if (!verified) return verified.error();
+  if (!verified)
+    return verified.error();
   return parseSession(verified.value(), now, true);
 }
 
@@ -399,14 +438,15 @@ Result<Session> CookieCodec::openSessionForRevocation(std::string_view value, in
 
 Result<Session> CookieCodec::openSessionIdentity(std::string_view value, int64_t now) const {
   auto verified = verify(value, kPurposeSession, *current_, previous_.get());
-  if (!verified) return verified.error();
+  if (!verified)
+    return verified.error();
   return parseSession(verified.value(), now, false);
 }
 
 // ---------------------------------------------------------------------------------------
-// Login cookie: st (state), rd (return_to), exp, [pv] (provider); sealed segment = {"n": nonce, "v": verifier}.
-// The PKCE verifier and nonce are encrypted: RFC 7636 §7.1 relies on the verifier staying
-// secret from anyone who might see the authorization code.
+// Login cookie: st (state), rd (return_to), exp, [pv] (provider); sealed segment = {"n": nonce,
+// "v": verifier}. The PKCE verifier and nonce are encrypted: RFC 7636 §7.1 relies on the verifier
+// staying secret from anyone who might see the authorization code.
 
 std::string CookieCodec::sealLogin(const LoginState& login) const {
   rapidjson::StringBuffer buffer;
@@ -428,32 +468,42 @@ std::string CookieCodec::sealLogin(const LoginState& login) const {
 
 Result<LoginState> CookieCodec::openLogin(std::string_view value, int64_t now) const {
   auto verified = verify(value, kPurposeLogin, *current_, previous_.get());
-  if (!verified) return verified.error();
+  if (!verified)
+    return verified.error();
   PayloadDocument payload(verified->json);
-  if (!payload.ok()) return malformed("login payload is not a JSON object");
+  if (!payload.ok())
+    return malformed("login payload is not a JSON object");
   LoginState login;
   bool has_state = false;
   bool has_rd = false;
   bool has_exp = false;
-  const bool fields_ok = forEachMember(payload.doc(), [&](std::string_view name,
-                                                          const rapidjson::Value& v) {
-    if (name == "st") return has_state = readString(v, login.state);
-    if (name == "rd") return has_rd = readString(v, login.return_to);
-    if (name == "exp") return has_exp = readInt(v, login.expires_at);
-    if (name == "pv") return readString(v, login.provider);
-    return false;
-  });
+  const bool fields_ok =
+      forEachMember(payload.doc(), [&](std::string_view name, const rapidjson::Value& v) {
+        if (name == "st")
+          return has_state = readString(v, login.state);
+        if (name == "rd")
+          return has_rd = readString(v, login.return_to);
+        if (name == "exp")
+          return has_exp = readInt(v, login.expires_at);
+        if (name == "pv")
+          return readString(v, login.provider);
+        return false;
+      });
   if (!fields_ok || !has_state || !has_rd || !has_exp || verified->sealed64.empty()) {
     return malformed("login payload has wrong or missing fields");
   }
-  if (login.expires_at <= now) return makeError(Errc::kCookieExpired, "login cookie expired");
+  if (login.expires_at <= now)
+    return makeError(Errc::kCookieExpired, "login cookie expired");
   const bool ok = openSecrets(*verified->keys, kAadLogin, verified->sealed64,
                               [&](std::string_view name, const rapidjson::Value& v) {
-                                if (name == "n") return readString(v, login.nonce);
-                                if (name == "v") return readString(v, login.code_verifier);
+                                if (name == "n")
+                                  return readString(v, login.nonce);
+                                if (name == "v")
+                                  return readString(v, login.code_verifier);
                                 return false;
                               });
-  if (!ok) return makeError(Errc::kCookieBadSignature, "login secrets do not decrypt");
+  if (!ok)
+    return makeError(Errc::kCookieBadSignature, "login secrets do not decrypt");
   return login;
 }
 
@@ -469,11 +519,14 @@ Result<std::string> CookieCodec::sealValue(std::string_view label, std::string_v
 std::optional<std::string> CookieCodec::openValue(std::string_view label,
                                                   std::string_view sealed) const {
   const std::optional<std::string> blob = base64UrlDecode(sealed);
-  if (!blob) return std::nullopt;
+  if (!blob)
+    return std::nullopt;
   const std::string aad = "latchkey|v1|value|" + std::string(label);
   for (const Keys* keys : {current_.get(), previous_.get()}) {
-    if (keys == nullptr) continue;
-    if (auto plain = aesGcmOpen(keys->enc, *blob, aad)) return plain;
+    if (keys == nullptr)
+      continue;
+    if (auto plain = aesGcmOpen(keys->enc, *blob, aad))
+      return plain;
   }
   return std::nullopt;
 }
@@ -505,11 +558,14 @@ std::string setCookie(const Config& config, std::string_view name, std::string_v
   out.append("; Path=").append(path);
   out.append("; Max-Age=").append(std::to_string(max_age < 0 ? 0 : max_age));
   out.append("; HttpOnly; SameSite=Lax");
-  if (config.https) out.append("; Secure");
+  if (config.https)
+    out.append("; Secure");
   return out;
 }
 
-std::string loginPath(const Config& config) { return config.base_path + "/login"; }
+std::string loginPath(const Config& config) {
+  return config.base_path + "/login";
+}
 
 }  // namespace
 
@@ -523,12 +579,15 @@ std::string sessionSetCookie(const Config& config, std::string_view value, int64
   return cookie;
 }
 
-std::string sessionClearCookie(const Config& config) { return sessionSetCookie(config, "", 0); }
+std::string sessionClearCookie(const Config& config) {
+  return sessionSetCookie(config, "", 0);
+}
 
 std::string providerSidMark(std::string_view provider_sid) {
   const auto digest = sha256(provider_sid);
   // 16 bytes: collisions are out of reach, and the cookie grows by 30 bytes only.
-  return "op:" + base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
+  return "op:" +
+         base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
 }
 
 std::string sessionPartSetCookie(const Config& config, std::string_view name,

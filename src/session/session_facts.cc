@@ -1,14 +1,13 @@
 #include "latchkey/session/session_facts.h"
 
-#include <zlib.h>
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <zlib.h>
 
+#include "latchkey/session/session.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/json.h"
-#include "latchkey/session/session.h"
 
 namespace latchkey {
 namespace {
@@ -49,7 +48,7 @@ std::optional<std::string> deflateText(std::string_view text) {
   uLongf size = compressBound(static_cast<uLong>(text.size()));
   std::string out(size, '\0');
   if (compress2(reinterpret_cast<Bytef*>(out.data()), &size,  // NOLINT
-                reinterpret_cast<const Bytef*>(text.data()),   // NOLINT
+                reinterpret_cast<const Bytef*>(text.data()),  // NOLINT
                 static_cast<uLong>(text.size()), Z_BEST_COMPRESSION) != Z_OK) {
     return std::nullopt;
   }
@@ -70,9 +69,11 @@ std::optional<std::string> inflateText(std::string_view data) {
 }
 
 bool readStrings(const rapidjson::Value& array, std::vector<std::string>& out) {
-  if (!array.IsArray()) return false;
+  if (!array.IsArray())
+    return false;
   for (const auto& item : array.GetArray()) {
-    if (!item.IsString()) return false;
+    if (!item.IsString())
+      return false;
     out.emplace_back(item.GetString(), item.GetStringLength());
   }
   return true;
@@ -80,7 +81,8 @@ bool readStrings(const rapidjson::Value& array, std::vector<std::string>& out) {
 
 std::optional<Facts> parseFactsJson(std::string_view text) {
   rapidjson::Document doc;
-  if (!json::parseObject(text, doc)) return std::nullopt;
+  if (!json::parseObject(text, doc))
+    return std::nullopt;
   Facts facts;
   const rapidjson::Value* groups = json::getArray(doc, "g");
   const rapidjson::Value* claims = json::getObject(doc, "c");
@@ -89,7 +91,8 @@ std::optional<Facts> parseFactsJson(std::string_view text) {
   }
   for (auto it = claims->MemberBegin(); it != claims->MemberEnd(); ++it) {
     auto& values = facts.claims[std::string(it->name.GetString(), it->name.GetStringLength())];
-    if (!readStrings(it->value, values)) return std::nullopt;
+    if (!readStrings(it->value, values))
+      return std::nullopt;
   }
   return facts;
 }
@@ -121,11 +124,11 @@ Result<SealedFacts> sealFacts(const Facts& facts) {
   const std::string value = base64UrlEncode(raw);
   const size_t parts = (value.size() + kFactsPartBytes - 1) / kFactsPartBytes;
   if (parts > kMaxFactsParts) {
-    return makeError(Errc::kFactsTooLarge,
-                     std::to_string(facts.groups.size()) + " groups and " +
-                         std::to_string(facts.claims.size()) + " claims need " +
-                         std::to_string(value.size()) + " bytes of cookies, more than " +
-                         std::to_string(kMaxFactsParts * kFactsPartBytes));
+    return makeError(Errc::kFactsTooLarge, std::to_string(facts.groups.size()) + " groups and " +
+                                               std::to_string(facts.claims.size()) +
+                                               " claims need " + std::to_string(value.size()) +
+                                               " bytes of cookies, more than " +
+                                               std::to_string(kMaxFactsParts * kFactsPartBytes));
   }
   for (size_t i = 0; i < parts; ++i) {
     sealed.parts.push_back(value.substr(i * kFactsPartBytes, kFactsPartBytes));
@@ -139,11 +142,13 @@ Result<Facts> openFacts(const Request& request, std::string_view session_cookie,
   std::string joined;
   for (size_t i = 1; i <= kMaxFactsParts; ++i) {
     const auto part = request.cookie(partName(session_cookie, i));
-    if (!part) break;
+    if (!part)
+      break;
     joined.append(*part);
   }
   if (joined.empty() || !constantTimeEquals(digestOf(joined), digest)) {
-    return makeError(Errc::kCookieMalformed, "the group cookies are missing or from another session");
+    return makeError(Errc::kCookieMalformed,
+                     "the group cookies are missing or from another session");
   }
   // Signed by digest: from here on it is data we wrote.
   const auto raw = base64UrlDecode(joined);

@@ -42,7 +42,9 @@ int64_t number(std::string_view digits) {
   return value;
 }
 
-timeval toTimeval(int ms) { return {ms / 1000, static_cast<suseconds_t>((ms % 1000) * 1000)}; }
+timeval toTimeval(int ms) {
+  return {ms / 1000, static_cast<suseconds_t>((ms % 1000) * 1000)};
+}
 
 class RedisStore final : public SessionStore {
  public:
@@ -63,11 +65,10 @@ class RedisStore final : public SessionStore {
                                           {"INCR", generation_key_}});
   }
 
-  Status revokeSubject(std::string_view subject, int64_t before, int64_t until,
-                       int64_t) override {
+  Status revokeSubject(std::string_view subject, int64_t before, int64_t until, int64_t) override {
     const std::string value = std::to_string(before) + " " + std::to_string(until);
-    return transaction("revoke subject",
-                       {{"HSET", subjects_key_, std::string(subject), value}, {"INCR", generation_key_}});
+    return transaction("revoke subject", {{"HSET", subjects_key_, std::string(subject), value},
+                                          {"INCR", generation_key_}});
   }
 
   Result<uint64_t> generation() override {
@@ -101,7 +102,8 @@ class RedisStore final : public SessionStore {
     for (size_t i = 0; i + 1 < subjects->elements; i += 2) {
       const std::string_view value = text(subjects->element[i + 1]);
       const size_t space = value.find(' ');
-      if (space == std::string_view::npos || number(value.substr(space + 1)) <= now) continue;
+      if (space == std::string_view::npos || number(value.substr(space + 1)) <= now)
+        continue;
       set.subjects.emplace(text(subjects->element[i]), number(value.substr(0, space)));
     }
     return set;
@@ -121,7 +123,8 @@ class RedisStore final : public SessionStore {
   Status releaseClaim(std::string_view key) override {
     std::lock_guard lock(mutex_);
     ReplyPtr reply = command({"DEL", once_prefix_ + std::string(key)});
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) return lastError("release", reply.get());
+    if (!reply || reply->type != REDIS_REPLY_INTEGER)
+      return lastError("release", reply.get());
     return {};
   }
 
@@ -129,8 +132,10 @@ class RedisStore final : public SessionStore {
                   int64_t now) override {
     std::lock_guard lock(mutex_);
     const std::string seconds = std::to_string(until > now ? until - now : 1);
-    ReplyPtr reply = command({"SET", shared_prefix_ + std::string(key), std::string(value), "EX", seconds});
-    if (!reply || reply->type != REDIS_REPLY_STATUS) return lastError("put", reply.get());
+    ReplyPtr reply =
+        command({"SET", shared_prefix_ + std::string(key), std::string(value), "EX", seconds});
+    if (!reply || reply->type != REDIS_REPLY_STATUS)
+      return lastError("put", reply.get());
     return {};
   }
 
@@ -147,7 +152,8 @@ class RedisStore final : public SessionStore {
   using Args = std::vector<std::string>;
 
   bool connect() {
-    if (context_) return true;
+    if (context_)
+      return true;
     const timeval timeout = toTimeval(timeout_ms_);
     ContextPtr context(redisConnectWithTimeout(where_.host.c_str(), where_.port, timeout));
     if (!context || context->err != 0) {
@@ -158,11 +164,13 @@ class RedisStore final : public SessionStore {
     context_ = std::move(context);
     if (!where_.password.empty()) {
       ReplyPtr reply = command({"AUTH", where_.password});
-      if (!reply || reply->type == REDIS_REPLY_ERROR) return dropConnection();
+      if (!reply || reply->type == REDIS_REPLY_ERROR)
+        return dropConnection();
     }
     if (where_.database != 0) {
       ReplyPtr reply = command({"SELECT", std::to_string(where_.database)});
-      if (!reply || reply->type == REDIS_REPLY_ERROR) return dropConnection();
+      if (!reply || reply->type == REDIS_REPLY_ERROR)
+        return dropConnection();
     }
     return true;
   }
@@ -175,7 +183,8 @@ class RedisStore final : public SessionStore {
   // Binary-safe: every argument goes with its length. A failed or timed-out call drops the
   // connection (hiredis leaves it unusable), so the next call connects afresh.
   ReplyPtr command(const Args& args) {
-    if (!connect()) return nullptr;
+    if (!connect())
+      return nullptr;
     std::vector<const char*> argv;
     std::vector<size_t> lengths;
     for (const std::string& arg : args) {
@@ -197,11 +206,13 @@ class RedisStore final : public SessionStore {
   // bumped without the entry it announces. Returns EXEC's array.
   ReplyPtr exec(const std::vector<Args>& commands) {
     ReplyPtr begin = command({"MULTI"});
-    if (!begin || begin->type == REDIS_REPLY_ERROR) return nullptr;
+    if (!begin || begin->type == REDIS_REPLY_ERROR)
+      return nullptr;
     for (const Args& args : commands) {
       ReplyPtr queued = command(args);
       if (!queued || queued->type == REDIS_REPLY_ERROR) {
-        if (queued) command({"DISCARD"});
+        if (queued)
+          command({"DISCARD"});
         return nullptr;
       }
     }
@@ -221,8 +232,8 @@ class RedisStore final : public SessionStore {
     std::string detail = "redis " + where_.host + ":" + std::to_string(where_.port) + ": " +
                          std::string(what) + ": ";
     detail += reply != nullptr && reply->type == REDIS_REPLY_ERROR ? std::string(text(reply))
-              : last_error_.empty()                                 ? "unexpected reply"
-                                                                    : last_error_;
+              : last_error_.empty()                                ? "unexpected reply"
+                                                                   : last_error_;
     return makeError(Errc::kStoreUnavailable, std::move(detail));
   }
 

@@ -59,7 +59,8 @@ class Statement {
     return *this;
   }
   Statement& bind(int index, int64_t number) {
-    if (ok()) sqlite3_bind_int64(stmt_.get(), index, number);
+    if (ok())
+      sqlite3_bind_int64(stmt_.get(), index, number);
     return *this;
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
@@ -83,7 +84,9 @@ class SqliteStore final : public SessionStore {
     std::lock_guard lock(mutex_);
     return transaction("revoke session", [&] {
       return Statement(db(), "INSERT OR REPLACE INTO revoked_session VALUES(?1, ?2)")
-                 .bind(1, sid).bind(2, until).step() == SQLITE_DONE &&
+                     .bind(1, sid)
+                     .bind(2, until)
+                     .step() == SQLITE_DONE &&
              purgeAndBump(now);
     });
   }
@@ -95,7 +98,10 @@ class SqliteStore final : public SessionStore {
       return Statement(db(),
                        "INSERT INTO revoked_subject VALUES(?1, ?2, ?3) ON CONFLICT(subject) DO "
                        "UPDATE SET before = max(before, ?2), until = max(until, ?3)")
-                     .bind(1, subject).bind(2, before).bind(3, until).step() == SQLITE_DONE &&
+                     .bind(1, subject)
+                     .bind(2, before)
+                     .bind(3, until)
+                     .step() == SQLITE_DONE &&
              purgeAndBump(now);
     });
   }
@@ -103,7 +109,8 @@ class SqliteStore final : public SessionStore {
   Result<uint64_t> generation() override {
     std::lock_guard lock(mutex_);
     Statement get(db(), "SELECT value FROM meta WHERE name = 'generation'");
-    if (get.step() != SQLITE_ROW) return storeError(db(), "read generation");
+    if (get.step() != SQLITE_ROW)
+      return storeError(db(), "read generation");
     return static_cast<uint64_t>(get.integer(0));
   }
 
@@ -111,7 +118,8 @@ class SqliteStore final : public SessionStore {
     std::lock_guard lock(mutex_);
     RevocationSet set;
     // One read transaction, so the generation matches the rows read with it.
-    if (!exec("BEGIN")) return storeError(db(), "begin");
+    if (!exec("BEGIN"))
+      return storeError(db(), "begin");
     const bool ok = readAll(set, now);
     if (!ok) {
       Error error = storeError(db(), "read revocations");
@@ -148,7 +156,10 @@ class SqliteStore final : public SessionStore {
                   int64_t now) override {
     std::lock_guard lock(mutex_);
     if (Statement(db(), "INSERT OR REPLACE INTO shared VALUES(?1, ?2, ?3)")
-            .bind(1, key).bind(2, value).bind(3, until).step() != SQLITE_DONE) {
+            .bind(1, key)
+            .bind(2, value)
+            .bind(3, until)
+            .step() != SQLITE_DONE) {
       return storeError(db(), "put");
     }
     Statement(db(), "DELETE FROM shared WHERE until <= ?1").bind(1, now).step();
@@ -159,8 +170,10 @@ class SqliteStore final : public SessionStore {
     std::lock_guard lock(mutex_);
     Statement get(db(), "SELECT value FROM shared WHERE key = ?1 AND until > ?2");
     const int rc = get.bind(1, key).bind(2, now).step();
-    if (rc == SQLITE_ROW) return get.text(0);
-    if (rc == SQLITE_DONE) return std::string();
+    if (rc == SQLITE_ROW)
+      return get.text(0);
+    if (rc == SQLITE_DONE)
+      return std::string();
     return storeError(db(), "get");
   }
 
@@ -171,11 +184,13 @@ class SqliteStore final : public SessionStore {
     bool ok = true;
     Statement gen(db(), "SELECT value FROM meta WHERE name = 'generation'");
     ok = gen.step() == SQLITE_ROW;
-    if (ok) set.generation = static_cast<uint64_t>(gen.integer(0));
+    if (ok)
+      set.generation = static_cast<uint64_t>(gen.integer(0));
     Statement sessions(db(), "SELECT sid FROM revoked_session WHERE until > ?1");
     sessions.bind(1, now);
     int rc = SQLITE_ROW;
-    while (ok && (rc = sessions.step()) == SQLITE_ROW) set.sessions.insert(sessions.text(0));
+    while (ok && (rc = sessions.step()) == SQLITE_ROW)
+      set.sessions.insert(sessions.text(0));
     ok = ok && rc == SQLITE_DONE;
     Statement subjects(db(), "SELECT subject, before FROM revoked_subject WHERE until > ?1");
     subjects.bind(1, now);
@@ -186,7 +201,9 @@ class SqliteStore final : public SessionStore {
     return ok && rc == SQLITE_DONE;
   }
 
-  bool exec(const char* sql) { return sqlite3_exec(db(), sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+  bool exec(const char* sql) {
+    return sqlite3_exec(db(), sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
 
   // Expired revocations are dropped as new ones arrive, so the tables stay the size of the
   // live set; the generation tells every process to reload.
@@ -203,7 +220,8 @@ class SqliteStore final : public SessionStore {
   Status transaction(std::string_view what, Body body) {
     // IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so the
     // transaction cannot fail half-way on a lock upgrade.
-    if (!exec("BEGIN IMMEDIATE")) return storeError(db(), what);
+    if (!exec("BEGIN IMMEDIATE"))
+      return storeError(db(), what);
     if (!body()) {
       Error error = storeError(db(), what);
       exec("ROLLBACK");
@@ -225,9 +243,9 @@ class SqliteStore final : public SessionStore {
 
 Result<std::unique_ptr<SessionStore>> openSqliteStore(const std::string& path, int timeout_ms) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   DbPtr db(raw);  // sqlite3_open_v2 hands out a handle even on failure
   if (rc != SQLITE_OK) {
     return makeError(Errc::kStoreUnavailable,
@@ -236,14 +254,15 @@ Result<std::unique_ptr<SessionStore>> openSqliteStore(const std::string& path, i
   }
   sqlite3_busy_timeout(db.get(), timeout_ms);
   // WAL is a property of the file: set once, every later open finds it.
-  if (sqlite3_exec(db.get(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
-                   nullptr, nullptr, nullptr) != SQLITE_OK) {
+  if (sqlite3_exec(db.get(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", nullptr,
+                   nullptr, nullptr) != SQLITE_OK) {
     return storeError(db.get(), "set WAL mode on " + path);
   }
   int64_t schema = 0;
   {
     Statement version(db.get(), "PRAGMA user_version");
-    if (version.step() != SQLITE_ROW) return storeError(db.get(), "read schema version");
+    if (version.step() != SQLITE_ROW)
+      return storeError(db.get(), "read schema version");
     schema = version.integer(0);
   }
   if (schema < kSchemaVersion &&

@@ -5,12 +5,13 @@
 #include "latchkey/store/session_store.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
-#include "latchkey/store/session_store.h"
 
 namespace latchkey {
 namespace {
 
-Error bad(std::string what) { return makeError(Errc::kBadRequest, std::move(what)); }
+Error bad(std::string what) {
+  return makeError(Errc::kBadRequest, std::move(what));
+}
 
 bool parseNumber(std::string_view text, int low, int high, int& out) {
   int value = 0;
@@ -41,8 +42,8 @@ std::string percentDecode(std::string_view text) {
 }
 
 bool prefixCharacter(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-' || c == '.' || c == ':';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.' || c == ':';
 }
 
 Result<StoreLocation> parseRedis(std::string_view rest) {
@@ -51,7 +52,8 @@ Result<StoreLocation> parseRedis(std::string_view rest) {
   if (const size_t question = rest.find('?'); question != std::string_view::npos) {
     const std::string_view query = rest.substr(question + 1);
     rest = rest.substr(0, question);
-    if (!query.starts_with("prefix=")) return bad("the only option is ?prefix=NAME");
+    if (!query.starts_with("prefix="))
+      return bad("the only option is ?prefix=NAME");
     where.prefix = std::string(query.substr(7));
     if (where.prefix.empty() || where.prefix.size() > 64 ||
         !std::all_of(where.prefix.begin(), where.prefix.end(), prefixCharacter)) {
@@ -72,25 +74,29 @@ Result<StoreLocation> parseRedis(std::string_view rest) {
     // redis://:password@host (Redis 5 style) or redis://user:password@host: only the
     // password counts, as AUTH with one argument expects.
     const size_t colon = userinfo.find(':');
-    where.password = percentDecode(colon == std::string_view::npos ? userinfo
-                                                                    : userinfo.substr(colon + 1));
+    where.password =
+        percentDecode(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1));
     authority = authority.substr(at + 1);
   }
   std::string_view port;
   if (authority.starts_with('[')) {
     const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return bad("an IPv6 host needs its closing ]");
+    if (close == std::string_view::npos)
+      return bad("an IPv6 host needs its closing ]");
     where.host = std::string(authority.substr(1, close - 1));
     if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return bad("expected :port after ]");
+      if (authority[close + 1] != ':')
+        return bad("expected :port after ]");
       port = authority.substr(close + 2);
     }
   } else {
     const size_t colon = authority.rfind(':');
     where.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    if (colon != std::string_view::npos)
+      port = authority.substr(colon + 1);
   }
-  if (where.host.empty()) return bad("no host, write redis://host:6379/0");
+  if (where.host.empty())
+    return bad("no host, write redis://host:6379/0");
   if (!port.empty() && !parseNumber(port, 1, 65535, where.port)) {
     return bad("the port must be a number from 1 to 65535");
   }
@@ -103,16 +109,20 @@ Result<StoreLocation> parseStoreLocation(std::string_view text) {
   if (text.starts_with("sqlite:")) {
     StoreLocation where;
     where.path = std::string(text.substr(7));
-    if (where.path.starts_with("//")) where.path.erase(0, 2);  // sqlite:///abs also accepted
+    if (where.path.starts_with("//"))
+      where.path.erase(0, 2);  // sqlite:///abs also accepted
     if (!where.path.starts_with('/')) {
-      return bad("the SQLite file must be an absolute path, as in sqlite:/var/lib/latchkey/state.db");
+      return bad(
+          "the SQLite file must be an absolute path, as in sqlite:/var/lib/latchkey/state.db");
     }
     return where;
   }
-  if (text.starts_with("redis://")) return parseRedis(text.substr(8));
+  if (text.starts_with("redis://"))
+    return parseRedis(text.substr(8));
   if (text.starts_with("rediss://")) {
-    return bad("rediss:// (TLS) is not supported by the hiredis 0.14 client latchkey is built "
-               "with; reach Redis over a private network or a TLS tunnel (stunnel, spiped)");
+    return bad(
+        "rediss:// (TLS) is not supported by the hiredis 0.14 client latchkey is built "
+        "with; reach Redis over a private network or a TLS tunnel (stunnel, spiped)");
   }
   return bad("must start with sqlite:/ or redis://");
 }
@@ -123,9 +133,9 @@ std::string deploymentStorePrefix(std::string_view issuer, std::string_view clie
          base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 9));
 }
 
-Result<std::unique_ptr<SessionStore>> openSessionStore(const StoreLocation& where,
-                                                       int timeout_ms) {
-  if (where.kind == StoreLocation::Kind::kSqlite) return openSqliteStore(where.path, timeout_ms);
+Result<std::unique_ptr<SessionStore>> openSessionStore(const StoreLocation& where, int timeout_ms) {
+  if (where.kind == StoreLocation::Kind::kSqlite)
+    return openSqliteStore(where.path, timeout_ms);
   return openRedisStore(where, timeout_ms);
 }
 

@@ -3,16 +3,16 @@
 // and these functions run on every request.
 #include "latchkey/util/crypto.h"
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
-
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/rand.h>
 
 #include "latchkey/util/openssl_ptr.h"
 
@@ -32,13 +32,15 @@ constexpr size_t kAesKeyLen = 32;
 
 const EVP_MD* sha256Md() {
   static const MdPtr md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-  if (!md) fatal("SHA256 not available");
+  if (!md)
+    fatal("SHA256 not available");
   return md.get();
 }
 
 const EVP_CIPHER* aes256Gcm() {
   static const CipherPtr cipher(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
-  if (!cipher) fatal("AES-256-GCM not available");
+  if (!cipher)
+    fatal("AES-256-GCM not available");
   return cipher.get();
 }
 
@@ -49,7 +51,9 @@ unsigned char* bytes(std::string& s) {
   return reinterpret_cast<unsigned char*>(s.data());  // NOLINT
 }
 
-bool fitsInt(size_t n) { return n <= static_cast<size_t>(INT_MAX); }
+bool fitsInt(size_t n) {
+  return n <= static_cast<size_t>(INT_MAX);
+}
 
 }  // namespace
 
@@ -61,7 +65,9 @@ std::string randomBytes(size_t n) {
   return out;
 }
 
-std::string randomToken(size_t n_bytes) { return base64UrlEncode(randomBytes(n_bytes)); }
+std::string randomToken(size_t n_bytes) {
+  return base64UrlEncode(randomBytes(n_bytes));
+}
 
 std::array<uint8_t, 32> sha256(std::string_view data) {
   std::array<uint8_t, 32> out{};
@@ -105,7 +111,8 @@ struct HmacSha256::Impl {
 
 HmacSha256::HmacSha256(std::string_view key) : impl_(std::make_unique<Impl>()) {
   impl_->mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  if (impl_->mac) impl_->keyed.reset(EVP_MAC_CTX_new(impl_->mac.get()));
+  if (impl_->mac)
+    impl_->keyed.reset(EVP_MAC_CTX_new(impl_->mac.get()));
   char digest[] = "SHA256";
   const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
@@ -148,14 +155,16 @@ Error cryptoFailure(std::string_view what) {
 // HKDF
 
 Result<std::string> hkdfSha256(std::string_view key, std::string_view salt, std::string_view info,
-                       size_t length) {
+                               size_t length) {
   static const KdfPtr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   if (length == 0 || length > 255 * 32) {
     return makeError(Errc::kInternal, "HKDF length out of range");
   }
-  if (!kdf) return cryptoFailure("HKDF unavailable");
+  if (!kdf)
+    return cryptoFailure("HKDF unavailable");
   KdfCtxPtr ctx(EVP_KDF_CTX_new(kdf.get()));
-  if (!ctx) return cryptoFailure("HKDF context");
+  if (!ctx)
+    return cryptoFailure("HKDF context");
   char digest[] = "SHA256";
   // OSSL_PARAM wants non-const pointers; OpenSSL only reads these buffers.
   std::string key_copy(key);
@@ -164,28 +173,30 @@ Result<std::string> hkdfSha256(std::string_view key, std::string_view salt, std:
   OSSL_PARAM params[5];
   size_t n = 0;
   params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-  params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, key_copy.data(),
-                                                  key_copy.size());
+  params[n++] =
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, key_copy.data(), key_copy.size());
   if (!salt.empty()) {
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt_copy.data(),
-                                                    salt_copy.size());
+    params[n++] =
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt_copy.data(), salt_copy.size());
   }
   if (!info.empty()) {
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info_copy.data(),
-                                                    info_copy.size());
+    params[n++] =
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info_copy.data(), info_copy.size());
   }
   params[n] = OSSL_PARAM_construct_end();
   std::string out(length, '\0');
   const bool ok = EVP_KDF_derive(ctx.get(), bytes(out), out.size(), params) == 1;
   OPENSSL_cleanse(key_copy.data(), key_copy.size());
-  if (!ok) return cryptoFailure("HKDF derive");
+  if (!ok)
+    return cryptoFailure("HKDF derive");
   return out;
 }
 
 // ---------------------------------------------------------------------------------------
 // AES-256-GCM, after openssl demos/cipher/aesgcm.c.
 
-Result<std::string> aesGcmSeal(std::string_view key32, std::string_view plaintext, std::string_view aad) {
+Result<std::string> aesGcmSeal(std::string_view key32, std::string_view plaintext,
+                               std::string_view aad) {
   if (key32.size() != kAesKeyLen || !fitsInt(plaintext.size()) || !fitsInt(aad.size())) {
     return makeError(Errc::kInternal, "AES-256-GCM needs a 32-byte key");
   }
@@ -197,10 +208,9 @@ Result<std::string> aesGcmSeal(std::string_view key32, std::string_view plaintex
   int len = 0;
   int final_len = 0;
   unsigned char* ct = bytes(out) + kGcmNonceLen;
-  if (!ctx ||
-      EVP_EncryptInit_ex2(ctx.get(), aes256Gcm(), bytes(key32), bytes(out), nullptr) != 1 ||
-      (!aad.empty() &&
-       EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1) ||
+  if (!ctx || EVP_EncryptInit_ex2(ctx.get(), aes256Gcm(), bytes(key32), bytes(out), nullptr) != 1 ||
+      (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(aad),
+                                         static_cast<int>(aad.size())) != 1) ||
       EVP_EncryptUpdate(ctx.get(), ct, &len, bytes(plaintext),
                         static_cast<int>(plaintext.size())) != 1 ||
       static_cast<size_t>(len) != plaintext.size() ||
@@ -225,7 +235,8 @@ std::optional<std::string> aesGcmOpen(std::string_view key32, std::string_view s
     return std::nullopt;
   }
   const std::string_view nonce = sealed.substr(0, kGcmNonceLen);
-  const std::string_view ct = sealed.substr(kGcmNonceLen, sealed.size() - kGcmNonceLen - kGcmTagLen);
+  const std::string_view ct =
+      sealed.substr(kGcmNonceLen, sealed.size() - kGcmNonceLen - kGcmTagLen);
   std::string tag(sealed.substr(sealed.size() - kGcmTagLen));
   std::string out(ct.size(), '\0');
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
@@ -238,8 +249,8 @@ std::optional<std::string> aesGcmOpen(std::string_view key32, std::string_view s
   // The tag is set before DecryptFinal, which returns <= 0 when authentication fails.
   if (!ctx ||
       EVP_DecryptInit_ex2(ctx.get(), aes256Gcm(), bytes(key32), bytes(nonce), nullptr) != 1 ||
-      (!aad.empty() &&
-       EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1) ||
+      (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(aad),
+                                         static_cast<int>(aad.size())) != 1) ||
       EVP_DecryptUpdate(ctx.get(), bytes(out), &len, bytes(ct), static_cast<int>(ct.size())) != 1 ||
       static_cast<size_t>(len) != ct.size() || EVP_CIPHER_CTX_set_params(ctx.get(), params) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), bytes(out) + len, &final_len) != 1) {
@@ -251,7 +262,8 @@ std::optional<std::string> aesGcmOpen(std::string_view key32, std::string_view s
 }
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size())
+    return false;
   return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 

@@ -16,8 +16,10 @@ using DecodeTable = std::array<uint8_t, 256>;
 
 constexpr DecodeTable makeDecodeTable(const char* alphabet) {
   DecodeTable table{};
-  for (auto& entry : table) entry = kInvalid;
-  for (uint8_t i = 0; i < 64; ++i) table[static_cast<uint8_t>(alphabet[i])] = i;
+  for (auto& entry : table)
+    entry = kInvalid;
+  for (uint8_t i = 0; i < 64; ++i)
+    table[static_cast<uint8_t>(alphabet[i])] = i;
   return table;
 }
 
@@ -38,13 +40,17 @@ std::string encode(std::string_view data, const char* alphabet, bool pad) {
     out.push_back(alphabet[n & 63]);
   }
   const size_t rest = data.size() - i;
-  if (rest == 0) return out;
+  if (rest == 0)
+    return out;
   uint32_t n = static_cast<uint32_t>(static_cast<uint8_t>(data[i])) << 16;
-  if (rest == 2) n |= static_cast<uint32_t>(static_cast<uint8_t>(data[i + 1])) << 8;
+  if (rest == 2)
+    n |= static_cast<uint32_t>(static_cast<uint8_t>(data[i + 1])) << 8;
   out.push_back(alphabet[(n >> 18) & 63]);
   out.push_back(alphabet[(n >> 12) & 63]);
-  if (rest == 2) out.push_back(alphabet[(n >> 6) & 63]);
-  if (pad) out.append(rest == 1 ? "==" : "=");
+  if (rest == 2)
+    out.push_back(alphabet[(n >> 6) & 63]);
+  if (pad)
+    out.append(rest == 1 ? "==" : "=");
   return out;
 }
 
@@ -54,41 +60,50 @@ std::string encode(std::string_view data, const char* alphabet, bool pad) {
 std::optional<std::string> decodeUnpadded(std::string_view text, const DecodeTable& table) {
   const size_t groups = text.size() / 4;
   const size_t rest = text.size() % 4;
-  if (rest == 1) return std::nullopt;
+  if (rest == 1)
+    return std::nullopt;
   // Sized once and written through a pointer: this runs on every cookie of every request.
   std::string out(groups * 3 + (rest == 0 ? 0 : rest - 1), '\0');
   const auto* in = reinterpret_cast<const uint8_t*>(text.data());  // NOLINT
   char* o = out.data();
   for (size_t g = 0; g < groups; ++g, in += 4, o += 3) {
     const uint32_t a = table[in[0]], b = table[in[1]], c = table[in[2]], d = table[in[3]];
-    if (((a | b | c | d) & 0x80) != 0) return std::nullopt;  // kInvalid has the top bit
+    if (((a | b | c | d) & 0x80) != 0)
+      return std::nullopt;  // kInvalid has the top bit
     const uint32_t n = (a << 18) | (b << 12) | (c << 6) | d;
     o[0] = static_cast<char>(n >> 16);
     o[1] = static_cast<char>((n >> 8) & 0xff);
     o[2] = static_cast<char>(n & 0xff);
   }
-  if (rest == 0) return out;
+  if (rest == 0)
+    return out;
   const uint32_t a = table[in[0]];
   const uint32_t b = table[in[1]];
   const uint32_t c = rest == 3 ? table[in[2]] : 0;
-  if (((a | b | c) & 0x80) != 0) return std::nullopt;
+  if (((a | b | c) & 0x80) != 0)
+    return std::nullopt;
   // The unused low bits of the last character must be zero.
-  if ((rest == 2 && (b & 0x0f) != 0) || (rest == 3 && (c & 0x03) != 0)) return std::nullopt;
+  if ((rest == 2 && (b & 0x0f) != 0) || (rest == 3 && (c & 0x03) != 0))
+    return std::nullopt;
   const uint32_t n = (a << 18) | (b << 12) | (c << 6);
   o[0] = static_cast<char>(n >> 16);
-  if (rest == 3) o[1] = static_cast<char>((n >> 8) & 0xff);
+  if (rest == 3)
+    o[1] = static_cast<char>((n >> 8) & 0xff);
   return out;
 }
 
 bool isUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -96,7 +111,8 @@ int hexValue(char c) {
 // forms, no surrogates, nothing above U+10FFFF), or 0 when it is not one.
 size_t utf8SequenceLength(std::string_view s) {
   const auto b0 = static_cast<uint8_t>(s[0]);
-  if (b0 < 0x80) return 1;
+  if (b0 < 0x80)
+    return 1;
   size_t len = 0;
   uint8_t lo = 0x80;
   uint8_t hi = 0xbf;
@@ -104,47 +120,62 @@ size_t utf8SequenceLength(std::string_view s) {
     len = 2;
   } else if (b0 >= 0xe0 && b0 <= 0xef) {
     len = 3;
-    if (b0 == 0xe0) lo = 0xa0;  // overlong
-    if (b0 == 0xed) hi = 0x9f;  // surrogates
+    if (b0 == 0xe0)
+      lo = 0xa0;  // overlong
+    if (b0 == 0xed)
+      hi = 0x9f;  // surrogates
   } else if (b0 >= 0xf0 && b0 <= 0xf4) {
     len = 4;
-    if (b0 == 0xf0) lo = 0x90;  // overlong
-    if (b0 == 0xf4) hi = 0x8f;  // above U+10FFFF
+    if (b0 == 0xf0)
+      lo = 0x90;  // overlong
+    if (b0 == 0xf4)
+      hi = 0x8f;  // above U+10FFFF
   } else {
     return 0;
   }
-  if (s.size() < len) return 0;
+  if (s.size() < len)
+    return 0;
   const auto b1 = static_cast<uint8_t>(s[1]);
-  if (b1 < lo || b1 > hi) return 0;
+  if (b1 < lo || b1 > hi)
+    return 0;
   for (size_t i = 2; i < len; ++i) {
     const auto b = static_cast<uint8_t>(s[i]);
-    if (b < 0x80 || b > 0xbf) return 0;
+    if (b < 0x80 || b > 0xbf)
+      return 0;
   }
   return len;
 }
 
 void appendUnicodeEscape(std::string& out, unsigned code) {
   out.append("\\u");
-  for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHexUpper[(code >> shift) & 0xf]);
+  for (int shift = 12; shift >= 0; shift -= 4)
+    out.push_back(kHexUpper[(code >> shift) & 0xf]);
 }
 
 }  // namespace
 
-std::string base64Encode(std::string_view data) { return encode(data, kStdAlphabet, true); }
+std::string base64Encode(std::string_view data) {
+  return encode(data, kStdAlphabet, true);
+}
 
 std::optional<std::string> base64Decode(std::string_view text) {
   // Padding, when present, must make the length a multiple of 4 and be at most "==".
   size_t pad = 0;
-  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=')
+    ++pad;
   if (pad > 0) {
-    if (text.size() % 4 != 0) return std::nullopt;
+    if (text.size() % 4 != 0)
+      return std::nullopt;
     text.remove_suffix(pad);
-    if (text.size() % 4 != 4 - pad) return std::nullopt;
+    if (text.size() % 4 != 4 - pad)
+      return std::nullopt;
   }
   return decodeUnpadded(text, kStdTable);
 }
 
-std::string base64UrlEncode(std::string_view data) { return encode(data, kUrlAlphabet, false); }
+std::string base64UrlEncode(std::string_view data) {
+  return encode(data, kUrlAlphabet, false);
+}
 
 std::optional<std::string> base64UrlDecode(std::string_view text) {
   return decodeUnpadded(text, kUrlTable);
@@ -156,10 +187,12 @@ std::optional<std::string> percentDecode(std::string_view text, bool plus_is_spa
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '%') {
-      if (text.size() - i < 3) return std::nullopt;
+      if (text.size() - i < 3)
+        return std::nullopt;
       const int hi = hexValue(text[i + 1]);
       const int lo = hexValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
+      if (hi < 0 || lo < 0)
+        return std::nullopt;
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -192,12 +225,23 @@ std::string htmlEscape(std::string_view text) {
   out.reserve(text.size() + text.size() / 8);
   for (const char c : text) {
     switch (c) {
-      case '&': out.append("&amp;"); break;
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
-      case '"': out.append("&quot;"); break;
-      case '\'': out.append("&#39;"); break;
-      default: out.push_back(c);
+      case '&':
+        out.append("&amp;");
+        break;
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
+      case '"':
+        out.append("&quot;");
+        break;
+      case '\'':
+        out.append("&#39;");
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -229,14 +273,26 @@ std::string jsonEscape(std::string_view text) {
       continue;
     }
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       case '<':
       case '>':
-      case '&': appendUnicodeEscape(out, c); break;
+      case '&':
+        appendUnicodeEscape(out, c);
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           appendUnicodeEscape(out, c);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <vector>
 
-
 namespace latchkey::json {
 namespace {
 
@@ -93,7 +92,8 @@ bool parseObject(std::string_view text, rapidjson::Document& out) {
   }
   // Iterative parsing keeps the C++ stack flat even if the depth guard were ever bypassed;
   // encoding validation keeps invalid UTF-8 out of names and e-mails shown on pages.
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
   out.Parse<kFlags>(text.data(), text.size());
   if (out.HasParseError() || !out.IsObject() || hasDuplicateNames(out)) {
     out.SetNull();

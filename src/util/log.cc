@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <string>
 
-#include "latchkey/util/encoding.h"
 #include "latchkey/server/request_context.h"
+#include "latchkey/util/encoding.h"
 #include "latchkey/util/text.h"
 
 namespace latchkey {
@@ -33,7 +33,6 @@ std::string_view levelName(LogLevel level) {
   return "info";
 }
 
-
 // RFC 3339 with milliseconds: 2026-11-28T02:38:46.123Z.
 std::string rfc3339Now() {
   timespec now{};
@@ -42,8 +41,8 @@ std::string rfc3339Now() {
   gmtime_r(&now.tv_sec, &utc);
   char buffer[40];
   size_t n = strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  n += static_cast<size_t>(std::snprintf(buffer + n, sizeof buffer - n, ".%03ldZ",
-                                         now.tv_nsec / 1'000'000));
+  n += static_cast<size_t>(
+      std::snprintf(buffer + n, sizeof buffer - n, ".%03ldZ", now.tv_nsec / 1'000'000));
   return std::string(buffer, n);
 }
 

@@ -9,8 +9,7 @@ namespace {
 
 constexpr std::string_view kOutcomeNames[] = {"ok", "http_error", "transport_error"};
 
-void header(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n");
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
@@ -103,8 +102,8 @@ void Metrics::providerCall(ProviderEndpoint endpoint, CallOutcome outcome,
     return;
   }
   add(provider_calls_[e][o]);
-  const auto micros = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+  const auto micros =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
   Histogram& histogram = provider_latency_[e];
   const size_t bucket = bucketFor(micros);
   if (bucket < kBucketCount) {
@@ -129,8 +128,7 @@ std::string Metrics::render() const {
     const uint64_t value = read(sign_ins_refused_[i]);
     // Only reasons that happened: the full list would be ~40 lines of zeros.
     if (value != 0) {
-      const std::string labels =
-          "reason=\"" + std::string(errcName(static_cast<Errc>(i))) + "\"";
+      const std::string labels = "reason=\"" + std::string(errcName(static_cast<Errc>(i))) + "\"";
       sample(out, "latchkey_sign_ins_refused_total", labels, value);
     }
   }
@@ -168,8 +166,7 @@ std::string Metrics::render() const {
     }
     const uint64_t count = read(histogram.count);
     const std::string labels = "endpoint=\"" + endpoint + "\"";
-    sample(out, "latchkey_provider_call_duration_seconds_bucket", labels + ",le=\"+Inf\"",
-           count);
+    sample(out, "latchkey_provider_call_duration_seconds_bucket", labels + ",le=\"+Inf\"", count);
     out.append("latchkey_provider_call_duration_seconds_sum{")
         .append(labels)
         .append("} ")
@@ -181,8 +178,8 @@ std::string Metrics::render() const {
          "Downloads of the provider's signing keys (jwks_uri), by outcome.");
   const auto jwks = static_cast<size_t>(ProviderEndpoint::kJwks);
   for (size_t o = 0; o < kOutcomeCount; ++o) {
-    sample(out, "latchkey_jwks_fetches_total",
-           "outcome=\"" + std::string(kOutcomeNames[o]) + "\"", read(provider_calls_[jwks][o]));
+    sample(out, "latchkey_jwks_fetches_total", "outcome=\"" + std::string(kOutcomeNames[o]) + "\"",
+           read(provider_calls_[jwks][o]));
   }
   header(out, "latchkey_sessions_refreshed_total", "counter",
          "Sessions whose access token was refreshed at the provider.");
@@ -207,7 +204,7 @@ Result<HttpResponse> MeteredHttpClient::send(const HttpRequest& request) {
   CallOutcome outcome = CallOutcome::kTransportError;
   if (response) {
     outcome = response->status >= 200 && response->status < 300 ? CallOutcome::kOk
-                                                                  : CallOutcome::kHttpError;
+                                                                : CallOutcome::kHttpError;
   }
   metrics().providerCall(request.endpoint, outcome, std::chrono::steady_clock::now() - start);
   return response;

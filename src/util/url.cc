@@ -1,10 +1,11 @@
 // Absolute URL parsing for configured URLs and return addresses (RFC 3986 §3).
 #include "latchkey/util/url.h"
-#include "latchkey/util/text.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+
+#include "latchkey/util/text.h"
 
 namespace latchkey {
 namespace {
@@ -13,9 +14,13 @@ bool isAsciiAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool isHostChar(char c) { return isAsciiAlnum(c) || c == '.' || c == '-' || c == '_'; }
+bool isHostChar(char c) {
+  return isAsciiAlnum(c) || c == '.' || c == '-' || c == '_';
+}
 
-bool isSchemeChar(char c) { return isAsciiAlnum(c) || c == '+' || c == '-' || c == '.'; }
+bool isSchemeChar(char c) {
+  return isAsciiAlnum(c) || c == '+' || c == '-' || c == '.';
+}
 
 // Decimal digits only (no sign, no space) within [low, high].
 std::optional<int> decimalIn(std::string_view digits, int low, int high) {

@@ -23,24 +23,24 @@
 #include <vector>
 
 #include "latchkey/app/router.h"
-#include "latchkey/util/clock.h"
 #include "latchkey/config/config.h"
-#include "latchkey/util/crypto.h"
-#include "latchkey/util/encoding.h"
 #include "latchkey/http/http.h"
+#include "latchkey/jose/jose.h"
 #include "latchkey/net/http_client.h"
 #include "latchkey/oidc/id_token.h"
 #include "latchkey/oidc/identity_provider.h"
-#include "latchkey/jose/jose.h"
-#include "latchkey/util/openssl_ptr.h"
 #include "latchkey/session/session.h"
+#include "latchkey/util/clock.h"
+#include "latchkey/util/crypto.h"
+#include "latchkey/util/encoding.h"
+#include "latchkey/util/openssl_ptr.h"
 #include "latchkey/util/text.h"
 #include "latchkey/util/url.h"
 // Private headers of src/ (the Makefile puts src/ on the include path of tests).
+#include "latchkey/app/email_policy.h"
+#include "latchkey/app/return_path.h"
 #include "oidc/oidc_metadata.h"
 #include "oidc/token_response.h"
-#include "latchkey/app/return_path.h"
-#include "latchkey/app/email_policy.h"
 
 namespace latchkey::fuzz {
 
@@ -105,8 +105,8 @@ class FixedSigner {
     key_.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, kSeed, sizeof kSeed));
     std::string x(32, '\0');
     size_t len = x.size();
-    if (!key_ || EVP_PKEY_get_raw_public_key(
-                     key_.get(), reinterpret_cast<unsigned char*>(x.data()), &len) != 1) {  // NOLINT
+    if (!key_ || EVP_PKEY_get_raw_public_key(key_.get(), reinterpret_cast<unsigned char*>(x.data()),
+                                             &len) != 1) {  // NOLINT
       propertyFailed("fixed Ed25519 key could not be built", __FILE__, __LINE__);
     }
     jwks_ = std::string(R"({"keys":[{"kty":"OKP","crv":"Ed25519","kid":"ed","use":"sig","x":")") +
@@ -119,7 +119,7 @@ class FixedSigner {
     size_t len = sig.size();
     if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
         EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,  // NOLINT
-                       reinterpret_cast<const unsigned char*>(input.data()),         // NOLINT
+                       reinterpret_cast<const unsigned char*>(input.data()),           // NOLINT
                        input.size()) != 1) {
       propertyFailed("Ed25519 signing failed", __FILE__, __LINE__);
     }
@@ -144,10 +144,9 @@ class FixedSigner {
       "k9vksxyj0KYInGluwDWTlHXL3Lt_OdjHmKT-cXJWtYq-j8WyEzy5cOzET9lFgCt-b-Qnjjxso92tflNa2AV4L3"
       "2nxeHfijltheUCjBzn1g2i6YqhftNHynBx88GPxfXq9LD8z4Ys6WUuQlyxY78VXP_bdsfJ4aWcD_fHxtTkXrOy"
       "pU_UMRfVge1_kg7SZ0UcfulhjAlrH8y4yRdsPUF5hPsD9mI8vGj-jzRATNF5NwMo2Xz999jHBIqnzLQ_gq_w\"}";
-  static constexpr const char* kEcJwk =
-      R"({"kty":"EC","kid":"ec","crv":"P-256","alg":"ES256",)"
-      R"("x":"pettzGOQLnV_xudZiwGhrhbUwsH9CgpWBEFKJdJ84CE",)"
-      R"("y":"ZTUJzwNmnFDpG7220fr67imATDjBI3-RfDZhZOWt0Hc"})";
+  static constexpr const char* kEcJwk = R"({"kty":"EC","kid":"ec","crv":"P-256","alg":"ES256",)"
+                                        R"("x":"pettzGOQLnV_xudZiwGhrhbUwsH9CgpWBEFKJdJ84CE",)"
+                                        R"("y":"ZTUJzwNmnFDpG7220fr67imATDjBI3-RfDZhZOWt0Hc"})";
 
   PkeyPtr key_;
   std::string jwks_;
@@ -192,10 +191,10 @@ inline IdTokenExpectations expectations() {
 // cookie: CookieCodec::openSession / openSessionIdentity / openLogin.
 //
 // Modes: 0 the raw cookie value; 1 the payload JSON, MAC-signed by the harness with and
-// without a good secrets segment (reaches the payload parser, which the MAC otherwise guards); 2 the encrypted secrets JSON, sealed by
-// the harness into an otherwise valid session and login cookie; 3 a structured Session and
-// LoginState built from the bytes, sealed and opened (round trip).
-// Property for every mode: whatever opens re-seals and re-opens to the same fields.
+// without a good secrets segment (reaches the payload parser, which the MAC otherwise guards); 2
+// the encrypted secrets JSON, sealed by the harness into an otherwise valid session and login
+// cookie; 3 a structured Session and LoginState built from the bytes, sealed and opened (round
+// trip). Property for every mode: whatever opens re-seals and re-opens to the same fields.
 
 // The wire form of session.h, rebuilt from the secret: "v1.<b64 json>.<b64 sealed>.<b64 mac>",
 // MAC over "latchkey|v1|<purpose>|<b64 json>.<b64 sealed>", keys from HKDF (info strings of
@@ -210,8 +209,8 @@ class CookieForger {
   explicit CookieForger(std::string_view secret)
       : mac_(hkdfSha256(secret, "", "latchkey v1 cookie mac" + std::string(kCookieScopeInfo), 32)
                  .value()),
-        enc_key_(hkdfSha256(secret, "", "latchkey v1 token encryption" + std::string(kCookieScopeInfo),
-                            32)
+        enc_key_(hkdfSha256(secret, "",
+                            "latchkey v1 token encryption" + std::string(kCookieScopeInfo), 32)
                      .value()) {}
 
   std::string seal(std::string_view purpose, std::string_view payload,
@@ -342,8 +341,8 @@ inline int fuzzCookie(const uint8_t* data, size_t size) {
     case 2: {
       const std::string tok = fx.forger.encrypt(input->rest, "latchkey|v1|session|tokens");
       openCookieEveryWay(
-          fx.codec, fx.forger.seal("session", R"({"sub":"u","iat":1700000000,"exp":1700003600})",
-                                   tok));
+          fx.codec,
+          fx.forger.seal("session", R"({"sub":"u","iat":1700000000,"exp":1700003600})", tok));
       const std::string sec = fx.forger.encrypt(input->rest, "latchkey|v1|login|secrets");
       openCookieEveryWay(fx.codec,
                          fx.forger.seal("login", R"({"st":"s","rd":"/","exp":1700000600})", sec));
@@ -644,15 +643,14 @@ inline int fuzzJwks(const uint8_t* data, size_t size) {
     LATCHKEY_FUZZ_CHECK(key.alg.empty() || isAllowedJwsAlg(key.alg));
   }
   static const std::vector<std::string> tokens = [] {
-    const std::string input = base64UrlEncode(R"({"alg":"ES256","kid":"ec"})") + "." +
-                              base64UrlEncode(goodClaims(true));
-    const std::string rsa = base64UrlEncode(R"({"alg":"RS256"})") + "." +
-                            base64UrlEncode(goodClaims(true));
-    return std::vector<std::string>{
-        signer().compact(FixedSigner::kHeader, goodClaims(true)),
-        signer().compact(R"({"alg":"EdDSA"})", goodClaims(true)),
-        input + "." + base64UrlEncode(std::string(64, '\x01')),
-        rsa + "." + base64UrlEncode(std::string(256, '\x02'))};
+    const std::string input =
+        base64UrlEncode(R"({"alg":"ES256","kid":"ec"})") + "." + base64UrlEncode(goodClaims(true));
+    const std::string rsa =
+        base64UrlEncode(R"({"alg":"RS256"})") + "." + base64UrlEncode(goodClaims(true));
+    return std::vector<std::string>{signer().compact(FixedSigner::kHeader, goodClaims(true)),
+                                    signer().compact(R"({"alg":"EdDSA"})", goodClaims(true)),
+                                    input + "." + base64UrlEncode(std::string(64, '\x01')),
+                                    rsa + "." + base64UrlEncode(std::string(256, '\x02'))};
   }();
   for (const std::string& token : tokens) {
     auto jws = parseCompactJws(token);
@@ -795,7 +793,8 @@ struct ProviderFixture {
                         R"("refresh_token":"rt-1","id_token":")" +
                             signer().compact(FixedSigner::kHeader, goodClaims(false)) + "\"}");
     http.canned(kUserinfo, R"({"sub":"user-1","email":"alice@example.com","email_verified":true})");
-    http.canned(kGithubToken, R"({"access_token":"gho_1","token_type":"bearer","scope":"user:email"})");
+    http.canned(kGithubToken,
+                R"({"access_token":"gho_1","token_type":"bearer","scope":"user:email"})");
     http.canned(kGithubUser, R"({"id":42,"login":"alice","name":"Alice"})");
     http.canned(kGithubEmails, R"([{"email":"alice@example.com","primary":true,"verified":true}])");
 
@@ -826,7 +825,7 @@ inline int fuzzUserinfo(const uint8_t* data, size_t size) {
   }
   ProviderFixture& fx = providerFixture();
   static constexpr const char* kTargets[6] = {
-      ProviderFixture::kUserinfo,  ProviderFixture::kToken,      ProviderFixture::kToken,
+      ProviderFixture::kUserinfo,    ProviderFixture::kToken,      ProviderFixture::kToken,
       ProviderFixture::kGithubToken, ProviderFixture::kGithubUser, ProviderFixture::kGithubEmails};
   fx.http.fuzzed(kTargets[input->mode], input->rest);
   CodeRedemption redemption{"code-1", "verifier-0123456789012345678901234567890123",
@@ -885,7 +884,8 @@ inline int fuzzConfig(const uint8_t* data, size_t size) {
   LATCHKEY_FUZZ_CHECK(c.session_lifetime > 0);
   LATCHKEY_FUZZ_CHECK(c.http_timeout > 0);
   LATCHKEY_FUZZ_CHECK(!c.client_id.empty());
-  LATCHKEY_FUZZ_CHECK(c.base_path.empty() || (c.base_path[0] == '/' && !c.base_path.ends_with("/")));
+  LATCHKEY_FUZZ_CHECK(c.base_path.empty() ||
+                      (c.base_path[0] == '/' && !c.base_path.ends_with("/")));
   (void)providerDisplayName(c);
   return 0;
 }
@@ -918,7 +918,7 @@ inline constexpr Target kTargets[] = {
 }  // namespace latchkey::fuzz
 
 // The libFuzzer entry point of one target (used once per *_fuzzer.cc).
-#define LATCHKEY_FUZZ_TARGET(fn)                                             \
+#define LATCHKEY_FUZZ_TARGET(fn)                                            \
   extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { \
     return ::latchkey::fuzz::fn(data, size);                                \
   }

@@ -1,4 +1,5 @@
-// libFuzzer target "percent_decode": see fuzzPercentDecode in fuzz_targets.h. Corpus: tests/fuzz/corpus/percent_decode/.
+// libFuzzer target "percent_decode": see fuzzPercentDecode in fuzz_targets.h. Corpus:
+// tests/fuzz/corpus/percent_decode/.
 #include "fuzz_targets.h"
 
 LATCHKEY_FUZZ_TARGET(fuzzPercentDecode)

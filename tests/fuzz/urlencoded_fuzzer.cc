@@ -1,4 +1,5 @@
-// libFuzzer target "urlencoded": see fuzzUrlEncoded in fuzz_targets.h. Corpus: tests/fuzz/corpus/urlencoded/.
+// libFuzzer target "urlencoded": see fuzzUrlEncoded in fuzz_targets.h. Corpus:
+// tests/fuzz/corpus/urlencoded/.
 #include "fuzz_targets.h"
 
 LATCHKEY_FUZZ_TARGET(fuzzUrlEncoded)

@@ -16,8 +16,8 @@
 #include <string_view>
 
 #include "latchkey/config/config.h"
-#include "latchkey/util/encoding.h"
 #include "latchkey/session/session.h"
+#include "latchkey/util/encoding.h"
 
 namespace {
 
@@ -34,7 +34,8 @@ int usage(const char* why) {
 std::optional<int64_t> parseInt(std::string_view text) {
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
   return value;
 }
 
@@ -52,13 +53,15 @@ int main(int argc, char** argv) {
 
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (i + 1 >= argc) return usage("missing value after a flag");
+    if (i + 1 >= argc)
+      return usage("missing value after a flag");
     const std::string_view value = argv[++i];
     if (flag == "--config") {
       config_path = std::string(value);
     } else if (flag == "--secret-b64") {
       secret = latchkey::base64Decode(value);
-      if (!secret) return usage("--secret-b64 is not base64");
+      if (!secret)
+        return usage("--secret-b64 is not base64");
     } else if (flag == "--sub") {
       session.sub = value;
     } else if (flag == "--email") {
@@ -71,13 +74,15 @@ int main(int argc, char** argv) {
       session.refresh_token = value;
     } else if (flag == "--lifetime" || flag == "--access-expires-at") {
       const auto number = parseInt(value);
-      if (!number) return usage("expected an integer");
+      if (!number)
+        return usage("expected an integer");
       (flag == "--lifetime" ? lifetime : session.access_expires_at) = *number;
     } else {
       return usage("unknown flag");
     }
   }
-  if (!config_path) return usage("--config is required");
+  if (!config_path)
+    return usage("--config is required");
   const latchkey::ConfigLoad loaded = latchkey::loadConfig(config_path, {});
   if (!loaded.config) {
     for (const std::string& problem : loaded.problems) {
@@ -85,8 +90,10 @@ int main(int argc, char** argv) {
     }
     return 2;
   }
-  if (!secret) secret = loaded.config->cookie_secret;
-  if (secret->size() < 32) return usage("the secret must decode to at least 32 bytes");
+  if (!secret)
+    secret = loaded.config->cookie_secret;
+  if (secret->size() < 32)
+    return usage("the secret must decode to at least 32 bytes");
 
   session.issued_at = static_cast<int64_t>(std::time(nullptr));
   session.expires_at = session.issued_at + lifetime;

@@ -89,9 +89,9 @@ TEST(FuzzCorpus, HarnessSignaturesReachTheCodeBehindThem) {
 
   const auto& cookies = fuzz::cookieFixture();
   auto session = cookies.codec.openSession(
-      cookies.forger.seal("session", R"({"sub":"u","iat":1700000000,"exp":1700003600})",
-                          cookies.forger.encrypt(R"({"a":"at","r":"rt"})",
-                                                 "latchkey|v1|session|tokens")),
+      cookies.forger.seal(
+          "session", R"({"sub":"u","iat":1700000000,"exp":1700003600})",
+          cookies.forger.encrypt(R"({"a":"at","r":"rt"})", "latchkey|v1|session|tokens")),
       fuzz::kNow);
   ASSERT_TRUE(session.has_value()) << session.error().detail;
   EXPECT_EQ(session->refresh_token, "rt");

@@ -54,7 +54,8 @@ AccessRules siteRules(const Config& config);
 // Other parameters are ignored (nginx may add its own). kBadRequest naming the parameter
 // and the item for anything malformed: an empty list, a bad e-mail or domain, a claim without
 // ':'. A malformed rule never means "no rule".
-Result<AccessRules> parseLocationRules(const std::vector<std::pair<std::string, std::string>>& query);
+Result<AccessRules> parseLocationRules(
+    const std::vector<std::pair<std::string, std::string>>& query);
 
 // "require_claim = NAME VALUE [VALUE...]" of the configuration file (also used for each line
 // when the key is repeated). kBadRequest with what is wrong.

@@ -5,13 +5,13 @@
 #include <string_view>
 #include <vector>
 
-#include "latchkey/util/clock.h"
 #include "latchkey/config/config.h"
 #include "latchkey/http/http.h"
 #include "latchkey/oidc/identity_provider.h"
-#include "latchkey/util/log.h"
 #include "latchkey/pages/pages.h"
 #include "latchkey/session/session.h"
+#include "latchkey/util/clock.h"
+#include "latchkey/util/log.h"
 
 namespace latchkey {
 

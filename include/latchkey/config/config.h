@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "latchkey/util/environment.h"
 #include "latchkey/app/address_range.h"
+#include "latchkey/util/environment.h"
 
 namespace latchkey {
 
@@ -83,7 +83,7 @@ struct Config {
   std::string ca_file;
   int http_timeout = 10;
   int64_t auth_cache_seconds = 0;  // > 0: /auth 200s may be cached by nginx this long
-  int connect_timeout = 3;  // seconds to open a connection to the provider (<= http_timeout)
+  int connect_timeout = 3;         // seconds to open a connection to the provider (<= http_timeout)
   LogLevel log_level = LogLevel::kInfo;
   // Sign in accounts whose e-mail the provider has not verified (the address itself is then
   // never passed on). Off by default: such a sign-in is refused.
@@ -91,27 +91,27 @@ struct Config {
   // OIDC Core §3.1.3.7 step 3: audiences besides client_id an ID token may list.
   std::vector<std::string> trusted_audiences;
   int64_t id_token_max_age = 300;  // seconds an ID token's iat may lie in the past
-  std::string templates_dir;  // site-owner templates; empty = built-in pages
-  std::string provider_name;  // "Sign in with <name>"; empty = providerDisplayName default
+  std::string templates_dir;       // site-owner templates; empty = built-in pages
+  std::string provider_name;       // "Sign in with <name>"; empty = providerDisplayName default
   // Authorization (access_rules.h).
   std::string groups_claim = "groups";
   bool groups_claim_set = false;  // configured: also asked of userinfo when the ID token lacks it
   std::vector<std::string> allowed_groups;
   std::vector<std::string> allowed_github_orgs;  // "org" or "org/team", lower case
   std::vector<ClaimRequirement> require_claims;
-  bool pass_access_token = false;  // X-Auth-Request-Access-Token from /auth
-  bool bearer_tokens = false;      // Authorization: Bearer <JWT> at /auth
+  bool pass_access_token = false;             // X-Auth-Request-Access-Token from /auth
+  bool bearer_tokens = false;                 // Authorization: Bearer <JWT> at /auth
   std::vector<std::string> bearer_audiences;  // accepted besides client_id
   // Branding of the pages (plain text, escaped when shown); empty = not shown.
-  std::string site_name;    // the welcome heading and page titles name the site
-  std::string banner_text;  // a line above every page's card
-  std::string footer_text;  // a line in every page's footer
-  std::string logo_url;     // a same-origin path ("/logo.png") or a data:image/... URL
+  std::string site_name;      // the welcome heading and page titles name the site
+  std::string banner_text;    // a line above every page's card
+  std::string footer_text;    // a line in every page's footer
+  std::string logo_url;       // a same-origin path ("/logo.png") or a data:image/... URL
   std::string cookie_domain;  // Domain of the session cookie; empty = host-only
   std::vector<RedirectHost> allowed_redirect_domains;  // absolute rd targets; empty = none
-  bool metrics = false;                      // GET /metrics answers at all
-  std::vector<AddressRange> metrics_allow;   // who may read it (REMOTE_ADDR); loopback default
-  bool access_log = false;                   // one JSON line per request
+  bool metrics = false;                                // GET /metrics answers at all
+  std::vector<AddressRange> metrics_allow;  // who may read it (REMOTE_ADDR); loopback default
+  bool access_log = false;                  // one JSON line per request
   // Server-side session state: "" (stateless cookies only), "sqlite:/path" or "redis://...".
   std::string session_store;
   // While the store cannot be reached, the last copy of its revocations is trusted this long;

@@ -25,10 +25,10 @@ inline constexpr std::string_view kReturnUriParam = "LATCHKEY_RETURN_URI";
 using ParamMap = std::map<std::string, std::string, std::less<>>;
 
 struct Request {
-  std::string method;       // "GET", "POST", ...
-  std::string path;         // decoded, normalised, base_path stripped ("/login/authorized")
-  std::string raw_query;    // as received, without '?'
-  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::string method;     // "GET", "POST", ...
+  std::string path;       // decoded, normalised, base_path stripped ("/login/authorized")
+  std::string raw_query;  // as received, without '?'
+  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> cookies;  // in header order
   std::vector<std::pair<std::string, std::string>> form;     // decoded url-encoded body
   std::string client_address;

@@ -37,7 +37,7 @@ class HttpClient {
 };
 
 struct CurlOptions {
-  std::string ca_file;  // empty: system store
+  std::string ca_file;              // empty: system store
   int timeout_seconds = 10;         // the whole call
   int connect_timeout_seconds = 3;  // opening the connection (TCP and TLS handshake)
 };

@@ -36,7 +36,7 @@ struct IdTokenClaims {
   std::string email_verified_problem;  // why email_verified could not be read; may be empty
   std::string name;
   std::string picture;
-  std::string hd;  // Google: the Workspace domain of the account
+  std::string hd;   // Google: the Workspace domain of the account
   std::string sid;  // the provider's session id (Back-Channel Logout 1.0 §2.1); may be empty
   int64_t exp = 0;
   int64_t iat = 0;

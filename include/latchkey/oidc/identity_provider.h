@@ -10,16 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "latchkey/util/clock.h"
 #include "latchkey/config/config.h"
-#include "latchkey/session/facts.h"
-#include "latchkey/net/http_client.h"
-#include "latchkey/util/result.h"
-#include "latchkey/util/clock.h"
-#include "latchkey/config/config.h"
-#include "latchkey/session/facts.h"
 #include "latchkey/net/http_client.h"
 #include "latchkey/oidc/logout_token.h"
+#include "latchkey/session/facts.h"
+#include "latchkey/util/clock.h"
 #include "latchkey/util/result.h"
 
 namespace latchkey {
@@ -36,13 +31,13 @@ struct AuthorizationRequest {
 struct CodeRedemption {
   std::string code;
   std::string code_verifier;
-  std::string nonce;               // expected in the ID token
+  std::string nonce;                 // expected in the ID token
   std::optional<std::string> iss{};  // the callback's iss parameter (RFC 9207), when sent
 };
 
 struct TokenSet {
   std::string access_token;
-  std::string refresh_token;  // may be empty
+  std::string refresh_token;      // may be empty
   int64_t access_expires_at = 0;  // now + expires_in; 0 when the provider gave none
 };
 
@@ -61,8 +56,8 @@ struct Identity {
 
 // Limits that keep every identity inside one cookie (browsers keep about 4 KB) together with
 // the rest of the session: a long profile is shortened, never refused.
-constexpr size_t kMaxSubBytes = 255;      // OIDC Core §2
-constexpr size_t kMaxEmailBytes = 254;    // RFC 5321 §4.5.3.1 path limit minus the brackets
+constexpr size_t kMaxSubBytes = 255;    // OIDC Core §2
+constexpr size_t kMaxEmailBytes = 254;  // RFC 5321 §4.5.3.1 path limit minus the brackets
 constexpr size_t kMaxNameBytes = 256;
 constexpr size_t kMaxPictureBytes = 512;
 

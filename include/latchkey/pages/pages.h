@@ -32,9 +32,9 @@ struct ErrorPage {
         hint(std::move(hint_text)) {}
 
   int status = 500;
-  std::string title;    // "Sign-in was cancelled"
-  std::string message;  // what happened, plain words
-  std::string hint;     // what to do about it
+  std::string title;             // "Sign-in was cancelled"
+  std::string message;           // what happened, plain words
+  std::string hint;              // what to do about it
   std::string provider_says;     // the provider's own words, shown shortened and labelled
   std::string return_to;         // validated local path the next sign-in lands on; "" = "/"
   std::optional<NextStep> next;  // unset: from the status (404/405/413: none, else sign in)
@@ -42,9 +42,9 @@ struct ErrorPage {
 
 // Why the signed-out page is shown.
 enum class SignedOutReason {
-  kWelcome,       // never signed in here (or long ago)
-  kSignedOut,     // the visitor has just signed out
-  kSessionEnded,  // the session cookie expired or could not be verified
+  kWelcome,         // never signed in here (or long ago)
+  kSignedOut,       // the visitor has just signed out
+  kSessionEnded,    // the session cookie expired or could not be verified
   kChooseProvider,  // /login without provider= when there are several: the buttons
 };
 
@@ -61,8 +61,7 @@ class Pages {
   // return_to: validated local path the "Sign in" link lands on afterwards ("" = "/").
   Response signedOut(SignedOutReason reason = SignedOutReason::kWelcome,
                      std::string_view return_to = {}) const;
-  Response signedIn(std::string_view email, std::string_view name,
-                    std::string_view picture) const;
+  Response signedIn(std::string_view email, std::string_view name, std::string_view picture) const;
   Response error(const ErrorPage& page) const;
   Response notFound() const;
   Response methodNotAllowed(std::string_view allow) const;

@@ -2,12 +2,12 @@
 // caps, call the handler and write its Response. They know nothing about OAuth.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <sys/types.h>
 
 #include "latchkey/http/http.h"
 #include "latchkey/util/log.h"
@@ -53,7 +53,7 @@ int runCgi(const RequestHandler& handler, const Logger& log);
 
 // Applies the caps (kMaxParamsBytes -> 400, CONTENT_LENGTH > kMaxBodyBytes -> 413) and the
 // catch-all for unexpected exceptions (500). Shared by FastCGI and CGI.
-Response guardedHandle(const RequestHandler& handler, const ParamMap& params,
-                       std::string_view body, const Logger& log);
+Response guardedHandle(const RequestHandler& handler, const ParamMap& params, std::string_view body,
+                       const Logger& log);
 
 }  // namespace latchkey

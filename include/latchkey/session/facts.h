@@ -2,11 +2,11 @@
 // other claims, tested by access rules (access_rules.h) and carried by the session.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <rapidjson/document.h>
 
 namespace latchkey {
 

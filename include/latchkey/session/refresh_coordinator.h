@@ -80,8 +80,8 @@ class RefreshCoordinator {
   const int background_workers_;
   const std::chrono::milliseconds wait_;
   std::mutex mutex_;
-  std::condition_variable done_;  // a flight finished
-  std::condition_variable work_;  // a job was queued, or stopping
+  std::condition_variable done_;                            // a flight finished
+  std::condition_variable work_;                            // a job was queued, or stopping
   std::map<std::string, std::shared_ptr<Flight>> flights_;  // key: SHA-256 of the token
   std::deque<Job> queue_;
   std::vector<std::thread> workers_;

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "latchkey/config/config.h"
-#include "latchkey/session/facts.h"
 #include "latchkey/http/http.h"
+#include "latchkey/session/facts.h"
 #include "latchkey/util/result.h"
 
 namespace latchkey {
@@ -27,8 +27,8 @@ inline constexpr size_t kFactsPartBytes = 3800;
 inline constexpr size_t kMaxFactsParts = 6;
 
 struct SealedFacts {
-  std::string digest;               // base64url SHA-256 of the joined parts; "" = no facts
-  std::vector<std::string> parts;   // cookie values, in order
+  std::string digest;              // base64url SHA-256 of the joined parts; "" = no facts
+  std::vector<std::string> parts;  // cookie values, in order
 };
 
 // kFactsTooLarge when even compressed they need more than kMaxFactsParts parts.

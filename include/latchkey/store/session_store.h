@@ -81,8 +81,7 @@ Result<StoreLocation> parseStoreLocation(std::string_view text);
 std::string deploymentStorePrefix(std::string_view issuer, std::string_view client_id);
 
 // Opens (and for SQLite creates the schema in) the store. timeout_ms bounds every call.
-Result<std::unique_ptr<SessionStore>> openSessionStore(const StoreLocation& where,
-                                                       int timeout_ms);
+Result<std::unique_ptr<SessionStore>> openSessionStore(const StoreLocation& where, int timeout_ms);
 Result<std::unique_ptr<SessionStore>> openSqliteStore(const std::string& path, int timeout_ms);
 Result<std::unique_ptr<SessionStore>> openRedisStore(const StoreLocation& where, int timeout_ms);
 

@@ -43,12 +43,13 @@ class HmacSha256 {
 // RFC 5869 HKDF-SHA256 via EVP_KDF "HKDF". An empty salt means HashLen zero bytes (§2.2).
 // kInternal when length is 0 or over 255 * 32 (§2.3), or OpenSSL fails.
 Result<std::string> hkdfSha256(std::string_view key, std::string_view salt, std::string_view info,
-                       size_t length);
+                               size_t length);
 
 // AES-256-GCM. seal returns nonce(12) || ciphertext || tag(16), or kInternal when key32 is
 // not 32 bytes or OpenSSL fails. open returns nullopt when the key, the AAD or any byte of
 // the input is wrong.
-Result<std::string> aesGcmSeal(std::string_view key32, std::string_view plaintext, std::string_view aad);
+Result<std::string> aesGcmSeal(std::string_view key32, std::string_view plaintext,
+                               std::string_view aad);
 std::optional<std::string> aesGcmOpen(std::string_view key32, std::string_view sealed,
                                       std::string_view aad);
 

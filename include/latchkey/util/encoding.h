@@ -15,7 +15,9 @@ using Bytes = std::vector<uint8_t>;
 inline std::string_view asStringView(const Bytes& b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};  // NOLINT
 }
-inline Bytes toBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+inline Bytes toBytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 // RFC 4648 §4 with padding.
 std::string base64Encode(std::string_view data);

@@ -2,12 +2,12 @@
 // never reach RAPIDJSON_ASSERT.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <rapidjson/document.h>
 
 #include "latchkey/util/result.h"
 

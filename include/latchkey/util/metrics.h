@@ -42,8 +42,8 @@ class Metrics {
   static constexpr size_t kEndpointCount = static_cast<size_t>(ProviderEndpoint::kOther) + 1;
   static constexpr size_t kOutcomeCount = 3;
   // Upper bounds in microseconds: 5 ms .. 10 s, the range of a provider round trip.
-  static constexpr uint64_t kBucketsMicros[] = {5'000,   10'000,  25'000,    50'000,
-                                                100'000, 250'000, 500'000,   1'000'000,
+  static constexpr uint64_t kBucketsMicros[] = {5'000,     10'000,    25'000,    50'000,
+                                                100'000,   250'000,   500'000,   1'000'000,
                                                 2'500'000, 5'000'000, 10'000'000};
   static constexpr size_t kBucketCount = std::size(kBucketsMicros);
 

@@ -2,14 +2,14 @@
 // path without cleanup labels. One deleter template covers them all.
 #pragma once
 
-#include <memory>
-
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
+
+#include <memory>
 
 namespace latchkey {
 

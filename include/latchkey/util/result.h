@@ -25,12 +25,12 @@ enum class Errc {
   kStateMissing,
   kStateMismatch,
   kCodeMissing,
-  kProviderReturnedError,  // error= on the callback
+  kProviderReturnedError,   // error= on the callback
   kCallbackIssuerMismatch,  // RFC 9207: iss on the callback missing or not our issuer
   // talking to the provider
-  kProviderUnreachable,     // connect refused, DNS, TLS failure, timeout
-  kProviderBadResponse,     // 5xx, not JSON, too large, wrong types
-  kProviderTlsFailure,      // certificate not trusted
+  kProviderUnreachable,  // connect refused, DNS, TLS failure, timeout
+  kProviderBadResponse,  // 5xx, not JSON, too large, wrong types
+  kProviderTlsFailure,   // certificate not trusted
   kDiscoveryFailed,
   kDiscoveryIssuerMismatch,
   kJwksInvalid,
@@ -57,15 +57,15 @@ enum class Errc {
   kNoVerifiedEmail,
   kEmailNotVerified,
   kEmailNotAllowed,
-  kAccessDenied,     // a group / organisation / claim rule failed (detail: the rule)
-  kFactsTooLarge,    // too many groups and claims to keep in cookies
-  kRuleSyntax,       // a per-location rule in /auth's query is malformed
-  kBearerInvalid,    // an Authorization: Bearer token failed verification
+  kAccessDenied,          // a group / organisation / claim rule failed (detail: the rule)
+  kFactsTooLarge,         // too many groups and claims to keep in cookies
+  kRuleSyntax,            // a per-location rule in /auth's query is malformed
+  kBearerInvalid,         // an Authorization: Bearer token failed verification
   kHostedDomainMismatch,  // Google: hd claim absent or not one of allowed_domains
   // sessions
   kRefreshFailed,
-  kSessionRevoked,     // logged out, or the user's sessions were ended
-  kStoreUnavailable,   // the session store cannot be reached or answered an error
+  kSessionRevoked,       // logged out, or the user's sessions were ended
+  kStoreUnavailable,     // the session store cannot be reached or answered an error
   kLogoutTokenInvalid,   // events, sid/sub or nonce of a back-channel logout token is wrong
   kLogoutTokenReplayed,  // a logout token's jti was seen before
   kRevalidationFailed,   // the provider no longer accepts the session's token
@@ -121,6 +121,8 @@ class [[nodiscard]] Status {
   bool ok_ = true;
 };
 
-inline Error makeError(Errc code, std::string detail = {}) { return Error{code, std::move(detail)}; }
+inline Error makeError(Errc code, std::string detail = {}) {
+  return Error{code, std::move(detail)};
+}
 
 }  // namespace latchkey

@@ -9,10 +9,10 @@
 namespace latchkey {
 
 struct Url {
-  std::string scheme;  // lower case
-  std::string host;    // lower case; IPv6 literals keep their brackets
-  int port = 0;        // 0 when the URL names none
-  std::string path;    // may be empty
+  std::string scheme;           // lower case
+  std::string host;             // lower case; IPv6 literals keep their brackets
+  int port = 0;                 // 0 when the URL names none
+  std::string path;             // may be empty
   std::string after_authority;  // path, query and fragment exactly as written
   bool has_userinfo = false;
   bool has_query = false;

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "app/access_answer.h"
-#include "latchkey/app/router.h"
 #include "app/session_access.h"
+#include "latchkey/app/router.h"
 
 namespace latchkey {
 

@@ -12,11 +12,11 @@
 #include <string>
 
 #include "latchkey/app/router.h"
+#include "latchkey/session/revocation_cache.h"
+#include "latchkey/store/session_store.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/log.h"
-#include "latchkey/session/revocation_cache.h"
-#include "latchkey/store/session_store.h"
 
 namespace latchkey {
 namespace {

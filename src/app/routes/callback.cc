@@ -7,18 +7,18 @@
 #include <optional>
 #include <string>
 
+#include "app/email_verified.h"
+#include "app/session_access.h"
+#include "latchkey/app/email_policy.h"
+#include "latchkey/app/error_pages.h"
 #include "latchkey/app/router.h"
+#include "latchkey/session/replay_guard.h"
+#include "latchkey/session/session_facts.h"
+#include "latchkey/store/session_store.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/log.h"
 #include "latchkey/util/metrics.h"
-#include "latchkey/session/replay_guard.h"
-#include "latchkey/store/session_store.h"
-#include "app/email_verified.h"
-#include "latchkey/session/session_facts.h"
-#include "app/session_access.h"
-#include "latchkey/app/email_policy.h"
-#include "latchkey/app/error_pages.h"
 
 namespace latchkey {
 namespace {
@@ -110,8 +110,7 @@ Response refuse(const Request& request, Deps& deps, const Refusal& refusal,
 // The first completion of this flow, in this process and (with a store) in every process
 // sharing it: CGI runs each callback in a new process, where the in-memory guard alone
 // remembers nothing.
-Result<bool> firstCompletion(Deps& deps, std::string_view state, int64_t expires_at,
-                             int64_t now) {
+Result<bool> firstCompletion(Deps& deps, std::string_view state, int64_t expires_at, int64_t now) {
   if (!deps.used_states.firstUse(state, expires_at, now)) {
     return false;
   }
@@ -133,8 +132,9 @@ void keepIdToken(const Request& request, Deps& deps, const Session& session,
     return;
   }
   const Result<std::string> sealed = deps.cookies.sealValue("id_token", id_token);
-  Status kept = sealed ? deps.store->putValue("idt:" + session.sid, *sealed, session.expires_at, now)
-                       : Status(sealed.error());
+  Status kept = sealed
+                    ? deps.store->putValue("idt:" + session.sid, *sealed, session.expires_at, now)
+                    : Status(sealed.error());
   if (!kept) {
     deps.log.log(LogLevel::kWarn, "id_token_not_kept",
                  {{"client", request.client_address}, {"detail", kept.error().detail}});
@@ -212,9 +212,9 @@ Response completeSignIn(const Request& request, Deps& deps) {
   if (!login_value) {
     // With other flows' cookies present, the state belongs to none of them.
     if (anyLoginCookie(request, deps.cookie_names)) {
-      return refuse(request, deps,
-                    {makeError(Errc::kStateMismatch, "no sign-in in this browser has this state"),
-                     {}});
+      return refuse(
+          request, deps,
+          {makeError(Errc::kStateMismatch, "no sign-in in this browser has this state"), {}});
     }
     return refuse(request, deps,
                   {makeError(Errc::kLoginCookieMissing, "no login cookie in the request"), {}});
@@ -228,19 +228,19 @@ Response completeSignIn(const Request& request, Deps& deps) {
                    cookie_name});
   }
   if (!constantTimeEquals(login->state, *state)) {
-    return refuse(request, deps,
-                  {makeError(Errc::kStateMismatch, "state differs from the login cookie's"),
-                   cookie_name});
+    return refuse(
+        request, deps,
+        {makeError(Errc::kStateMismatch, "state differs from the login cookie's"), cookie_name});
   }
   const bool provider_known =
       deps.providers == nullptr ||
       (!login->provider.empty() && login->provider == deps.config.provider_id);
   if (!provider_known) {
     // flowDeps found no configured provider of that name: it was removed since /login.
-    return refuse(request, deps,
-                  {makeError(Errc::kLoginCookieMissing,
-                             "the sign-in's provider is no longer configured"),
-                   cookie_name});
+    return refuse(
+        request, deps,
+        {makeError(Errc::kLoginCookieMissing, "the sign-in's provider is no longer configured"),
+         cookie_name});
   }
   const auto first = firstCompletion(deps, login->state, login->expires_at, now);
   if (!first) {
@@ -316,8 +316,7 @@ Response completeSignIn(const Request& request, Deps& deps) {
   session.refresh_token = sign_in->tokens.refresh_token;
   // Without a refresh token there is nothing to refresh: don't mark the access token as
   // due, or every later request would decrypt the cookie for nothing.
-  session.access_expires_at =
-      session.refresh_token.empty() ? 0 : sign_in->tokens.access_expires_at;
+  session.access_expires_at = session.refresh_token.empty() ? 0 : sign_in->tokens.access_expires_at;
   std::string sealed = deps.cookies.sealSession(session);
   if (sealed.size() > kMaxCookieBytes) {
     // Very large provider tokens: keep the identity, drop the tokens rather than lose the

@@ -1,11 +1,11 @@
 // GET / and GET /signed-out: who is signed in, or the page with the sign-in link. Signed
 // out, that page says why: just signed out, the session ended, or a plain welcome. A session
 // no longer allowed in is ended here, with a way to sign in as someone else.
+#include "app/session_access.h"
+#include "latchkey/app/error_pages.h"
+#include "latchkey/app/return_path.h"
 #include "latchkey/app/router.h"
 #include "latchkey/util/log.h"
-#include "app/session_access.h"
-#include "latchkey/app/return_path.h"
-#include "latchkey/app/error_pages.h"
 
 namespace latchkey {
 namespace {

@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "latchkey/app/error_pages.h"
+#include "latchkey/app/return_path.h"
 #include "latchkey/app/router.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/log.h"
 #include "latchkey/util/metrics.h"
-#include "latchkey/app/return_path.h"
-#include "latchkey/app/error_pages.h"
 
 namespace latchkey {
 namespace {
@@ -88,10 +88,9 @@ Response handleLogin(const Request& request, Deps& deps) {
   if (chosen == nullptr) {
     // The name is logged only when it could be one (isProviderId): nothing else from the URL.
     const std::string logged = isProviderId(*id) ? std::string(*id) : "(not a name)";
-    deps.log.log(LogLevel::kWarn, "sign_in_failed",
-                 {{"client", request.client_address},
-                  {"reason", "unknown_provider"},
-                  {"provider", logged}});
+    deps.log.log(
+        LogLevel::kWarn, "sign_in_failed",
+        {{"client", request.client_address}, {"reason", "unknown_provider"}, {"provider", logged}});
     ErrorPage page{400, "Unknown sign-in provider",
                    "This sign-in link names a provider this site does not offer.",
                    "Choose one of the providers on the sign-in page."};

@@ -13,10 +13,10 @@
 #include <string>
 
 #include "latchkey/app/router.h"
-#include "latchkey/util/log.h"
-#include "latchkey/session/session_facts.h"
 #include "latchkey/session/revocation_cache.h"
+#include "latchkey/session/session_facts.h"
 #include "latchkey/store/session_store.h"
+#include "latchkey/util/log.h"
 #include "latchkey/util/text.h"
 
 namespace latchkey {
@@ -94,8 +94,7 @@ std::optional<std::string> providerLogoutUrl(const Request& request, Deps& deps,
 
 // Ends what the cookie names; returns where the browser goes next at the provider, if
 // anywhere.
-std::optional<std::string> endSession(const Request& request, Deps& deps,
-                                      std::string_view value) {
+std::optional<std::string> endSession(const Request& request, Deps& deps, std::string_view value) {
   // Revoke only what this program sealed. A session that has just ended still holds its
   // tokens, which stay valid at the provider: they are revoked too.
   auto session = deps.cookies.openSessionForRevocation(value, deps.clock.now());
@@ -109,10 +108,9 @@ std::optional<std::string> endSession(const Request& request, Deps& deps,
     own->provider.revoke(
         {session->access_token, session->refresh_token, session->access_expires_at});
   }
-  deps.log.log(LogLevel::kInfo, "sign_out",
-               {{"client", request.client_address},
-                {"sub", session->sub},
-                {"email", session->email}});
+  deps.log.log(
+      LogLevel::kInfo, "sign_out",
+      {{"client", request.client_address}, {"sub", session->sub}, {"email", session->email}});
   revokeSession(request, deps, *session);
   if (own == nullptr) {
     return std::nullopt;

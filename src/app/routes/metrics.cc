@@ -1,8 +1,9 @@
 // GET /metrics: the Prometheus text format. Off unless metrics = true, and then only for the
 // client addresses in metrics_allow (loopback by default): the counters say how many people
 // sign in and fail, which is nobody else's business.
-#include "latchkey/app/router.h"
 #include "latchkey/util/metrics.h"
+
+#include "latchkey/app/router.h"
 
 namespace latchkey {
 

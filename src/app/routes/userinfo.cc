@@ -1,9 +1,9 @@
 // GET /userinfo: the signed-in identity as JSON.
 #include <string>
 
+#include "app/session_access.h"
 #include "latchkey/app/router.h"
 #include "latchkey/util/encoding.h"
-#include "app/session_access.h"
 
 namespace latchkey {
 namespace {
@@ -33,10 +33,10 @@ Response handleUserinfo(const Request& request, Deps& deps) {
       provider = ",\"provider\":\"" + jsonEscape(own.provider_id) + "\",\"provider_name\":\"" +
                  jsonEscape(providerDisplayName(own)) + "\"";
     }
-    response = jsonResponse(200, "{\"sub\":\"" + jsonEscape(s.sub) + "\",\"email\":\"" +
-                                     jsonEscape(provenEmail(s)) + "\",\"name\":\"" +
-                                     jsonEscape(s.name) + "\",\"exp\":" +
-                                     std::to_string(s.expires_at) + provider + "}");
+    response =
+        jsonResponse(200, "{\"sub\":\"" + jsonEscape(s.sub) + "\",\"email\":\"" +
+                              jsonEscape(provenEmail(s)) + "\",\"name\":\"" + jsonEscape(s.name) +
+                              "\",\"exp\":" + std::to_string(s.expires_at) + provider + "}");
   } else if (lookup.outcome == SessionLookup::Outcome::kForbidden) {
     response = jsonResponse(403, "{\"error\":\"forbidden\"}");
   } else if (lookup.outcome == SessionLookup::Outcome::kUnavailable) {

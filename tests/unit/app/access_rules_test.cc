@@ -17,11 +17,14 @@ const char* kMinimal =
     "redirect_uri = https://example.com/login/authorized\n"
     "cookie_secret = MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
 
-ConfigLoad load(const std::string& extra) { return parseConfig(kMinimal + extra, {}); }
+ConfigLoad load(const std::string& extra) {
+  return parseConfig(kMinimal + extra, {});
+}
 
 std::string problems(const ConfigLoad& l) {
   std::string out;
-  for (const auto& p : l.problems) out += p + "\n";
+  for (const auto& p : l.problems)
+    out += p + "\n";
   return out;
 }
 
@@ -74,8 +77,9 @@ TEST(AccessRulesConfig, MistakesAreRefused) {
   EXPECT_NE(std::find(github.config->scopes.begin(), github.config->scopes.end(), "read:org"),
             github.config->scopes.end());
   // ...and an explicit scopes list without it is refused.
-  const auto no_scope = load("provider = github\nscopes = read:user user:email\n"
-                             "allowed_github_orgs = acme\n");
+  const auto no_scope = load(
+      "provider = github\nscopes = read:user user:email\n"
+      "allowed_github_orgs = acme\n");
   EXPECT_FALSE(no_scope.config);
   EXPECT_NE(problems(no_scope).find("read:org"), std::string::npos);
 }
@@ -111,8 +115,7 @@ TEST(AccessRules, KindsCombineWithAnd) {
   rules.claims = {{"department", {"sales", "engineering"}}, {"hd", {"example.com"}}};
   EXPECT_FALSE(findDenial(rules, Subject{"Alice@Example.com", true, facts}));
   EXPECT_EQ(findDenial(rules, Subject{"alice@example.org", true, facts})->rule, "allowed_domains");
-  EXPECT_EQ(findDenial(rules, Subject{"alice@example.com", false, facts})->rule,
-            "allowed_domains");
+  EXPECT_EQ(findDenial(rules, Subject{"alice@example.com", false, facts})->rule, "allowed_domains");
   rules.claims.push_back({"hd", {"other.example"}});
   EXPECT_EQ(findDenial(rules, Subject{"alice@example.com", true, facts})->rule, "require_claim");
 }
@@ -203,11 +206,13 @@ TEST(SessionFacts, FiveHundredGroupsRoundTrip) {
     auto sealed = sealFacts(facts);
     ASSERT_TRUE(sealed) << sealed.error().detail;
     size_t bytes = 0;
-    for (const auto& part : sealed->parts) bytes += part.size();
+    for (const auto& part : sealed->parts)
+      bytes += part.size();
     std::printf("500 groups x 40 chars (%s): %zu bytes in %zu cookies\n",
                 random_names ? "hex, incompressible" : "team names", bytes, sealed->parts.size());
     const auto cookies = factsSetCookies(config, Request{}, *sealed, 3600);
-    for (const auto& c : cookies) EXPECT_LT(c.size(), 4096u);
+    for (const auto& c : cookies)
+      EXPECT_LT(c.size(), 4096u);
     auto opened = openFacts(withCookies(cookies), "__Host-latchkey", sealed->digest);
     ASSERT_TRUE(opened) << opened.error().detail;
     EXPECT_EQ(*opened, facts);
@@ -236,7 +241,8 @@ TEST(SessionFacts, PartsAreBoundToTheSession) {
 // Too many facts for the cookies is an error at sign-in, not a cookie the browser drops.
 TEST(SessionFacts, TooManyIsRefused) {
   Facts facts;
-  for (int i = 0; i < 3000; ++i) facts.groups.push_back(hexName(i));
+  for (int i = 0; i < 3000; ++i)
+    facts.groups.push_back(hexName(i));
   auto sealed = sealFacts(facts);
   ASSERT_FALSE(sealed);
   EXPECT_EQ(sealed.error().code, Errc::kFactsTooLarge);

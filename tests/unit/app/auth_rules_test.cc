@@ -1,8 +1,8 @@
 // /auth with groups, per-location rules and the identity headers, as a plain handler call.
 #include <gtest/gtest.h>
 
-#include "support/app_test_support.h"
 #include "latchkey/session/session_facts.h"
+#include "support/app_test_support.h"
 
 namespace latchkey {
 namespace {

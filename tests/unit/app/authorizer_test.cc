@@ -3,8 +3,8 @@
 // 200, and where a refused visitor continues.
 #include <gtest/gtest.h>
 
-#include "support/app_test_support.h"
 #include "app/access_answer.h"
+#include "support/app_test_support.h"
 
 namespace latchkey {
 namespace {
@@ -87,7 +87,8 @@ TEST(Authorizer, SignedOutContinuesAtLoginWithTheWholeUri) {
             "login?rd=%2Fprivate%2Fx%3Fa%3D1%26b%3D2");
   EXPECT_FALSE(r.header("Variable-REMOTE_USER"));
   // base_path prefixes the page, relative to the site's root.
-  const Response based = authorizerAnswer(Response{401, {}, {}}, authorizerRequest("/p"), "/oauth2");
+  const Response based =
+      authorizerAnswer(Response{401, {}, {}}, authorizerRequest("/p"), "/oauth2");
   EXPECT_EQ(based.header("X-Latchkey-Continue").value_or(""), "oauth2/login?rd=%2Fp");
 }
 

@@ -4,6 +4,8 @@
 // through, the provider rotates its signing key. Built with -fsanitize=thread by
 // `make tsan-test` (build/tsan/), where any data race fails the run; in the ordinary unit
 // test binaries it checks that concurrent use gives every visitor the right answer.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <map>
 #include <memory>
@@ -12,12 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
+#include "latchkey/oidc/identity_provider.h"
 #include "support/app_test_support.h"
 #include "support/fake_http_client.h"
 #include "support/jwt_test_support.h"
-#include "latchkey/oidc/identity_provider.h"
 
 namespace latchkey {
 namespace {
@@ -33,8 +33,12 @@ constexpr const char* kToken = "https://idp.example/token";
 constexpr const char* kJwks = "https://idp.example/jwks";
 constexpr const char* kRevoke = "https://idp.example/revoke";
 
-const testing::TestKey& rsaKey(int index) { return testing::testKey(KeyKind::kRsa2048, index); }
-std::string kidOf(int index) { return "k" + std::to_string(index); }
+const testing::TestKey& rsaKey(int index) {
+  return testing::testKey(KeyKind::kRsa2048, index);
+}
+std::string kidOf(int index) {
+  return "k" + std::to_string(index);
+}
 
 // The provider side: discovery, a JWKS that can gain a key, a token endpoint that signs ID
 // tokens with the current key (the nonce travels inside the code: "c.<nonce>").
@@ -72,7 +76,8 @@ class ScriptedIdp {
                                   clock_.now() + 600, clock_.now()));
       return FakeHttpClient::response(
           200, R"({"access_token":"at-1","token_type":"Bearer","expires_in":3600,)"
-               R"("refresh_token":"rt-1","id_token":")" + id_token + "\"}");
+               R"("refresh_token":"rt-1","id_token":")" +
+                   id_token + "\"}");
     });
     http.onJson(kRevoke, 200, "");
   }
@@ -178,8 +183,8 @@ bool oneRound(Visitor& v, testing::TestEnv& env, Problems& problems, int thread,
   const Response callback =
       v.send("GET", "/login/authorized?state=" + query["state"] + "&code=c." + query["nonce"]);
   const bool signed_in = callback.status == 302;
-  problems.expect(signed_in, who + ": callback answered " + std::to_string(callback.status) +
-                                 " " + callback.body.substr(0, 200));
+  problems.expect(signed_in, who + ": callback answered " + std::to_string(callback.status) + " " +
+                                 callback.body.substr(0, 200));
   // Replaying the same callback must be refused: no second session, no redirect. (A visitor
   // already signed in is told so and offered "Continue" instead of an error.)
   const Response replay =
@@ -225,7 +230,7 @@ TEST(Concurrency, AllRoutesFromSixteenThreadsWithKeyRotation) {
   FakeHttpClient http;
   ScriptedIdp idp(http, env.clock);
   auto provider = makeIdentityProvider(env.config, http, env.clock);
-  Deps deps{env.config, env.names, env.codec, *provider, env.clock,
+  Deps deps{env.config, env.names,  env.codec,     *provider,      env.clock,
             env.log,    *env.pages, env.refresher, env.used_states};
   // Generate the keys before the threads start (RSA key generation is slow).
   (void)rsaKey(1);

@@ -3,11 +3,11 @@
 
 #include <thread>
 
-#include "support/app_test_support.h"
-#include "support/temp_dir.h"
-#include "latchkey/util/crypto.h"
 #include "latchkey/session/revocation_cache.h"
 #include "latchkey/store/session_store.h"
+#include "latchkey/util/crypto.h"
+#include "support/app_test_support.h"
+#include "support/temp_dir.h"
 
 namespace latchkey {
 namespace {
@@ -551,8 +551,8 @@ TEST(Callback, BusyProviderLetsTheSameCallbackBeRetried) {
 // A failure at the provider maps to the right page and leaves no session.
 TEST(Callback, ProviderFailuresMapToStatus) {
   const std::pair<Errc, int> cases[] = {
-      {Errc::kIdTokenBadSignature, 401},   {Errc::kIdTokenNonceMismatch, 401},
-      {Errc::kProviderUnreachable, 502},   {Errc::kTokenEndpointRefusedClient, 502},
+      {Errc::kIdTokenBadSignature, 401},       {Errc::kIdTokenNonceMismatch, 401},
+      {Errc::kProviderUnreachable, 502},       {Errc::kTokenEndpointRefusedClient, 502},
       {Errc::kTokenEndpointRefusedGrant, 400}, {Errc::kNoVerifiedEmail, 403},
   };
   for (const auto& [code, status] : cases) {
@@ -810,7 +810,8 @@ TEST(Callback, LongHostileProfileStillSignsIn) {
     name += "\xe2\x82\xac";  // €
   }
   Response r = signInAs(
-      env, {"sub-1", "eve@example.com", true, name, "https://p.example/" + std::string(4000, 'p'), ""},
+      env,
+      {"sub-1", "eve@example.com", true, name, "https://p.example/" + std::string(4000, 'p'), ""},
       {std::string(1500, 'a'), std::string(1500, 'r'), 0});
   ASSERT_EQ(r.status, 302);
   const std::string cookie = sessionFrom(env, r);

@@ -1,4 +1,5 @@
 // Metrics, address allow-lists, request ids, the access line and configuration reload.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -6,19 +7,17 @@
 #include <fstream>
 #include <string>
 
-#include <gtest/gtest.h>
-
+#include "app/runtime.h"
+#include "latchkey/app/address_range.h"
+#include "latchkey/config/config.h"
+#include "latchkey/server/request_context.h"
+#include "latchkey/session/refresh_coordinator.h"
+#include "latchkey/session/replay_guard.h"
+#include "latchkey/util/clock.h"
+#include "latchkey/util/metrics.h"
 #include "server/access_log.h"
 #include "support/app_test_support.h"
 #include "support/fake_http_client.h"
-#include "latchkey/app/address_range.h"
-#include "latchkey/util/clock.h"
-#include "latchkey/config/config.h"
-#include "latchkey/util/metrics.h"
-#include "latchkey/session/refresh_coordinator.h"
-#include "latchkey/session/replay_guard.h"
-#include "latchkey/server/request_context.h"
-#include "app/runtime.h"
 
 namespace latchkey {
 namespace {
@@ -95,8 +94,9 @@ TEST(Metrics, ProviderLatencyHistogramIsCumulative) {
             std::string::npos);
   EXPECT_EQ(sampleValue(text, "latchkey_provider_calls_total{endpoint=\"token\",outcome=\"ok\"}"),
             1);
-  EXPECT_EQ(sampleValue(text, "latchkey_provider_calls_total{endpoint=\"token\",outcome=\"http_"
-                              "error\"}"),
+  EXPECT_EQ(sampleValue(text,
+                        "latchkey_provider_calls_total{endpoint=\"token\",outcome=\"http_"
+                        "error\"}"),
             1);
   EXPECT_EQ(sampleValue(text, "latchkey_jwks_fetches_total{outcome=\"ok\"}"), 1);
 }

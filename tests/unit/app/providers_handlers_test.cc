@@ -2,8 +2,8 @@
 // and each session judged by its own provider's rules.
 #include <gtest/gtest.h>
 
-#include "support/app_test_support.h"
 #include "pages/template.h"
+#include "support/app_test_support.h"
 
 namespace latchkey {
 namespace {
@@ -203,8 +203,7 @@ TEST(Providers, RefreshAndRevocationGoToTheSessionsProvider) {
   tokens.access_token = "access-1";
   tokens.refresh_token = "refresh-1";
   tokens.access_expires_at = env.clock.now() - 1;
-  Response r =
-      handleAuth(env.withSession("/auth", "hub", "eve@example.com", tokens), *env.site);
+  Response r = handleAuth(env.withSession("/auth", "hub", "eve@example.com", tokens), *env.site);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(env.hub.refresh_calls, 1);
   EXPECT_EQ(env.corp.refresh_calls, 0);

@@ -1,10 +1,11 @@
 // The rd check: only local paths survive; every way to leave the site falls back to "/".
+#include "latchkey/app/return_path.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "latchkey/app/router.h"
-#include "latchkey/app/return_path.h"
 
 namespace latchkey {
 namespace {
@@ -35,44 +36,37 @@ TEST_P(ReturnPath, OnlyLocalPathsSurvive) {
 
 INSTANTIATE_TEST_SUITE_P(
     Vectors, ReturnPath,
-    ::testing::Values(Case{"plain", "/app/page?x=1", "/app/page?x=1"},
-                      Case{"root", "/", "/"},
-                      Case{"empty", "", "/"},
-                      Case{"protocol-relative", "//evil.example/", "/"},
-                      Case{"backslash", "/\\evil.example", "/"},
-                      Case{"backslash-later", "/a\\b", "/"},
-                      Case{"https-scheme", "https://evil.example/", "/"},
-                      Case{"javascript-scheme", "javascript:alert(1)", "/"},
-                      Case{"relative", "app", "/"},
-                      Case{"crlf", "/a\r\nSet-Cookie: x=1", "/"},
-                      Case{"tab-slash", "/\t/evil.example", "/"},
-                      Case{"encoded-double-slash", "/%2F%2Fevil.example", "/"},
-                      Case{"encoded-slash-first", "%2F%2Fevil.example", "/"},
-                      Case{"encoded-backslash", "/%5Cevil.example", "/"},
-                      Case{"encoded-crlf", "/a%0d%0aSet-Cookie:x", "/"},
-                      Case{"double-encoded-slash", "/%252F%252Fevil.example", "/"},
-                      Case{"nul", "/a%00b", "/"},
-                      Case{"encoded-ok", "/a%20b", "/a%20b"},
-                      Case{"utf8-escaped", "/caf\xc3\xa9", "/caf%C3%A9"},
-                      // RFC 3986 §5.2.4: judged after dot segments are removed.
-                      Case{"dot-dot-double-slash", "/..//evil.example", "/"},
-                      Case{"deep-dot-dot-double-slash", "/a/b/../../..//evil.example/x", "/"},
-                      Case{"dot-double-slash", "/.//evil.example", "/"},
-                      Case{"encoded-dot-dot-double-slash", "/%2e%2e//evil.example", "/"},
-                      Case{"mixed-encoded-dots", "/a/.%2E/%2e.//evil.example", "/"},
-                      Case{"encoded-dots-and-slash", "/..%2F%2Fevil.example", "/"},
-                      Case{"dot-dot-backslash", "/a/..\\evil.example", "/"},
-                      Case{"dots-resolved", "/a/b/../c/./d?x=/../y", "/a/c/d?x=/../y"},
-                      Case{"parent-at-end", "/a/b/..", "/a/"},
-                      Case{"above-root", "/../../app", "/app"},
-                      Case{"encoded-dots-resolved", "/a/%2E%2E/b", "/b"},
-                      Case{"dots-in-names-kept", "/a/..b/.c/...", "/a/..b/.c/..."}),
+    ::testing::Values(
+        Case{"plain", "/app/page?x=1", "/app/page?x=1"}, Case{"root", "/", "/"},
+        Case{"empty", "", "/"}, Case{"protocol-relative", "//evil.example/", "/"},
+        Case{"backslash", "/\\evil.example", "/"}, Case{"backslash-later", "/a\\b", "/"},
+        Case{"https-scheme", "https://evil.example/", "/"},
+        Case{"javascript-scheme", "javascript:alert(1)", "/"}, Case{"relative", "app", "/"},
+        Case{"crlf", "/a\r\nSet-Cookie: x=1", "/"}, Case{"tab-slash", "/\t/evil.example", "/"},
+        Case{"encoded-double-slash", "/%2F%2Fevil.example", "/"},
+        Case{"encoded-slash-first", "%2F%2Fevil.example", "/"},
+        Case{"encoded-backslash", "/%5Cevil.example", "/"},
+        Case{"encoded-crlf", "/a%0d%0aSet-Cookie:x", "/"},
+        Case{"double-encoded-slash", "/%252F%252Fevil.example", "/"}, Case{"nul", "/a%00b", "/"},
+        Case{"encoded-ok", "/a%20b", "/a%20b"}, Case{"utf8-escaped", "/caf\xc3\xa9", "/caf%C3%A9"},
+        // RFC 3986 §5.2.4: judged after dot segments are removed.
+        Case{"dot-dot-double-slash", "/..//evil.example", "/"},
+        Case{"deep-dot-dot-double-slash", "/a/b/../../..//evil.example/x", "/"},
+        Case{"dot-double-slash", "/.//evil.example", "/"},
+        Case{"encoded-dot-dot-double-slash", "/%2e%2e//evil.example", "/"},
+        Case{"mixed-encoded-dots", "/a/.%2E/%2e.//evil.example", "/"},
+        Case{"encoded-dots-and-slash", "/..%2F%2Fevil.example", "/"},
+        Case{"dot-dot-backslash", "/a/..\\evil.example", "/"},
+        Case{"dots-resolved", "/a/b/../c/./d?x=/../y", "/a/c/d?x=/../y"},
+        Case{"parent-at-end", "/a/b/..", "/a/"}, Case{"above-root", "/../../app", "/app"},
+        Case{"encoded-dots-resolved", "/a/%2E%2E/b", "/b"},
+        Case{"dots-in-names-kept", "/a/..b/.c/...", "/a/..b/.c/..."}),
     attackName);
 
 std::vector<RedirectHost> centralHostList() {
   std::vector<RedirectHost> hosts;
-  for (const char* entry : {"app1.example.com", ".apps.example.com", "app2.example.com:8443",
-                            "127.0.0.1:8080"}) {
+  for (const char* entry :
+       {"app1.example.com", ".apps.example.com", "app2.example.com:8443", "127.0.0.1:8080"}) {
     hosts.push_back(parseRedirectHost(entry).value());
   }
   return hosts;
@@ -95,7 +89,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"host-upper-case", "https://APP1.Example.COM/x", "https://app1.example.com/x"},
         Case{"no-path", "https://app1.example.com", "https://app1.example.com/"},
         Case{"query-without-path", "https://app1.example.com?a=1", "https://app1.example.com/?a=1"},
-        Case{"suffix-subdomain", "https://wiki.apps.example.com/", "https://wiki.apps.example.com/"},
+        Case{"suffix-subdomain", "https://wiki.apps.example.com/",
+             "https://wiki.apps.example.com/"},
         Case{"suffix-deeper", "https://a.b.apps.example.com/", "https://a.b.apps.example.com/"},
         Case{"suffix-bare-domain", "https://apps.example.com/", "/"},
         Case{"suffix-lookalike", "https://evilapps.example.com/", "/"},
@@ -125,7 +120,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"nul", "https://app1.example.com/a%00", "/"},
         Case{"space", "https://app1.example.com /", "/"},
         Case{"unicode-host", "https://\xd0\xb0pp1.example.com/", "/"},
-        Case{"unicode-fullwidth-dot", "https://app1\xef\xbc\x8e" "example.com/", "/"},
+        Case{"unicode-fullwidth-dot",
+             "https://app1\xef\xbc\x8e"
+             "example.com/",
+             "/"},
         Case{"punycode-unlisted", "https://xn--pp1-8cd.example.com/", "/"},
         Case{"underscore-host", "https://a_b.apps.example.com/", "/"},
         Case{"http-non-loopback", "http://app1.example.com/", "/"},

@@ -2,10 +2,10 @@
 // SQLite store, and re-validation (revalidate_seconds) with a fake provider and clock.
 #include <gtest/gtest.h>
 
-#include "support/app_test_support.h"
-#include "support/temp_dir.h"
 #include "latchkey/session/revocation_cache.h"
 #include "latchkey/store/session_store.h"
+#include "support/app_test_support.h"
+#include "support/temp_dir.h"
 
 namespace latchkey {
 namespace {
@@ -118,9 +118,9 @@ TEST_F(BackchannelTest, SeveralProvidersAreChosenByTheUrl) {
   Config corp = env_.config;
   corp.provider_id = "corp";
   Deps site = deps();
-  Deps corp_deps{corp,        site.cookie_names, site.cookies,     site.provider,
-                 site.clock,  site.log,          site.pages,       site.refresher,
-                 site.used_states, site.store,   site.revocations};
+  Deps corp_deps{
+      corp,       site.cookie_names, site.cookies,     site.provider, site.clock,      site.log,
+      site.pages, site.refresher,    site.used_states, site.store,    site.revocations};
   const std::vector<Deps*> all{&corp_deps};
   site.providers = &all;
   corp_deps.providers = &all;

@@ -1,14 +1,14 @@
 // latchkey init: arguments, the plan (redirect URI, base path, snippet, next steps, a config
 // holding the secret), and the file: owner-only before the secret, never overwritten without
 // --force, and a configuration latchkey accepts once the client secret is added.
+#include "cli/init_command.h"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
 
-#include <gtest/gtest.h>
-
-#include "cli/init_command.h"
 #include "latchkey/config/config.h"
 #include "support/temp_dir.h"
 
@@ -33,8 +33,8 @@ TEST(InitCommand, ArgumentsAreChecked) {
   EXPECT_NE(bad_server.error().detail.find("apache-fcgid"), std::string::npos);
   EXPECT_FALSE(parseInitArguments({"--server", "nginx", "--site", "https://e.com", "--bogus"}));
   EXPECT_FALSE(parseInitArguments({"--server", "nginx", "--site", "https://e.com", "--config"}));
-  EXPECT_FALSE(parseInitArguments(
-      {"--server", "nginx", "--site", "https://e.com", "--provider", "oidc"}));
+  EXPECT_FALSE(
+      parseInitArguments({"--server", "nginx", "--site", "https://e.com", "--provider", "oidc"}));
   auto ok = parseInitArguments({"--server", "apache-fcgid", "--site", "https://e.com/auth",
                                 "--issuer", "https://id.example.com", "--client-id", "c1",
                                 "--config", "/tmp/x.conf", "--force"});
@@ -47,8 +47,8 @@ TEST(InitCommand, ArgumentsAreChecked) {
 // The site gives the redirect URI and base_path; the snippet and steps name them; the
 // secret is in the config text only.
 TEST(InitCommand, PlanForNginxUnderABasePath) {
-  auto options = parseInitArguments({"--server", "nginx", "--site", "https://example.com/oauth2/",
-                                     "--client-id", "c1"});
+  auto options = parseInitArguments(
+      {"--server", "nginx", "--site", "https://example.com/oauth2/", "--client-id", "c1"});
   ASSERT_TRUE(options);
   auto plan = planInit(*options, "SECRET-B64", "/usr/share/latchkey");
   ASSERT_TRUE(plan);
@@ -61,7 +61,8 @@ TEST(InitCommand, PlanForNginxUnderABasePath) {
   EXPECT_NE(plan->snippet.find("return 302 /oauth2/login?rd=$request_uri;"), std::string::npos);
   EXPECT_EQ(plan->snippet.find("SECRET"), std::string::npos);
   std::string steps;
-  for (const auto& s : plan->next_steps) steps += s + "\n";
+  for (const auto& s : plan->next_steps)
+    steps += s + "\n";
   EXPECT_EQ(steps.find("SECRET"), std::string::npos);
   EXPECT_NE(steps.find("--check"), std::string::npos);
   EXPECT_NE(steps.find("latchkey.socket"), std::string::npos);
@@ -81,7 +82,8 @@ TEST(InitCommand, SitesAndServers) {
   EXPECT_NE(plan->snippet.find("AliasMatch \"^/(login|"), std::string::npos);
   EXPECT_NE(plan->snippet.find("DOCUMENT_URI=$1"), std::string::npos);
   std::string steps;
-  for (const auto& s : plan->next_steps) steps += s + "\n";
+  for (const auto& s : plan->next_steps)
+    steps += s + "\n";
   EXPECT_NE(steps.find("client_id = "), std::string::npos) << "no --client-id: a step adds it";
   EXPECT_NE(steps.find("adduser www-data latchkey"), std::string::npos);
   EXPECT_NE(steps.find("printf '#!/bin/sh\\nexec /usr/bin/latchkey --config "
@@ -94,8 +96,11 @@ TEST(InitCommand, SitesAndServers) {
 TEST(InitCommand, WritesOnceAndLoads) {
   testing::TempDir dir;
   const std::string path = dir.file("etc/latchkey.conf");
-  const Args args = {"--server", "nginx", "--site", "http://127.0.0.1:8080", "--issuer",
-                     "http://127.0.0.1:9/", "--client-id", "c1", "--config", path};
+  const Args args = {"--server",    "nginx",
+                     "--site",      "http://127.0.0.1:8080",
+                     "--issuer",    "http://127.0.0.1:9/",
+                     "--client-id", "c1",
+                     "--config",    path};
   ASSERT_EQ(runInit(args), 0);
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);

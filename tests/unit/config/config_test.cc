@@ -673,8 +673,8 @@ TEST(Config, LoadConfigFromFile) {
   EXPECT_NE(missing.problems[0].find("/nonexistent/latchkey.conf"), std::string::npos);
 }
 
-// configKeys lists the README's original table in order, then templates_dir, provider_name and the keys that
-// later features added.
+// configKeys lists the README's original table in order, then templates_dir, provider_name and the
+// keys that later features added.
 TEST(Config, ConfigKeysInSpecOrder) {
   const auto& keys = configKeys();
   ASSERT_GE(keys.size(), 21u);
@@ -704,8 +704,8 @@ TEST(Config, IdentityCheckKeys) {
   EXPECT_EQ(set.config->trusted_audiences, (std::vector<std::string>{"api-1", "api-2", "api-3"}));
   EXPECT_EQ(set.config->id_token_max_age, 600);
 
-  const auto bad = parseConfig(
-      minimalWith("allow_unverified_email = maybe\nid_token_max_age = 5\n"), {});
+  const auto bad =
+      parseConfig(minimalWith("allow_unverified_email = maybe\nid_token_max_age = 5\n"), {});
   EXPECT_FALSE(bad.config);
   EXPECT_EQ(problemsFor(bad, "allow_unverified_email"), 1) << allProblems(bad);
   EXPECT_EQ(problemsFor(bad, "id_token_max_age"), 1) << allProblems(bad);
@@ -767,7 +767,10 @@ TEST(ConfigProviderName, NamesTheButtonAndRefusesControlCharacters) {
   ConfigLoad named = parseConfig(base + "provider_name = Acme SSO\n", {});
   ASSERT_TRUE(named.config);
   EXPECT_EQ(providerDisplayName(*named.config), "Acme SSO");
-  expectProblemWith(parseConfig(base, {{"LATCHKEY_PROVIDER_NAME", "a\x01" "b"}}), "provider_name");
+  expectProblemWith(parseConfig(base, {{"LATCHKEY_PROVIDER_NAME",
+                                        "a\x01"
+                                        "b"}}),
+                    "provider_name");
 }
 
 // session_store: off by default; SQLite and Redis forms accepted; rediss:// and relative paths
@@ -779,7 +782,8 @@ TEST(ConfigSessionStore, AcceptsBothBackEndsAndRefusesTheRest) {
   EXPECT_TRUE(plain.config->session_store.empty());
   EXPECT_EQ(plain.config->session_store_grace, 30);
   for (const char* good : {"sqlite:/var/lib/latchkey/state.db", "redis://:pw@10.0.0.5:6379/1"}) {
-    ConfigLoad load = parseConfig(base + "session_store = " + good + "\nsession_store_grace = 5\n", {});
+    ConfigLoad load =
+        parseConfig(base + "session_store = " + good + "\nsession_store_grace = 5\n", {});
     ASSERT_TRUE(load.config) << good << ": " << (load.problems.empty() ? "" : load.problems[0]);
     EXPECT_EQ(load.config->session_store, good);
     EXPECT_EQ(load.config->session_store_grace, 5);
@@ -801,7 +805,8 @@ TEST(ConfigLogout, RpInitiatedLogoutAndItsRedirect) {
   ASSERT_TRUE(plain.config);
   EXPECT_FALSE(plain.config->rp_initiated_logout);
   EXPECT_EQ(plain.config->post_logout_redirect_uri, "https://app.example/oauth2/");
-  ConfigLoad on = parseConfig(base + "rp_initiated_logout = yes\npost_logout_redirect_uri = https://app.example/bye\n", {});
+  ConfigLoad on = parseConfig(
+      base + "rp_initiated_logout = yes\npost_logout_redirect_uri = https://app.example/bye\n", {});
   ASSERT_TRUE(on.config) << (on.problems.empty() ? "" : on.problems[0]);
   EXPECT_TRUE(on.config->rp_initiated_logout);
   EXPECT_EQ(on.config->post_logout_redirect_uri, "https://app.example/bye");
@@ -828,7 +833,8 @@ TEST(Config, TokenEndpointAuthMethod) {
             TokenAuthMethod::kClientSecretBasic);
   const auto bad = parse(minimalWith("token_endpoint_auth_method = tls_client_auth\n"));
   EXPECT_EQ(problemsFor(bad, "token_endpoint_auth_method"), 1) << allProblems(bad);
-  EXPECT_TRUE(anyProblemContains(bad, "use client_secret_basic, client_secret_post or private_key_jwt"));
+  EXPECT_TRUE(
+      anyProblemContains(bad, "use client_secret_basic, client_secret_post or private_key_jwt"));
 }
 
 // private_key_jwt: a key file instead of a secret; a secret left in is an error.
@@ -855,7 +861,8 @@ TEST(Config, ClientKeyWithoutPrivateKeyJwtIsAnError) {
 // allowed_tenants: plain tenant ids only (substituted into a URL), oidc only.
 TEST(Config, AllowedTenants) {
   const std::string oidc = "issuer = https://login.microsoftonline.com/organizations/v2.0\n";
-  const auto ok = parse(minimal() + oidc + "allowed_tenants = 9188040d-6c67-4c5b-b112-36a304b66dad contoso.example\n");
+  const auto ok = parse(minimal() + oidc +
+                        "allowed_tenants = 9188040d-6c67-4c5b-b112-36a304b66dad contoso.example\n");
   ASSERT_TRUE(ok.config) << allProblems(ok);
   EXPECT_EQ(ok.config->allowed_tenants.size(), 2u);
   for (const char* bad : {"a/b", "x?y", "..", "a%2Fb"}) {

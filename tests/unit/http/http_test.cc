@@ -1,9 +1,9 @@
 // Request parsing and response serialisation.
 #include "latchkey/http/http.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace latchkey {
 namespace {
@@ -29,7 +29,8 @@ TEST(ParseCookieHeader, SkipsJunkSegments) {
 
 // Surrounding double quotes are not part of the value (RFC 6265 §4.1.1).
 TEST(ParseCookieHeader, StripsSurroundingQuotes) {
-  EXPECT_EQ(parseCookieHeader("a=\"v\"; b=\"; c=\"\""), (Pairs{{"a", "v"}, {"b", "\""}, {"c", ""}}));
+  EXPECT_EQ(parseCookieHeader("a=\"v\"; b=\"; c=\"\""),
+            (Pairs{{"a", "v"}, {"b", "\""}, {"c", ""}}));
 }
 
 // A value may contain '=' (base64 padding) and keeps everything after the first '='.
@@ -298,7 +299,11 @@ TEST(SerializeResponse, KeepsEverySetCookie) {
 // application behind the gate): each becomes a space, printable UTF-8 stays.
 TEST(SerializeResponse, HeaderValuesCarryNoControlCharacters) {
   Response response;
-  response.addHeader("X-Auth-Request-Name", std::string("A\x1b[31mB\x07" "C\x0b" "D\x7f" "E\t" "\xc3\xa9"));
+  response.addHeader("X-Auth-Request-Name", std::string("A\x1b[31mB\x07"
+                                                        "C\x0b"
+                                                        "D\x7f"
+                                                        "E\t"
+                                                        "\xc3\xa9"));
   const std::string out = serializeResponse(response);
   EXPECT_NE(out.find("X-Auth-Request-Name: A [31mB C D E \xc3\xa9\r\n"), std::string::npos) << out;
 }
@@ -326,8 +331,7 @@ TEST(SerializeResponse, ContentLengthIsAlwaysTheRealOne) {
   response.addHeader("Status", "200 OK");
   response.status = 404;
   response.body = "abc";
-  EXPECT_EQ(serializeResponse(response),
-            "Status: 404 Not Found\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_EQ(serializeResponse(response), "Status: 404 Not Found\r\nContent-Length: 3\r\n\r\nabc");
 }
 
 // Every status latchkey uses has its phrase; an out-of-range status becomes a 500.

@@ -1,19 +1,19 @@
 #include "latchkey/jose/jose.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "support/jwt_test_support.h"
 #include "latchkey/util/encoding.h"
+#include "support/jwt_test_support.h"
 
 namespace latchkey {
 namespace {
 
-using testing::KeyKind;
 using testing::jwksOf;
+using testing::KeyKind;
 using testing::publicJwk;
 using testing::signCompact;
 using testing::testKey;
@@ -39,22 +39,20 @@ Status verifyCompact(const std::string& compact, const JwkSet& keys) {
 
 // A set with one key of every supported kind, each with a distinct kid.
 JwkSet allKindsSet() {
-  return mustParse(jwksOf({publicJwk(testKey(KeyKind::kRsa2048), "rsa"),
-                           publicJwk(testKey(KeyKind::kP256), "p256"),
-                           publicJwk(testKey(KeyKind::kP384), "p384"),
-                           publicJwk(testKey(KeyKind::kP521), "p521"),
-                           publicJwk(testKey(KeyKind::kEd25519), "ed")}));
+  return mustParse(jwksOf(
+      {publicJwk(testKey(KeyKind::kRsa2048), "rsa"), publicJwk(testKey(KeyKind::kP256), "p256"),
+       publicJwk(testKey(KeyKind::kP384), "p384"), publicJwk(testKey(KeyKind::kP521), "p521"),
+       publicJwk(testKey(KeyKind::kEd25519), "ed")}));
 }
 
 // ---- parseJwks ----
 
 // RSA, EC P-256/384/521 and Ed25519 public keys all parse, keeping kid, kty, crv and alg.
 TEST(Jwks, ParsesEverySupportedKeyType) {
-  JwkSet set = mustParse(jwksOf({publicJwk(testKey(KeyKind::kRsa2048), "rsa", R"("alg":"RS256")"),
-                                 publicJwk(testKey(KeyKind::kP256), "p256"),
-                                 publicJwk(testKey(KeyKind::kP384), "p384"),
-                                 publicJwk(testKey(KeyKind::kP521), "p521"),
-                                 publicJwk(testKey(KeyKind::kEd25519), "ed")}));
+  JwkSet set = mustParse(jwksOf(
+      {publicJwk(testKey(KeyKind::kRsa2048), "rsa", R"("alg":"RS256")"),
+       publicJwk(testKey(KeyKind::kP256), "p256"), publicJwk(testKey(KeyKind::kP384), "p384"),
+       publicJwk(testKey(KeyKind::kP521), "p521"), publicJwk(testKey(KeyKind::kEd25519), "ed")}));
   ASSERT_EQ(set.keys.size(), 5U);
   EXPECT_TRUE(set.skipped.empty());
   EXPECT_EQ(set.keys[0].kty, "RSA");
@@ -68,7 +66,8 @@ TEST(Jwks, ParsesEverySupportedKeyType) {
 
 // Documents that are not a JWKS at all are kJwksInvalid.
 TEST(Jwks, RefusesDocumentsThatAreNotJwks) {
-  for (const char* text : {"", "[]", "{}", R"({"keys":{}})", R"({"keys":"x"})", "{\"keys\":[", "null"}) {
+  for (const char* text :
+       {"", "[]", "{}", R"({"keys":{}})", R"({"keys":"x"})", "{\"keys\":[", "null"}) {
     auto set = parseJwks(text);
     ASSERT_FALSE(set) << text;
     EXPECT_EQ(set.error().code, Errc::kJwksInvalid) << text;
@@ -141,11 +140,10 @@ TEST(Jwks, SkipsEcPointNotOnCurve) {
 TEST(Jwks, SkipsEcCoordinatesOfWrongLength) {
   const std::string short_x = base64UrlEncode(std::string(31, 'A'));
   const std::string full = base64UrlEncode(std::string(32, 'A'));
-  JwkSet set = mustParse(jwksOf({R"({"kty":"EC","crv":"P-256","x":")" + short_x + R"(","y":")" +
-                                     full + "\"}",
-                                 R"({"kty":"EC","crv":"P-192","x":")" + full + R"(","y":")" +
-                                     full + "\"}",
-                                 R"({"kty":"EC","x":")" + full + R"(","y":")" + full + "\"}"}));
+  JwkSet set = mustParse(
+      jwksOf({R"({"kty":"EC","crv":"P-256","x":")" + short_x + R"(","y":")" + full + "\"}",
+              R"({"kty":"EC","crv":"P-192","x":")" + full + R"(","y":")" + full + "\"}",
+              R"({"kty":"EC","x":")" + full + R"(","y":")" + full + "\"}"}));
   EXPECT_TRUE(set.keys.empty());
   EXPECT_EQ(set.skipped.size(), 3U);
 }
@@ -180,9 +178,19 @@ TEST(CompactJws, RefusesStructuralDefects) {
   const std::string p = base64UrlEncode(kPayload);
   const std::string s = base64UrlEncode("sig");
   const std::vector<std::string> bad = {
-      "", ".", "..", h, h + "." + p, h + "." + p + "." + s + ".", h + "." + p + "." + s + "." + s,
-      h + "." + p + ".", "." + p + "." + s, h + "." + p + "." + s + "=", h + "=." + p + "." + s,
-      h + "." + p + "." + "a+b/", h + " ." + p + "." + s,
+      "",
+      ".",
+      "..",
+      h,
+      h + "." + p,
+      h + "." + p + "." + s + ".",
+      h + "." + p + "." + s + "." + s,
+      h + "." + p + ".",
+      "." + p + "." + s,
+      h + "." + p + "." + s + "=",
+      h + "=." + p + "." + s,
+      h + "." + p + "." + "a+b/",
+      h + " ." + p + "." + s,
       base64UrlEncode("[]") + "." + p + "." + s,
       base64UrlEncode("not json") + "." + p + "." + s,
       base64UrlEncode(R"({"alg":1})") + "." + p + "." + s,
@@ -226,11 +234,12 @@ TEST(JwsVerify, AcceptsEveryAllowedAlgorithm) {
     const char* alg;
     const char* kid;
   };
-  for (const Case& c : {Case{KeyKind::kRsa2048, "RS256", "rsa"}, Case{KeyKind::kRsa2048, "RS384", "rsa"},
-                        Case{KeyKind::kRsa2048, "RS512", "rsa"}, Case{KeyKind::kRsa2048, "PS256", "rsa"},
-                        Case{KeyKind::kRsa2048, "PS384", "rsa"}, Case{KeyKind::kRsa2048, "PS512", "rsa"},
-                        Case{KeyKind::kP256, "ES256", "p256"}, Case{KeyKind::kP384, "ES384", "p384"},
-                        Case{KeyKind::kP521, "ES512", "p521"}, Case{KeyKind::kEd25519, "EdDSA", "ed"}}) {
+  for (const Case& c :
+       {Case{KeyKind::kRsa2048, "RS256", "rsa"}, Case{KeyKind::kRsa2048, "RS384", "rsa"},
+        Case{KeyKind::kRsa2048, "RS512", "rsa"}, Case{KeyKind::kRsa2048, "PS256", "rsa"},
+        Case{KeyKind::kRsa2048, "PS384", "rsa"}, Case{KeyKind::kRsa2048, "PS512", "rsa"},
+        Case{KeyKind::kP256, "ES256", "p256"}, Case{KeyKind::kP384, "ES384", "p384"},
+        Case{KeyKind::kP521, "ES512", "p521"}, Case{KeyKind::kEd25519, "EdDSA", "ed"}}) {
     Status st = verifyCompact(signCompact(testKey(c.kind), c.alg, c.kid, kPayload), set);
     EXPECT_TRUE(st) << c.alg << ": " << st.error().detail;
   }
@@ -238,8 +247,8 @@ TEST(JwsVerify, AcceptsEveryAllowedAlgorithm) {
 
 // Only the ten asymmetric algorithms are allowed; none, HS*, and case variants are not.
 TEST(JwsVerify, AllowListIsExplicit) {
-  for (const char* alg : {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-                          "ES512", "EdDSA"}) {
+  for (const char* alg :
+       {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}) {
     EXPECT_TRUE(isAllowedJwsAlg(alg)) << alg;
   }
   for (const char* alg : {"none", "None", "NONE", "", "HS256", "HS384", "HS512", "rs256", "ES256K",
@@ -251,7 +260,8 @@ TEST(JwsVerify, AllowListIsExplicit) {
 // alg "none" with an empty signature is malformed; with any signature it is not allowed.
 TEST(JwsVerify, RefusesAlgNone) {
   const JwkSet set = allKindsSet();
-  const std::string unsecured = base64UrlEncode(R"({"alg":"none"})") + "." + base64UrlEncode(kPayload);
+  const std::string unsecured =
+      base64UrlEncode(R"({"alg":"none"})") + "." + base64UrlEncode(kPayload);
   Status empty_sig = verifyCompact(unsecured + ".", set);
   ASSERT_FALSE(empty_sig);
   EXPECT_EQ(empty_sig.error().code, Errc::kIdTokenMalformed);
@@ -287,9 +297,9 @@ TEST(JwsVerify, RefusesEs256SignatureInDerForm) {
 // A token signed by another key of the same type does not verify.
 TEST(JwsVerify, RefusesSignatureByAnotherKey) {
   const JwkSet set = allKindsSet();
-  for (auto [kind, alg, kid] : {std::tuple{KeyKind::kRsa2048, "RS256", "rsa"},
-                                std::tuple{KeyKind::kP256, "ES256", "p256"},
-                                std::tuple{KeyKind::kEd25519, "EdDSA", "ed"}}) {
+  for (auto [kind, alg, kid] :
+       {std::tuple{KeyKind::kRsa2048, "RS256", "rsa"}, std::tuple{KeyKind::kP256, "ES256", "p256"},
+        std::tuple{KeyKind::kEd25519, "EdDSA", "ed"}}) {
     Status st = verifyCompact(signCompact(testKey(kind, 1), alg, kid, kPayload), set);
     ASSERT_FALSE(st) << alg;
     EXPECT_EQ(st.error().code, Errc::kIdTokenBadSignature) << alg;
@@ -306,14 +316,15 @@ TEST(JwsVerify, UnknownKidIsReportedAsSuch) {
 
 // Without a kid, the one key that fits the alg is used.
 TEST(JwsVerify, WithoutKidUsesTheOnlyFittingKey) {
-  Status st = verifyCompact(signCompact(testKey(KeyKind::kP256), "ES256", "", kPayload), allKindsSet());
+  Status st =
+      verifyCompact(signCompact(testKey(KeyKind::kP256), "ES256", "", kPayload), allKindsSet());
   EXPECT_TRUE(st) << st.error().detail;
 }
 
 // Without a kid and with two keys fitting the alg, verification refuses to guess.
 TEST(JwsVerify, WithoutKidRefusesWhenTwoKeysFit) {
-  const JwkSet set = mustParse(jwksOf({publicJwk(testKey(KeyKind::kRsa2048), "a"),
-                                       publicJwk(testKey(KeyKind::kRsa2048, 1), "b")}));
+  const JwkSet set = mustParse(jwksOf(
+      {publicJwk(testKey(KeyKind::kRsa2048), "a"), publicJwk(testKey(KeyKind::kRsa2048, 1), "b")}));
   Status st = verifyCompact(signCompact(testKey(KeyKind::kRsa2048), "RS256", "", kPayload), set);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, Errc::kIdTokenBadSignature);
@@ -333,10 +344,10 @@ TEST(JwsVerify, RefusesWhenJwkAlgDiffers) {
 TEST(JwsVerify, RefusesKeyOfTheWrongTypeOrCurve) {
   const JwkSet set = allKindsSet();
   // ES256 header pointing at the RSA key, ES384 header pointing at the P-256 key.
-  for (auto [kind, alg, kid] : {std::tuple{KeyKind::kP256, "ES256", "rsa"},
-                                std::tuple{KeyKind::kP256, "ES384", "p256"},
-                                std::tuple{KeyKind::kRsa2048, "RS256", "p256"},
-                                std::tuple{KeyKind::kEd25519, "EdDSA", "p256"}}) {
+  for (auto [kind, alg, kid] :
+       {std::tuple{KeyKind::kP256, "ES256", "rsa"}, std::tuple{KeyKind::kP256, "ES384", "p256"},
+        std::tuple{KeyKind::kRsa2048, "RS256", "p256"},
+        std::tuple{KeyKind::kEd25519, "EdDSA", "p256"}}) {
     Status st = verifyCompact(signCompact(testKey(kind), alg, kid, kPayload), set);
     ASSERT_FALSE(st) << alg << " " << kid;
     EXPECT_EQ(st.error().code, Errc::kIdTokenBadSignature);
@@ -347,12 +358,12 @@ TEST(JwsVerify, RefusesKeyOfTheWrongTypeOrCurve) {
 TEST(JwsVerify, RsaPaddingModesAreNotInterchangeable) {
   const auto& rsa = testKey(KeyKind::kRsa2048);
   const JwkSet set = allKindsSet();
-  const std::string ps_header = base64UrlEncode(testing::headerJson("PS256", "rsa")) + "." +
-                                base64UrlEncode(kPayload);
+  const std::string ps_header =
+      base64UrlEncode(testing::headerJson("PS256", "rsa")) + "." + base64UrlEncode(kPayload);
   const std::string rs_sig = base64UrlEncode(testing::signRaw(rsa, "RS256", ps_header));
   EXPECT_FALSE(verifyCompact(ps_header + "." + rs_sig, set));
-  const std::string rs_header = base64UrlEncode(testing::headerJson("RS256", "rsa")) + "." +
-                                base64UrlEncode(kPayload);
+  const std::string rs_header =
+      base64UrlEncode(testing::headerJson("RS256", "rsa")) + "." + base64UrlEncode(kPayload);
   const std::string ps_sig = base64UrlEncode(testing::signRaw(rsa, "PS256", rs_header));
   EXPECT_FALSE(verifyCompact(rs_header + "." + ps_sig, set));
 }
@@ -360,14 +371,14 @@ TEST(JwsVerify, RsaPaddingModesAreNotInterchangeable) {
 // Changing one byte of the payload, or truncating the signature, breaks verification.
 TEST(JwsVerify, RefusesTamperedPayloadAndTruncatedSignature) {
   const JwkSet set = allKindsSet();
-  for (auto [kind, alg, kid] : {std::tuple{KeyKind::kRsa2048, "RS256", "rsa"},
-                                std::tuple{KeyKind::kP256, "ES256", "p256"},
-                                std::tuple{KeyKind::kEd25519, "EdDSA", "ed"}}) {
+  for (auto [kind, alg, kid] :
+       {std::tuple{KeyKind::kRsa2048, "RS256", "rsa"}, std::tuple{KeyKind::kP256, "ES256", "p256"},
+        std::tuple{KeyKind::kEd25519, "EdDSA", "ed"}}) {
     const std::string good = signCompact(testKey(kind), alg, kid, R"({"sub":"alice"})");
     const size_t dot1 = good.find('.');
     const size_t dot2 = good.rfind('.');
-    std::string tampered = good.substr(0, dot1 + 1) + base64UrlEncode(R"({"sub":"mallory"})") +
-                           good.substr(dot2);
+    std::string tampered =
+        good.substr(0, dot1 + 1) + base64UrlEncode(R"({"sub":"mallory"})") + good.substr(dot2);
     Status st = verifyCompact(tampered, set);
     ASSERT_FALSE(st) << alg;
     EXPECT_EQ(st.error().code, Errc::kIdTokenBadSignature);

@@ -1,5 +1,7 @@
 // Named adversarial ID tokens from tests/vectors/jwt/, one file per attack (in the manner of
 // mod_auth_openidc's fuzz corpus). The format is described in tests/vectors/jwt/README.md.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -9,11 +11,9 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "support/jwt_test_support.h"
-#include "latchkey/util/encoding.h"
 #include "latchkey/oidc/id_token.h"
+#include "latchkey/util/encoding.h"
+#include "support/jwt_test_support.h"
 
 namespace latchkey {
 namespace {
@@ -29,8 +29,8 @@ constexpr const char* kDefaultPayload =
     R"("iat":1699999990,"nonce":"n-0S6_WzA2Mj","email":"alice@example.com"})";
 
 fs::path vectorDir() {
-  for (const fs::path& p : {fs::path("tests/vectors/jwt"),
-                            fs::path(__FILE__).parent_path() / "../vectors/jwt"}) {
+  for (const fs::path& p :
+       {fs::path("tests/vectors/jwt"), fs::path(__FILE__).parent_path() / "../vectors/jwt"}) {
     if (fs::is_directory(p)) {
       return p;
     }
@@ -119,7 +119,7 @@ std::string buildToken(std::map<std::string, std::string>& v) {
     signature = arg;
   } else if (how == "hs256") {
     const TestKey& rsa = namedKey("rsa");
-    const std::string secret = arg == "rsa-pem"  ? testing::publicPem(rsa)
+    const std::string secret = arg == "rsa-pem" ? testing::publicPem(rsa)
                                : arg == "rsa-n" ? testing::rsaModulus(rsa)
                                                 : testing::publicJwk(rsa, "rsa");
     // Re-sign the given header (its alg says HS256) with the public key as HMAC secret.
@@ -128,7 +128,8 @@ std::string buildToken(std::map<std::string, std::string>& v) {
     EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, secret.data(), secret.size(),
               reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,  // NOLINT
               sizeof(mac), &mac_len);
-    signature = base64UrlEncode(std::string_view(reinterpret_cast<const char*>(mac), mac_len));  // NOLINT
+    signature =
+        base64UrlEncode(std::string_view(reinterpret_cast<const char*>(mac), mac_len));  // NOLINT
   } else if (how.size() > 4 && how.substr(how.size() - 4) == "-der") {
     signature = base64UrlEncode(
         testing::signRaw(namedKey(arg), how.substr(0, how.size() - 4), input, /*es_der=*/true));
@@ -195,15 +196,17 @@ TEST_P(JwtVector, GivesTheExpectedVerdict) {
 std::string paramName(const ::testing::TestParamInfo<std::string>& param) {
   std::string name = param.param;
   std::replace_if(
-      name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) == 0; },
-      '_');
+      name.begin(), name.end(),
+      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) == 0; }, '_');
   return name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Jwt, JwtVector, ::testing::ValuesIn(vectorNames()), paramName);
 
 // The vector directory is found and holds the catalogue (guards against silently running none).
-TEST(JwtVectors, CatalogueIsPresent) { EXPECT_GE(vectorNames().size(), 30U); }
+TEST(JwtVectors, CatalogueIsPresent) {
+  EXPECT_GE(vectorNames().size(), 30U);
+}
 
 }  // namespace
 }  // namespace latchkey

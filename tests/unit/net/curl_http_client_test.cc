@@ -107,7 +107,8 @@ class TinyServer {
       } else {
         size_t sent = 0;
         while (sent < answer_.size()) {
-          const ssize_t n = send(client, answer_.data() + sent, answer_.size() - sent, MSG_NOSIGNAL);
+          const ssize_t n =
+              send(client, answer_.data() + sent, answer_.size() - sent, MSG_NOSIGNAL);
           if (n <= 0) {
             break;  // the client gave up (body cap): fine
           }
@@ -166,8 +167,9 @@ TEST(CurlHttpClient, PostsFormBody) {
 
 // A redirect is returned as a value, never followed.
 TEST(CurlHttpClient, DoesNotFollowRedirects) {
-  TinyServer server("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n"
-                    "Connection: close\r\n\r\n");
+  TinyServer server(
+      "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n"
+      "Connection: close\r\n\r\n");
   auto response = client().send({"GET", server.url(), {}, {}});
   ASSERT_TRUE(response) << response.error().detail;
   EXPECT_EQ(response->status, 302);

@@ -1,13 +1,13 @@
 #include "oidc/client_assertion.h"  // src/, as the Makefile adds -Isrc for unit tests
 
-#include <string>
-
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include "support/jwt_test_support.h"
+#include <string>
+
 #include "latchkey/jose/jose.h"
 #include "latchkey/util/json.h"
+#include "support/jwt_test_support.h"
 
 namespace latchkey {
 namespace {

@@ -1,10 +1,10 @@
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 
-#include <gtest/gtest.h>
-
-#include "support/fake_http_client.h"
 #include "latchkey/oidc/identity_provider.h"
+#include "support/fake_http_client.h"
 
 namespace latchkey {
 namespace {
@@ -37,8 +37,9 @@ struct GithubEnv {
 
   void happyPath(const std::string& base_api = "https://api.github.com",
                  const std::string& token_url = kToken) {
-    http.onJson(token_url, 200,
-                R"({"access_token":"gho_abc","token_type":"bearer","scope":"read:user,user:email"})");
+    http.onJson(
+        token_url, 200,
+        R"({"access_token":"gho_abc","token_type":"bearer","scope":"read:user,user:email"})");
     http.onJson(base_api + "/user", 200,
                 R"({"login":"octocat","id":583231,"name":"The Octocat",
                     "avatar_url":"https://avatars.githubusercontent.com/u/583231"})");
@@ -56,10 +57,13 @@ TEST(GithubProvider, AuthorizationUrlParameters) {
   auto url = env.provider->authorizationUrl({"state-1", "nonce-1", "challenge-1"});
   ASSERT_TRUE(url);
   EXPECT_EQ(url->rfind("https://github.com/login/oauth/authorize?", 0), 0u) << *url;
-  const std::map<std::string, std::string> expected = {
-      {"response_type", "code"},  {"client_id", "gh-client"},       {"redirect_uri", kRedirect},
-      {"scope", "read:user user:email"}, {"state", "state-1"},       {"code_challenge", "challenge-1"},
-      {"code_challenge_method", "S256"}};
+  const std::map<std::string, std::string> expected = {{"response_type", "code"},
+                                                       {"client_id", "gh-client"},
+                                                       {"redirect_uri", kRedirect},
+                                                       {"scope", "read:user user:email"},
+                                                       {"state", "state-1"},
+                                                       {"code_challenge", "challenge-1"},
+                                                       {"code_challenge_method", "S256"}};
   EXPECT_EQ(parseForm(*url), expected);
   EXPECT_TRUE(env.http.requests().empty());
 }

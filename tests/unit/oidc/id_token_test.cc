@@ -1,12 +1,12 @@
 #include "latchkey/oidc/id_token.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
 
-#include "support/jwt_test_support.h"
-#include "latchkey/util/encoding.h"
+#include <string>
+
 #include "latchkey/oidc/identity_provider.h"
+#include "latchkey/util/encoding.h"
+#include "support/jwt_test_support.h"
 
 namespace latchkey {
 namespace {
@@ -98,8 +98,9 @@ TEST(IdToken, AcceptsValidTokenAndReturnsClaims) {
 
 // ES256-signed tokens are accepted too.
 TEST(IdToken, AcceptsEs256Token) {
-  auto r = verifyIdToken(testing::signCompact(testKey(KeyKind::kP256), "ES256", "ec", Claims{}.json()),
-                         keys(), expectations());
+  auto r =
+      verifyIdToken(testing::signCompact(testKey(KeyKind::kP256), "ES256", "ec", Claims{}.json()),
+                    keys(), expectations());
   ASSERT_TRUE(r) << r.error().detail;
 }
 
@@ -107,8 +108,9 @@ TEST(IdToken, AcceptsEs256Token) {
 TEST(IdToken, ChecksSignatureBeforeClaims) {
   Claims c;
   c.iss = "\"https://evil.example\"";
-  auto r = verifyIdToken(testing::signCompact(testKey(KeyKind::kRsa2048, 1), "RS256", "rsa", c.json()),
-                         keys(), expectations());
+  auto r =
+      verifyIdToken(testing::signCompact(testKey(KeyKind::kRsa2048, 1), "RS256", "rsa", c.json()),
+                    keys(), expectations());
   expectError(r, Errc::kIdTokenBadSignature);
 }
 
@@ -325,7 +327,8 @@ TEST(IdToken, CleansControlCharactersFromName) {
   c.extra = R"("name":"Al\nice\u0000","picture":"https://p.example/a\r.png","hd":"Corp.Example")";
   auto r = verify(c);
   ASSERT_TRUE(r) << r.error().detail;
-  auto identity = validatedIdentity({r->sub, r->email, r->email_verified, r->name, r->picture, r->hd});
+  auto identity =
+      validatedIdentity({r->sub, r->email, r->email_verified, r->name, r->picture, r->hd});
   ASSERT_TRUE(identity) << identity.error().detail;
   EXPECT_EQ(identity->name, "Al ice ");
   EXPECT_TRUE(identity->picture.empty());
@@ -336,7 +339,8 @@ TEST(IdToken, CleansControlCharactersFromName) {
 TEST(IdToken, RefusesPayloadThatIsNotAnObject) {
   const auto& rsa = testKey(KeyKind::kRsa2048);
   for (const char* payload : {"[]", "not json", "", R"({"sub":"a","sub":"b"})"}) {
-    auto r = verifyIdToken(testing::signCompact(rsa, "RS256", "rsa", payload), keys(), expectations());
+    auto r =
+        verifyIdToken(testing::signCompact(rsa, "RS256", "rsa", payload), keys(), expectations());
     expectError(r, Errc::kIdTokenMalformed);
   }
 }

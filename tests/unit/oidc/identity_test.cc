@@ -8,14 +8,20 @@
 namespace latchkey {
 namespace {
 
-Identity sample() { return Identity{"user-1", "alice@example.com", true, "Alice", "https://p.example/a.png", ""}; }
+Identity sample() {
+  return Identity{"user-1", "alice@example.com", true, "Alice", "https://p.example/a.png", ""};
+}
 
 // True when text is well-formed UTF-8 (no cut sequence at the end).
 bool wellFormedUtf8(const std::string& text) {
   size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    const size_t len = c < 0x80           ? 1
+                       : (c >> 5) == 0x6  ? 2
+                       : (c >> 4) == 0xE  ? 3
+                       : (c >> 3) == 0x1E ? 4
+                                          : 0;
     if (len == 0 || i + len > text.size()) {
       return false;
     }
@@ -43,7 +49,11 @@ TEST(Identity, OrdinaryIdentityUnchanged) {
 // from userinfo and GitHub before): each becomes a space.
 TEST(Identity, ControlCharactersInNameBecomeSpaces) {
   Identity in = sample();
-  in.name = "A\x1b[31mB\x07" "C\x0b" "D\x7f" "E\t";
+  in.name =
+      "A\x1b[31mB\x07"
+      "C\x0b"
+      "D\x7f"
+      "E\t";
   auto r = validatedIdentity(in);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->name, "A [31mB C D E ");
@@ -69,8 +79,8 @@ TEST(Identity, LongNameIsCutAtACharacterBoundary) {
 // A picture that is too long, holds a control character or is not a web URL is dropped.
 TEST(Identity, BadPictureIsDropped) {
   for (const std::string& picture : {"https://p.example/" + std::string(kMaxPictureBytes, 'a'),
-                                    std::string("https://p.example/a\r.png"),
-                                    std::string("javascript:alert(1)"), std::string("data:x")}) {
+                                     std::string("https://p.example/a\r.png"),
+                                     std::string("javascript:alert(1)"), std::string("data:x")}) {
     Identity in = sample();
     in.picture = picture;
     auto r = validatedIdentity(in);
@@ -81,14 +91,17 @@ TEST(Identity, BadPictureIsDropped) {
 
 // sub and e-mail identify the user and end up in headers: bad ones refuse the sign-in.
 TEST(Identity, BadSubOrEmailRefused) {
-  for (const std::string& sub : {std::string(), std::string(256, 's'), std::string("a\x1b" "b")}) {
+  for (const std::string& sub : {std::string(), std::string(256, 's'),
+                                 std::string("a\x1b"
+                                             "b")}) {
     Identity in = sample();
     in.sub = sub;
     auto r = validatedIdentity(in);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::kProviderBadResponse);
   }
-  for (const std::string& email : {std::string(250, 'e') + "@x.example", std::string("a\x07@x.example")}) {
+  for (const std::string& email :
+       {std::string(250, 'e') + "@x.example", std::string("a\x07@x.example")}) {
     Identity in = sample();
     in.email = email;
     EXPECT_FALSE(validatedIdentity(in));

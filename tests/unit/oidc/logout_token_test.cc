@@ -1,10 +1,10 @@
 // Back-Channel Logout 1.0 §2.6: each validation rule of a logout token, one test each.
 #include "latchkey/oidc/logout_token.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "support/jwt_test_support.h"
 
@@ -29,7 +29,8 @@ LogoutTokenExpectations expectations() {
 
 const JwkSet& keys() {
   static const JwkSet set = [] {
-    auto parsed = parseJwks(testing::jwksOf({testing::publicJwk(testKey(KeyKind::kRsa2048), "rsa")}));
+    auto parsed =
+        parseJwks(testing::jwksOf({testing::publicJwk(testKey(KeyKind::kRsa2048), "rsa")}));
     return std::move(*parsed);
   }();
   return set;
@@ -81,8 +82,7 @@ TEST(LogoutToken, AcceptsValidToken) {
 
 // Signed by a key the provider's JWKS does not hold.
 TEST(LogoutToken, RefusesBadSignature) {
-  expectRefused(verify(validClaims(), &testKey(KeyKind::kRsa2048, 1)),
-                Errc::kIdTokenBadSignature);
+  expectRefused(verify(validClaims(), &testKey(KeyKind::kRsa2048, 1)), Errc::kIdTokenBadSignature);
 }
 
 // "none" and HMAC are never on the allow-list.

@@ -1,3 +1,5 @@
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -6,14 +8,12 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "support/fake_http_client.h"
-#include "support/jwt_test_support.h"
-#include "latchkey/util/encoding.h"
 #include "latchkey/jose/jose.h"
 #include "latchkey/oidc/identity_provider.h"
+#include "latchkey/util/encoding.h"
 #include "oidc/oidc_metadata.h"
+#include "support/fake_http_client.h"
+#include "support/jwt_test_support.h"
 
 namespace latchkey {
 namespace {
@@ -41,9 +41,13 @@ std::string discoveryJson(const std::string& issuer = kIssuer, const std::string
          "\"" + extra + "}";
 }
 
-const testing::TestKey& key(int index) { return testing::testKey(KeyKind::kRsa2048, index); }
+const testing::TestKey& key(int index) {
+  return testing::testKey(KeyKind::kRsa2048, index);
+}
 
-std::string jwk(int index) { return testing::publicJwk(key(index), "k" + std::to_string(index)); }
+std::string jwk(int index) {
+  return testing::publicJwk(key(index), "k" + std::to_string(index));
+}
 
 // An ID token signed with key `index` (kid "k<index>"), for kIssuer / "client-1".
 std::string idToken(const ManualClock& clock, int index = 1, const std::string& extra = {}) {
@@ -120,11 +124,10 @@ TEST(OidcProvider, CallbackIssCheckedWhenSent) {
 // trusted_audiences and id_token_max_age from the configuration reach the ID token check.
 TEST(OidcProvider, AudienceAndAgeSettingsApply) {
   OidcEnv env;
-  const std::string payload = testing::idTokenPayload(
-      kIssuer, R"(["client-1","api-1"])", kNonce, env.clock.now() + 600, env.clock.now() - 500,
-      R"("azp":"client-1")");
-  env.http.onJson(kToken, 200,
-                  tokenJson(testing::signCompact(key(1), "RS256", "k1", payload)));
+  const std::string payload =
+      testing::idTokenPayload(kIssuer, R"(["client-1","api-1"])", kNonce, env.clock.now() + 600,
+                              env.clock.now() - 500, R"("azp":"client-1")");
+  env.http.onJson(kToken, 200, tokenJson(testing::signCompact(key(1), "RS256", "k1", payload)));
   auto refused = env.redeem();
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::kIdTokenAudienceMismatch);
@@ -209,16 +212,21 @@ TEST(OidcProvider, AuthorizationUrlHasExactParameters) {
   auto url = env.provider->authorizationUrl({"st&te", "n=nce", "challenge"});
   ASSERT_TRUE(url);
   EXPECT_EQ(url->rfind(std::string(kAuthorize) + "?", 0), 0u) << *url;
-  const std::map<std::string, std::string> expected = {
-      {"response_type", "code"},   {"client_id", "client-1"},  {"redirect_uri", kRedirect},
-      {"scope", "openid email profile"}, {"state", "st&te"},   {"nonce", "n=nce"},
-      {"code_challenge", "challenge"},   {"code_challenge_method", "S256"}};
+  const std::map<std::string, std::string> expected = {{"response_type", "code"},
+                                                       {"client_id", "client-1"},
+                                                       {"redirect_uri", kRedirect},
+                                                       {"scope", "openid email profile"},
+                                                       {"state", "st&te"},
+                                                       {"nonce", "n=nce"},
+                                                       {"code_challenge", "challenge"},
+                                                       {"code_challenge_method", "S256"}};
   EXPECT_EQ(parseForm(*url), expected);
 }
 
 // An authorization endpoint that has a query of its own gets '&', not a second '?'.
 TEST(OidcProvider, AuthorizationUrlKeepsEndpointQuery) {
-  OidcEnv env(R"({"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a?tenant=x",
+  OidcEnv env(
+      R"({"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a?tenant=x",
                   "token_endpoint":"https://idp.example/token","jwks_uri":"https://idp.example/jwks"})");
   auto url = env.provider->authorizationUrl({"s", "n", "c"});
   ASSERT_TRUE(url);
@@ -258,7 +266,8 @@ TEST(OidcProvider, RedeemSendsExactFormWithBasicAuth) {
 
 // When discovery allows only client_secret_post, the credentials go in the body instead.
 TEST(OidcProvider, RedeemUsesPostAuthWhenOnlyPostAllowed) {
-  OidcEnv env(discoveryJson(kIssuer, R"(,"token_endpoint_auth_methods_supported":["client_secret_post"])"));
+  OidcEnv env(
+      discoveryJson(kIssuer, R"(,"token_endpoint_auth_methods_supported":["client_secret_post"])"));
   env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
   ASSERT_TRUE(env.redeem());
   const HttpRequest request = env.http.last(kToken);
@@ -271,7 +280,8 @@ TEST(OidcProvider, RedeemUsesPostAuthWhenOnlyPostAllowed) {
 // Both methods offered: Basic wins (Discovery's default and RFC 6749's recommendation).
 TEST(OidcProvider, RedeemPrefersBasicWhenBothAllowed) {
   OidcEnv env(discoveryJson(
-      kIssuer, R"(,"token_endpoint_auth_methods_supported":["client_secret_post","client_secret_basic"])"));
+      kIssuer,
+      R"(,"token_endpoint_auth_methods_supported":["client_secret_post","client_secret_basic"])"));
   env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
   ASSERT_TRUE(env.redeem());
   EXPECT_NE(headerValue(env.http.last(kToken), "Authorization"), "");
@@ -288,8 +298,9 @@ TEST(OidcProvider, TokenErrorsAreMapped) {
       {200, "not json", Errc::kProviderBadResponse},
       {200, R"({"token_type":"Bearer","id_token":"a.b.c"})", Errc::kTokenResponseInvalid},
       {200, R"({"access_token":"at","token_type":"Bearer"})", Errc::kTokenResponseInvalid},
-      {200, R"({"access_token":"at","token_type":"Bearer","expires_in":"soon","id_token":")" +
-                idToken(clock) + "\"}",
+      {200,
+       R"({"access_token":"at","token_type":"Bearer","expires_in":"soon","id_token":")" +
+           idToken(clock) + "\"}",
        Errc::kTokenResponseInvalid},
   };
   for (const auto& [status, body, code] : cases) {
@@ -538,10 +549,10 @@ std::unique_ptr<IdentityProvider> rebuild(OidcEnv& env) {
 
 // An ID token for issuer iss with the given claims after sub (signed with key 1).
 std::string idTokenFor(const ManualClock& clock, const std::string& iss, const std::string& extra) {
-  const std::string payload = R"({"iss":")" + iss + R"(","sub":"user-123","aud":"client-1","exp":)" +
-                              std::to_string(clock.now() + 600) + R"(,"iat":)" +
-                              std::to_string(clock.now()) + R"(,"nonce":")" + kNonce + "\"" +
-                              extra + "}";
+  const std::string payload =
+      R"({"iss":")" + iss + R"(","sub":"user-123","aud":"client-1","exp":)" +
+      std::to_string(clock.now() + 600) + R"(,"iat":)" + std::to_string(clock.now()) +
+      R"(,"nonce":")" + kNonce + "\"" + extra + "}";
   return testing::signCompact(key(1), "RS256", "k1", payload);
 }
 
@@ -568,12 +579,14 @@ TEST(OidcProvider, PrivateKeyJwtSendsAssertion) {
   env.http.onJson(kToken, 400, R"({"error":"invalid_grant"})");
   auto lines = env.provider->check();
   ASSERT_TRUE(lines) << lines.error().detail;
-  EXPECT_NE(lines->find("using private_key_jwt, accepted the client credentials"), std::string::npos);
+  EXPECT_NE(lines->find("using private_key_jwt, accepted the client credentials"),
+            std::string::npos);
 }
 
 // A configured method wins over discovery's; discovery without basic picks post.
 TEST(OidcProvider, ConfiguredAuthMethodWins) {
-  OidcEnv env(discoveryJson(kIssuer, R"(,"token_endpoint_auth_methods_supported":["client_secret_post"])"));
+  OidcEnv env(
+      discoveryJson(kIssuer, R"(,"token_endpoint_auth_methods_supported":["client_secret_post"])"));
   env.http.onJson(kToken, 200, tokenJson(idToken(env.clock)));
   ASSERT_TRUE(env.redeem());
   EXPECT_EQ(parseForm(env.http.last(kToken).body)["client_secret"], "secret-1");
@@ -591,7 +604,8 @@ TEST(OidcProvider, ConfiguredAuthMethodWins) {
 // A revocation endpoint that lists only client_secret_basic gets Basic even when the token
 // endpoint is used with post (Glewlwyd).
 TEST(OidcProvider, RevocationUsesAMethodItLists) {
-  OidcEnv env(discoveryJson(kIssuer, R"(,"revocation_endpoint_auth_methods_supported":["client_secret_basic"])"));
+  OidcEnv env(discoveryJson(
+      kIssuer, R"(,"revocation_endpoint_auth_methods_supported":["client_secret_basic"])"));
   env.config.token_auth_method = TokenAuthMethod::kClientSecretPost;
   env.provider = rebuild(env);
   env.http.onJson(kRevoke, 200, "{}");
@@ -625,17 +639,24 @@ TEST(OidcProvider, CheckNotesMissingEmailVerifiedClaim) {
 // An ID token without email_verified, or with a non-boolean one, says which claim was wrong.
 TEST(OidcProvider, EmailVerifiedProblemIsReported) {
   OidcEnv env;
-  env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, kIssuer, R"(,"email":"a@b.example","name":"A")")));
+  env.http.onJson(
+      kToken, 200,
+      tokenJson(idTokenFor(env.clock, kIssuer, R"(,"email":"a@b.example","name":"A")")));
   auto missing = env.redeem();
   ASSERT_TRUE(missing);
   EXPECT_FALSE(missing->identity.email_verified);
   EXPECT_EQ(missing->identity.email_verified_problem, "the ID token has no email_verified claim");
-  env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, kIssuer, R"(,"email":"a@b.example","email_verified":1,"name":"A")")));
+  env.http.onJson(kToken, 200,
+                  tokenJson(idTokenFor(env.clock, kIssuer,
+                                       R"(,"email":"a@b.example","email_verified":1,"name":"A")")));
   auto number = env.redeem();
   ASSERT_TRUE(number);
   EXPECT_EQ(number->identity.email_verified_problem,
             "the ID token's email_verified is not a JSON boolean");
-  env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, kIssuer, R"(,"email":"a@b.example","email_verified":"true","name":"A")")));
+  env.http.onJson(
+      kToken, 200,
+      tokenJson(idTokenFor(env.clock, kIssuer,
+                           R"(,"email":"a@b.example","email_verified":"true","name":"A")")));
   auto text = env.redeem();
   ASSERT_TRUE(text);
   EXPECT_TRUE(text->identity.email_verified) << "\"true\" is tolerated";
@@ -658,7 +679,9 @@ OidcEnv& tenantEnv(OidcEnv& env, std::vector<std::string> tenants) {
 TEST(OidcProvider, TenantTemplateAcceptsOnlyAllowedTenants) {
   OidcEnv env;
   tenantEnv(env, {"tenant-a", "tenant-b"});
-  env.http.onJson(kToken, 200, tokenJson(idTokenFor(env.clock, "https://idp.example/tenant-b/v2.0", R"(,"email":"a@b.example","email_verified":true)")));
+  env.http.onJson(kToken, 200,
+                  tokenJson(idTokenFor(env.clock, "https://idp.example/tenant-b/v2.0",
+                                       R"(,"email":"a@b.example","email_verified":true)")));
   ASSERT_TRUE(env.redeem());
   for (const char* iss : {"https://idp.example/tenant-c/v2.0", kTemplate, kOrganizations,
                           "https://idp.example/tenant-a/v2.0/x"}) {
@@ -681,9 +704,9 @@ TEST(OidcProvider, TenantTemplateNeedsAllowList) {
 
 // A template that differs in more than one path segment is never accepted.
 TEST(OidcProvider, TenantTemplateMustDifferInOneSegment) {
-  for (const char* doc_issuer : {"https://other.example/{tenantid}/v2.0",
-                                 "https://idp.example/{tenantid}/v1.0",
-                                 "https://idp.example/{tenantid}{tenantid}/v2.0"}) {
+  for (const char* doc_issuer :
+       {"https://other.example/{tenantid}/v2.0", "https://idp.example/{tenantid}/v1.0",
+        "https://idp.example/{tenantid}{tenantid}/v2.0"}) {
     OidcEnv env;
     env.config.issuer = kOrganizations;
     env.config.allowed_tenants = {"tenant-a"};

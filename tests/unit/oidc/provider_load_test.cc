@@ -1,4 +1,6 @@
 // Provider calls under load: the bound on calls in flight and the background refresh.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -7,11 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "support/app_test_support.h"
 #include "latchkey/oidc/bounded_provider.h"
 #include "latchkey/session/refresh_coordinator.h"
+#include "support/app_test_support.h"
 
 namespace latchkey {
 namespace {

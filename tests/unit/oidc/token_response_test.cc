@@ -1,10 +1,10 @@
 #include "oidc/token_response.h"
-#include "latchkey/util/url.h"
 
 #include <gtest/gtest.h>
 
-#include "support/fake_http_client.h"
 #include "latchkey/util/encoding.h"
+#include "latchkey/util/url.h"
+#include "support/fake_http_client.h"
 
 namespace latchkey {
 namespace {
@@ -22,7 +22,8 @@ Result<TokenResponse> parse(long status, const std::string& body, bool require_i
 // A complete answer yields every field, with expires_in as a number.
 TEST(TokenResponse, ParsesCompleteAnswer) {
   auto r = parse(200, R"({"access_token":"at","token_type":"Bearer","id_token":"a.b.c",
-                          "refresh_token":"rt","expires_in":3600})", true);
+                          "refresh_token":"rt","expires_in":3600})",
+                 true);
   ASSERT_TRUE(r) << r.error().detail;
   EXPECT_EQ(r->access_token, "at");
   EXPECT_EQ(r->id_token, "a.b.c");
@@ -50,14 +51,15 @@ TEST(TokenResponse, ExpiresInStringDigitsOnly) {
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->expires_in, 120);
   EXPECT_EQ(parse(200, R"({"access_token":"at","token_type":"Bearer","expires_in":"some_string"})")
-                .error().code,
+                .error()
+                .code,
             Errc::kTokenResponseInvalid);
-  EXPECT_EQ(parse(200, R"({"access_token":"at","token_type":"Bearer","expires_in":-5})")
-                .error().code,
-            Errc::kTokenResponseInvalid);
-  EXPECT_EQ(parse(200, R"({"access_token":"at","token_type":"Bearer","expires_in":1.5})")
-                .error().code,
-            Errc::kTokenResponseInvalid);
+  EXPECT_EQ(
+      parse(200, R"({"access_token":"at","token_type":"Bearer","expires_in":-5})").error().code,
+      Errc::kTokenResponseInvalid);
+  EXPECT_EQ(
+      parse(200, R"({"access_token":"at","token_type":"Bearer","expires_in":1.5})").error().code,
+      Errc::kTokenResponseInvalid);
 }
 
 // A 200 without access_token, or with a non-string one, is an invalid token response.
@@ -95,7 +97,8 @@ TEST(TokenResponse, MapsErrorCodes) {
 TEST(TokenResponse, InvalidGrantOnRefreshIsRefreshFailed) {
   TokenParseOptions options;
   options.invalid_grant = Errc::kRefreshFailed;
-  auto r = parseTokenResponse(FakeHttpClient::response(400, R"({"error":"invalid_grant"})"), options);
+  auto r =
+      parseTokenResponse(FakeHttpClient::response(400, R"({"error":"invalid_grant"})"), options);
   EXPECT_EQ(r.error().code, Errc::kRefreshFailed);
 }
 
@@ -112,7 +115,8 @@ TEST(TokenResponse, ServerErrorsAndNonJsonAreBadResponses) {
 // The error description lands in the detail sanitised and truncated.
 TEST(TokenResponse, ErrorDescriptionIsSanitised) {
   const std::string description(1000, 'x');
-  auto r = parse(400, R"({"error":"invalid_grant","error_description":"bad\n)" + description + "\"}");
+  auto r =
+      parse(400, R"({"error":"invalid_grant","error_description":"bad\n)" + description + "\"}");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().detail.find('\n'), std::string::npos);
   EXPECT_LT(r.error().detail.size(), 400u);
@@ -120,9 +124,9 @@ TEST(TokenResponse, ErrorDescriptionIsSanitised) {
 
 // Basic client auth form-encodes id and secret before base64 (RFC 6749 §2.3.1).
 TEST(TokenResponse, BasicAuthEncodesCredentials) {
-  HttpRequest request = tokenEndpointRequest("https://idp/token", {{"grant_type", "x"}},
-                                             ClientAuthMethod::kClientSecretBasic, "id:1",
-                                             "s&cret/");
+  HttpRequest request =
+      tokenEndpointRequest("https://idp/token", {{"grant_type", "x"}},
+                           ClientAuthMethod::kClientSecretBasic, "id:1", "s&cret/");
   EXPECT_EQ(headerValue(request, "Authorization"), "Basic " + base64Encode("id%3A1:s%26cret%2F"));
   auto form = parseForm(request.body);
   EXPECT_EQ(form.count("client_secret"), 0u);
@@ -223,8 +227,8 @@ TEST(TokenResponse, PrivateKeyJwtPutsAssertionInBody) {
 
 // RFC 6749 §2.3.1: + / = : in a secret are form-encoded inside Basic.
 TEST(TokenResponse, BasicAuthEncodesSecretSymbols) {
-  HttpRequest request = tokenEndpointRequest("https://idp/token", {}, ClientAuthMethod::kClientSecretBasic,
-                                             "id", "a+b/c=d:e");
+  HttpRequest request = tokenEndpointRequest(
+      "https://idp/token", {}, ClientAuthMethod::kClientSecretBasic, "id", "a+b/c=d:e");
   EXPECT_EQ(testing::headerValue(request, "Authorization"),
             "Basic " + base64Encode("id:a%2Bb%2Fc%3Dd%3Ae"));
 }

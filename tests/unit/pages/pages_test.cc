@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "latchkey/app/error_pages.h"
 #include "latchkey/app/router.h"
+#include "latchkey/server/request_context.h"
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
-#include "latchkey/server/request_context.h"
-#include "latchkey/app/error_pages.h"
 
 namespace latchkey {
 namespace {
@@ -73,7 +73,9 @@ Loaded loadWith(const std::string& dir) {
   return l;
 }
 
-std::string csp(const Response& r) { return std::string(r.header("Content-Security-Policy").value_or("")); }
+std::string csp(const Response& r) {
+  return std::string(r.header("Content-Security-Policy").value_or(""));
+}
 
 // The 'sha256-...' sources the CSP must list for the <style> blocks in a body.
 std::vector<std::string> expectedStyleHashes(const std::string& body) {
@@ -92,10 +94,11 @@ std::vector<std::string> expectedStyleHashes(const std::string& body) {
     }
     const auto digest = sha256(std::string_view(body).substr(open_end + 1, close - open_end - 1));
     pos = close;
-    out.push_back("'sha256-" +
-                  base64Encode(std::string_view(reinterpret_cast<const char*>(digest.data()),  // NOLINT
-                                                digest.size())) +
-                  "'");
+    out.push_back(
+        "'sha256-" +
+        base64Encode(std::string_view(reinterpret_cast<const char*>(digest.data()),  // NOLINT
+                                      digest.size())) +
+        "'");
   }
   return out;
 }
@@ -343,19 +346,18 @@ TEST(Pages, PictureOnlyFromProviderHosts) {
   std::vector<std::string> problems;
   auto pages = Pages::load(google, problems);
   ASSERT_TRUE(pages);
-  const Response ok =
-      pages->signedIn("a@b", "A", "https://lh3.googleusercontent.com/a/pic=s96-c");
+  const Response ok = pages->signedIn("a@b", "A", "https://lh3.googleusercontent.com/a/pic=s96-c");
   EXPECT_NE(ok.body.find("<img src=\"https://lh3.googleusercontent.com/a/pic=s96-c\""),
             std::string::npos);
   EXPECT_NE(csp(ok).find("img-src data: https://lh3.googleusercontent.com;"), std::string::npos)
       << csp(ok);
 
-  for (const char* bad : {"https://evil.example/pixel.gif", "http://lh3.googleusercontent.com/a",
-                          "https://googleusercontent.com.evil.example/a",
-                          "https://x@lh3.googleusercontent.com/a",
-                          "https://a;script-src 'unsafe-inline' .googleusercontent.com/x",
-                          "https://evilgoogleusercontent.com/a", "javascript:alert(1)", "",
-                          "https://lh3.googleusercontent.com:99999/a"}) {
+  for (const char* bad :
+       {"https://evil.example/pixel.gif", "http://lh3.googleusercontent.com/a",
+        "https://googleusercontent.com.evil.example/a", "https://x@lh3.googleusercontent.com/a",
+        "https://a;script-src 'unsafe-inline' .googleusercontent.com/x",
+        "https://evilgoogleusercontent.com/a", "javascript:alert(1)", "",
+        "https://lh3.googleusercontent.com:99999/a"}) {
     const Response r = pages->signedIn("a@b", "A", bad);
     EXPECT_EQ(r.body.find("<img"), std::string::npos) << bad;
     EXPECT_NE(csp(r).find("img-src data:;"), std::string::npos) << bad << " -> " << csp(r);
@@ -380,8 +382,8 @@ TEST(Pages, BuiltinPagesAreAccessible) {
   const Config config = pagesConfig();
   auto pages = Pages::load(config, problems);
   ASSERT_TRUE(pages);
-  for (const Response& r : {pages->signedOut(), pages->signedIn("a@b", "A", ""),
-                            pages->error({502, "t", "m", "h"})}) {
+  for (const Response& r :
+       {pages->signedOut(), pages->signedIn("a@b", "A", ""), pages->error({502, "t", "m", "h"})}) {
     EXPECT_NE(r.body.find("<html lang=\"en\">"), std::string::npos);
     EXPECT_NE(r.body.find("name=\"viewport\""), std::string::npos);
     EXPECT_NE(r.body.find("<main>"), std::string::npos);

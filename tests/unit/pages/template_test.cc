@@ -1,7 +1,7 @@
 // Page templates: values are always escaped; broken templates are refused at load.
-#include <gtest/gtest.h>
-
 #include "pages/template.h"
+
+#include <gtest/gtest.h>
 
 namespace latchkey {
 namespace {

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,8 +24,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "support/temp_dir.h"
 
@@ -312,14 +311,14 @@ TEST(GuardedHandle, OversizeParamsAre400) {
 
 // A declared body over kMaxBodyBytes is 413; a malformed or unmet length is 400.
 TEST(GuardedHandle, BodyLengthChecks) {
-  EXPECT_EQ(guardedHandle(echoHandler, {{"CONTENT_LENGTH", std::to_string(kMaxBodyBytes + 1)}},
-                          "", kQuietLog)
-                .status,
-            413);
-  EXPECT_EQ(guardedHandle(echoHandler, {{"CONTENT_LENGTH", "99999999999999999999999"}}, "",
+  EXPECT_EQ(guardedHandle(echoHandler, {{"CONTENT_LENGTH", std::to_string(kMaxBodyBytes + 1)}}, "",
                           kQuietLog)
                 .status,
-            400);
+            413);
+  EXPECT_EQ(
+      guardedHandle(echoHandler, {{"CONTENT_LENGTH", "99999999999999999999999"}}, "", kQuietLog)
+          .status,
+      400);
   for (const char* bad : {"-1", "12abc", " 3", "0x10"}) {
     EXPECT_EQ(guardedHandle(echoHandler, {{"CONTENT_LENGTH", bad}}, "abc", kQuietLog).status, 400)
         << bad;
@@ -333,9 +332,7 @@ TEST(GuardedHandle, ExceptionsBecome500) {
   const RequestHandler throws_std = [](const ParamMap&, std::string_view) -> Response {
     throw std::runtime_error("boom");
   };
-  const RequestHandler throws_int = [](const ParamMap&, std::string_view) -> Response {
-    throw 42;
-  };
+  const RequestHandler throws_int = [](const ParamMap&, std::string_view) -> Response { throw 42; };
   for (const auto* handler : {&throws_std, &throws_int}) {
     const Response response = guardedHandle(*handler, {}, "", Logger(LogLevel::kError));
     EXPECT_EQ(response.status, 500);
@@ -545,8 +542,8 @@ class FastCgiServer {
 };
 
 ParamMap fcgiParams(std::string uri) {
-  return ParamMap{{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", std::move(uri)},
-                  {"REMOTE_ADDR", "127.0.0.1"}};
+  return ParamMap{
+      {"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", std::move(uri)}, {"REMOTE_ADDR", "127.0.0.1"}};
 }
 
 // One request is answered with the handler's response; SIGTERM then stops the server with 0.

@@ -203,8 +203,7 @@ TEST(Session, CookiesAreBoundToTheirDeployment) {
     SCOPED_TRACE(scope.provider + " " + scope.issuer + " " + scope.client_id + " " +
                  scope.cookie_name);
     EXPECT_EQ(there.openSession(session, kNow).error().code, Errc::kCookieBadSignature);
-    EXPECT_EQ(there.openSessionIdentity(session, kNow).error().code,
-              Errc::kCookieBadSignature);
+    EXPECT_EQ(there.openSessionIdentity(session, kNow).error().code, Errc::kCookieBadSignature);
     EXPECT_EQ(there.openLogin(login, kNow).error().code, Errc::kCookieBadSignature);
     EXPECT_FALSE(here.openSession(there.sealSession(sampleSession()), kNow));
   }
@@ -229,11 +228,12 @@ TEST(Session, ScopeComesFromTheConfiguration) {
 TEST(Session, EverySingleByteChangeIsRefused) {
   const CookieCodec codec(kSecret, std::string_view(kOldSecret), kScope);
   const std::string value = codec.sealSession(sampleSession());
-  const char replacements[] = {'A', 'B', 'a', 'z', '0', '9', '-', '_', '.', '=', '+', '/',
-                               ' ', '\0', '\x80', '\xff'};
+  const char replacements[] = {'A', 'B', 'a', 'z', '0', '9',  '-',    '_',
+                               '.', '=', '+', '/', ' ', '\0', '\x80', '\xff'};
   for (size_t i = 0; i < value.size(); ++i) {
     for (const char r : replacements) {
-      if (value[i] == r) continue;
+      if (value[i] == r)
+        continue;
       std::string bad = value;
       bad[i] = r;
       EXPECT_FALSE(codec.openSession(bad, kNow)) << "position " << i << " byte " << int(r);
@@ -295,8 +295,8 @@ TEST(Session, GarbageIsRefused) {
         << g;
   }
   // Exactly at the limit is looked at; one byte over is not.
-  std::string at_limit = "v1." + std::string(kMaxCookieValueBytes - 3 - 45, 'A') + ".." +
-                         std::string(43, 'A');
+  std::string at_limit =
+      "v1." + std::string(kMaxCookieValueBytes - 3 - 45, 'A') + ".." + std::string(43, 'A');
   ASSERT_EQ(at_limit.size(), kMaxCookieValueBytes);
   EXPECT_EQ(codec.openSession(at_limit, kNow).error().code, Errc::kCookieBadSignature);
   EXPECT_EQ(codec.openSession(at_limit + "A", kNow).error().code, Errc::kCookieMalformed);
@@ -332,8 +332,8 @@ TEST(Session, LoginStateRoundTripsAndHidesSecrets) {
   EXPECT_EQ(value.find("verifier-ghi"), std::string::npos);
 
   // Old-secret login cookies open after rotation.
-  EXPECT_TRUE(codec.openLogin(CookieCodec(kOldSecret, std::nullopt, kScope).sealLogin(sampleLogin()),
-                              kNow));
+  EXPECT_TRUE(codec.openLogin(
+      CookieCodec(kOldSecret, std::nullopt, kScope).sealLogin(sampleLogin()), kNow));
   for (size_t i = 0; i < value.size(); ++i) {
     std::string bad = value;
     bad[i] = static_cast<char>(bad[i] ^ 0x01);
@@ -354,9 +354,9 @@ TEST(Session, CookieNamesFollowConfig) {
 
   const std::string name = loginCookieName(config, "state-abc");
   const auto digest = sha256("state-abc");
-  EXPECT_EQ(name, "__Secure-latchkey-login-" +
-                      base64UrlEncode({reinterpret_cast<const char*>(digest.data()), 32})
-                          .substr(0, 16));
+  EXPECT_EQ(name,
+            "__Secure-latchkey-login-" +
+                base64UrlEncode({reinterpret_cast<const char*>(digest.data()), 32}).substr(0, 16));
   EXPECT_NE(loginCookieName(config, "state-abd"), name);
 }
 

@@ -1,12 +1,13 @@
 // The store's contract on the embedded back end (a real SQLite file), the session_store key,
 // and the in-process revocation copy with its grace when the store is down.
+#include "latchkey/store/session_store.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
 #include "latchkey/session/revocation_cache.h"
-#include "latchkey/store/session_store.h"
 #include "support/temp_dir.h"
 
 namespace latchkey {
@@ -68,17 +69,20 @@ TEST_F(SqliteStoreTest, ClaimOnceIsFirstWins) {
 // Many threads race for one key: exactly one wins.
 TEST_F(SqliteStoreTest, ClaimOnceUnderContention) {
   std::vector<std::unique_ptr<SessionStore>> stores;
-  for (int i = 0; i < 4; ++i) stores.push_back(open());
+  for (int i = 0; i < 4; ++i)
+    stores.push_back(open());
   std::atomic<int> wins{0};
   std::vector<std::thread> threads;
   for (auto& store : stores) {
     threads.emplace_back([&] {
       auto claimed = store->claimOnce("race", kNow + 60, kNow);
       ASSERT_TRUE(claimed) << claimed.error().detail;
-      if (*claimed) ++wins;
+      if (*claimed)
+        ++wins;
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   EXPECT_EQ(wins.load(), 1);
 }
 
@@ -169,12 +173,14 @@ class FakeStore final : public SessionStore {
   }
   Result<uint64_t> generation() override {
     ++generation_calls;
-    if (down) return makeError(Errc::kStoreUnavailable, "down");
+    if (down)
+      return makeError(Errc::kStoreUnavailable, "down");
     return set.generation;
   }
   Result<RevocationSet> revocations(int64_t) override {
     ++load_calls;
-    if (down) return makeError(Errc::kStoreUnavailable, "down");
+    if (down)
+      return makeError(Errc::kStoreUnavailable, "down");
     return set;
   }
   Result<bool> claimOnce(std::string_view, int64_t, int64_t) override { return true; }

@@ -73,8 +73,8 @@ class FakeProvider final : public IdentityProvider {
   std::string last_checked_token;
   AuthorizationRequest last_authorization;
   CodeRedemption last_redemption;
-  Result<SignIn> sign_in_result = SignIn{{"sub-1", "alice@example.com", true, "Alice", ""},
-                                         {"access-1", "refresh-1", 0}};
+  Result<SignIn> sign_in_result =
+      SignIn{{"sub-1", "alice@example.com", true, "Alice", ""}, {"access-1", "refresh-1", 0}};
   Result<TokenSet> refresh_result = TokenSet{"access-2", "refresh-2", 0};
   std::chrono::milliseconds refresh_delay{0};
   bool refresh_throws = false;

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "latchkey/net/http_client.h"
 #include "latchkey/util/clock.h"
 #include "latchkey/util/encoding.h"
-#include "latchkey/net/http_client.h"
 
 namespace latchkey::testing {
 
@@ -113,8 +113,9 @@ inline std::map<std::string, std::string> parseForm(std::string_view text) {
     const std::string_view pair = text.substr(0, amp);
     const size_t eq = pair.find('=');
     const std::string name = percentDecode(pair.substr(0, eq), true).value_or("<bad>");
-    const std::string value =
-        eq == std::string_view::npos ? "" : percentDecode(pair.substr(eq + 1), true).value_or("<bad>");
+    const std::string value = eq == std::string_view::npos
+                                  ? ""
+                                  : percentDecode(pair.substr(eq + 1), true).value_or("<bad>");
     out[name] = out.count(name) != 0 ? "<duplicate>" : value;
     text.remove_prefix(amp == std::string_view::npos ? text.size() : amp + 1);
   }

@@ -3,10 +3,10 @@
 // Header-only (inline) so any *_test.cc can include it; keys are generated once per process.
 #pragma once
 
+#include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
-#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -126,13 +126,13 @@ inline std::string publicJwkMembers(const TestKey& key) {
     case KeyKind::kRsa2048:
     case KeyKind::kRsa1024:
       return R"("kty":"RSA","n":")" +
-             base64UrlEncode(bnToBytes(bnParam(p, OSSL_PKEY_PARAM_RSA_N).get())) +
-             R"(","e":")" + base64UrlEncode(bnToBytes(bnParam(p, OSSL_PKEY_PARAM_RSA_E).get())) +
-             "\"";
+             base64UrlEncode(bnToBytes(bnParam(p, OSSL_PKEY_PARAM_RSA_N).get())) + R"(","e":")" +
+             base64UrlEncode(bnToBytes(bnParam(p, OSSL_PKEY_PARAM_RSA_E).get())) + "\"";
     case KeyKind::kEd25519: {
       std::string x(32, '\0');
       size_t len = x.size();
-      if (EVP_PKEY_get_raw_public_key(p, reinterpret_cast<unsigned char*>(x.data()), &len) != 1) {  // NOLINT
+      if (EVP_PKEY_get_raw_public_key(p, reinterpret_cast<unsigned char*>(x.data()), &len) !=
+          1) {  // NOLINT
         throw std::runtime_error("EVP_PKEY_get_raw_public_key");
       }
       return R"("kty":"OKP","crv":"Ed25519","x":")" + base64UrlEncode(x) + "\"";
@@ -148,7 +148,8 @@ inline std::string publicJwkMembers(const TestKey& key) {
 }
 
 // A full public JWK; extra is appended verbatim (e.g. R"("alg":"RS256","use":"sig")").
-inline std::string publicJwk(const TestKey& key, std::string_view kid, std::string_view extra = {}) {
+inline std::string publicJwk(const TestKey& key, std::string_view kid,
+                             std::string_view extra = {}) {
   std::string out = "{" + publicJwkMembers(key);
   if (!kid.empty()) {
     out += R"(,"kid":")" + std::string(kid) + "\"";

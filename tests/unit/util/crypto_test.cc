@@ -37,8 +37,7 @@ std::string unhex(std::string_view h) {
 
 // SHA-256 of "abc" (FIPS 180-2 appendix B.1).
 TEST(Crypto, Sha256MatchesFipsVector) {
-  EXPECT_EQ(hex(sha256("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hex(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
@@ -68,11 +67,13 @@ TEST(Crypto, HmacSha256IsThreadSafe) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 500; ++i) {
-        if (hmac.mac("what do ya want for nothing?") != expected) ++mismatches;
+        if (hmac.mac("what do ya want for nothing?") != expected)
+          ++mismatches;
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   EXPECT_EQ(mismatches.load(), 0);
 }
 
@@ -119,8 +120,9 @@ TEST(Crypto, RandomTokensAreUniqueBase64Url) {
   for (int i = 0; i < 100; ++i) {
     const std::string t = randomToken(32);
     EXPECT_EQ(t.size(), 43u);
-    EXPECT_EQ(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos);
+    EXPECT_EQ(
+        t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
     seen.insert(t);
   }
   EXPECT_EQ(seen.size(), 100u);
@@ -153,7 +155,8 @@ TEST(Crypto, AesGcmRefusesTampering) {
   EXPECT_FALSE(aesGcmOpen(std::string(32, 'K'), sealed, "aad"));
   EXPECT_FALSE(aesGcmOpen(key, sealed, "aaD"));
   EXPECT_FALSE(aesGcmOpen(key, sealed, ""));
-  for (size_t n = 0; n < sealed.size(); ++n) EXPECT_FALSE(aesGcmOpen(key, sealed.substr(0, n), "aad"));
+  for (size_t n = 0; n < sealed.size(); ++n)
+    EXPECT_FALSE(aesGcmOpen(key, sealed.substr(0, n), "aad"));
   EXPECT_FALSE(aesGcmOpen(std::string(31, 'k'), sealed, "aad"));
   EXPECT_EQ(aesGcmSeal(std::string(16, 'k'), "p", "").error().code, Errc::kInternal);
 }

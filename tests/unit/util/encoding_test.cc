@@ -1,25 +1,30 @@
 #include "latchkey/util/encoding.h"
 
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include <string>
-
-#include <rapidjson/document.h>
 
 namespace latchkey {
 namespace {
 
 std::string allBytes() {
   std::string s;
-  for (int i = 0; i < 256; ++i) s.push_back(static_cast<char>(i));
+  for (int i = 0; i < 256; ++i)
+    s.push_back(static_cast<char>(i));
   return s;
 }
 
 // RFC 4648 §10 test vectors, standard alphabet with padding.
 TEST(Encoding, Base64MatchesRfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},        {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(base64Encode(plain), encoded);
@@ -116,10 +121,12 @@ TEST(Encoding, JsonEscapeEscapesControlsAndHtmlCharacters) {
 // Invalid UTF-8 (stray bytes, overlongs, surrogates, truncation) becomes U+FFFD per byte.
 TEST(Encoding, JsonEscapeReplacesInvalidUtf8) {
   const std::string fffd = "\xEF\xBF\xBD";
-  EXPECT_EQ(jsonEscape("a\xff" "b"), "a" + fffd + "b");
-  EXPECT_EQ(jsonEscape("\xc0\xaf"), fffd + fffd);          // overlong '/'
-  EXPECT_EQ(jsonEscape("\xed\xa0\x80"), fffd + fffd + fffd);  // surrogate D800
-  EXPECT_EQ(jsonEscape("\xe2\x82"), fffd + fffd);          // truncated
+  EXPECT_EQ(jsonEscape("a\xff"
+                       "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(jsonEscape("\xc0\xaf"), fffd + fffd);                        // overlong '/'
+  EXPECT_EQ(jsonEscape("\xed\xa0\x80"), fffd + fffd + fffd);             // surrogate D800
+  EXPECT_EQ(jsonEscape("\xe2\x82"), fffd + fffd);                        // truncated
   EXPECT_EQ(jsonEscape("\xf4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // > U+10FFFF
 }
 

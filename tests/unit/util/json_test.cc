@@ -1,14 +1,15 @@
 #include "latchkey/util/json.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace latchkey::json {
 namespace {
 
 std::string nested(int depth, char open, char close) {
-  return std::string(static_cast<size_t>(depth), open) + std::string(static_cast<size_t>(depth), close);
+  return std::string(static_cast<size_t>(depth), open) +
+         std::string(static_cast<size_t>(depth), close);
 }
 
 // A plain object parses and every getter returns the member of the right type.
@@ -118,7 +119,8 @@ TEST(Json, RefusesHugeNestingWithoutCrashing) {
 // Brackets inside strings do not count as nesting.
 TEST(Json, BracketsInsideStringsAreNotNesting) {
   rapidjson::Document doc;
-  const std::string text = "{\"a\":\"" + std::string(1000, '[') + "\\\"" + std::string(1000, '{') + "\"}";
+  const std::string text =
+      "{\"a\":\"" + std::string(1000, '[') + "\\\"" + std::string(1000, '{') + "\"}";
   ASSERT_TRUE(parseObject(text, doc));
   EXPECT_EQ(getString(doc, "a")->size(), 2001U);
 }
