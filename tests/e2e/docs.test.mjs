@@ -1,4 +1,4 @@
-// The docs match the code: every configuration key of the key table in src/config/config.cc and every
+// The docs match the code: every configuration key of the key table in src/config/keys.cc and every
 // route of the route table in src/app/router.cc is in the README, the man page and
 // `latchkey --help`, and nothing else is; --help words each default as the README does, and the
 // numeric defaults agree with the man page; the man page renders without warnings from man and
@@ -21,7 +21,7 @@ function tableFromSource(file, name, itemPattern) {
   return [...table[1].matchAll(itemPattern)].map((m) => m[1]);
 }
 
-const KEYS = tableFromSource('src/config/config.cc', 'kKeys', /"([a-z0-9_]+)"/g);
+const KEYS = tableFromSource('src/config/keys.cc', 'kKeys', /"([a-z0-9_]+)"/g);
 const ROUTES = tableFromSource('src/app/router.cc', 'kRoutes', /\{"(\/[^"]*)"/g);
 
 // The part of a markdown file under a "## title" heading.
@@ -83,7 +83,7 @@ test('the tables in the source are found', () => {
   assert.ok(ROUTES.includes('/auth') && ROUTES.includes('/login/authorized'), ROUTES.join(' '));
 });
 
-test('README, man page and --help list every configuration key of src/config/config.cc, and only those', () => {
+test('README, man page and --help list every configuration key of src/config/keys.cc, and only those', () => {
   const readmeKeys = firstCells(markdownSection(readme, 'Configuration')).flatMap((cell) => [...cell.matchAll(/`([a-z0-9_]+)`/g)].map((m) => m[1]));
   assert.deepEqual(sorted(readmeKeys), sorted(KEYS), 'README configuration table');
   const manKeys = manTags(man, 'CONFIGURATION').flatMap(({ tag }) => tag.split(/[\s"/]+/).filter(Boolean));
