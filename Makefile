@@ -23,7 +23,7 @@ SAN       := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -lz) -lfcgi -lsqlite3 -lhiredis -pthread
 
 SRCS      := $(shell find src -name '*.cc' ! -name main.cc | sort)
-TEST_SRCS := $(shell find tests/unit -name '*_test.cc' | sort)
+TEST_SRCS := $(shell find tests/unit -name '*_test.cc' 2>/dev/null | sort)
 
 # One pattern for every build variant. $(call variant,NAME,DIR,COMPILE,FLAGS) compiles src/ into
 # DIR/obj/ and tests/unit/ into DIR/obj/tests/ with COMPILE and FLAGS, and links DIR/unit_tests;

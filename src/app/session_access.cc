@@ -23,6 +23,26 @@ void logRefused(const Request& request, Deps& deps, const Error& error) {
                {{"client", request.client_address}, {"reason", errcName(error.code)}});
 }
 
+// A provider call about the session failed: its refusal (`refused`) ends the session and
+// clears the cookie; anything else (an outage, a busy provider) keeps it for a later request
+// to try again. Logged as "<what>_failed" or "<what>_deferred". False: ended.
+bool keepUnlessRefused(const Request& request, Deps& deps, const Session& session,
+                       const Error& error, Errc refused, std::string_view what,
+                       SessionLookup& lookup) {
+  const bool ends_session = error.code == refused;
+  const std::string event = std::string(what) + (ends_session ? "_failed" : "_deferred");
+  deps.log.log(LogLevel::kWarn, event,
+               {{"client", request.client_address},
+                {"sub", session.sub},
+                {"email", session.email},
+                {"reason", errcName(error.code)},
+                {"detail", error.detail}});
+  if (ends_session) {
+    lookup.set_cookie = sessionClearCookie(deps.config);
+  }
+  return !ends_session;
+}
+
 // Refreshes the access token, or goes on without it. Only the provider's invalid_grant
 // (kRefreshFailed: the grant was revoked or has expired) ends the session. A refresh still
 // running, a timeout, a 5xx, a busy provider: the session stays valid until its own expiry,
@@ -37,18 +57,8 @@ bool applyRefresh(const Request& request, Deps& deps, Session& session, int64_t 
     return true;
   }
   if (!*tokens) {
-    const Error& error = tokens->error();
-    const bool ends_session = error.code == Errc::kRefreshFailed;
-    deps.log.log(LogLevel::kWarn, ends_session ? "refresh_failed" : "refresh_deferred",
-                 {{"client", request.client_address},
-                  {"sub", session.sub},
-                  {"email", session.email},
-                  {"reason", errcName(error.code)},
-                  {"detail", error.detail}});
-    if (ends_session) {
-      lookup.set_cookie = sessionClearCookie(deps.config);
-    }
-    return !ends_session;
+    return keepUnlessRefused(request, deps, session, tokens->error(), Errc::kRefreshFailed,
+                             "refresh", lookup);
   }
   const TokenSet& fresh = tokens->value();
   session.access_token = fresh.access_token;
@@ -76,18 +86,8 @@ bool applyRevalidation(const Request& request, Deps& deps, Session& session, int
     return true;  // still asking: this request is served as it is
   }
   if (!*vouched) {
-    const Error& error = vouched->error();
-    const bool ends_session = error.code == Errc::kRevalidationFailed;
-    deps.log.log(LogLevel::kWarn, ends_session ? "revalidation_failed" : "revalidation_deferred",
-                 {{"client", request.client_address},
-                  {"sub", session.sub},
-                  {"email", session.email},
-                  {"reason", errcName(error.code)},
-                  {"detail", error.detail}});
-    if (ends_session) {
-      lookup.set_cookie = sessionClearCookie(deps.config);
-    }
-    return !ends_session;
+    return keepUnlessRefused(request, deps, session, vouched->error(), Errc::kRevalidationFailed,
+                             "revalidation", lookup);
   }
   session.checked_at = now;
   lookup.set_cookie =
