@@ -1,12 +1,14 @@
 #include "app/session_access.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "latchkey/app/access_rules.h"
 #include "latchkey/app/email_policy.h"
 #include "latchkey/session/refresh_coordinator.h"
 #include "latchkey/session/revocation_cache.h"
 #include "latchkey/session/session_facts.h"
+#include "latchkey/session/shared_refresh.h"
 #include "latchkey/store/session_store.h"
 #include "latchkey/util/log.h"
 #include "latchkey/util/metrics.h"
@@ -43,6 +45,18 @@ bool keepUnlessRefused(const Request& request, Deps& deps, const Session& sessio
   return !ends_session;
 }
 
+// With a session store, the refresh also runs once across every process sharing it. The
+// store, the cookie keys and the provider outlive the background call, as the provider alone
+// does without a store.
+std::function<Result<TokenSet>()> sharedRefresh(Deps& deps, const std::string& refresh_token,
+                                                int64_t now) {
+  return
+      [store = deps.store, codec = &deps.cookies, provider = &deps.provider, refresh_token, now] {
+        return refreshOnceAcrossProcesses(*store, *codec, refresh_token, now,
+                                          [&] { return provider->refresh(refresh_token); });
+      };
+}
+
 // Refreshes the access token, or goes on without it. Only the provider's invalid_grant
 // (kRefreshFailed: the grant was revoked or has expired) ends the session. A refresh still
 // running, a timeout, a 5xx, a busy provider: the session stays valid until its own expiry,
@@ -50,7 +64,10 @@ bool keepUnlessRefused(const Request& request, Deps& deps, const Session& sessio
 // invalid_grant the one answer that says the grant itself is gone). False: session ended.
 bool applyRefresh(const Request& request, Deps& deps, Session& session, int64_t now,
                   SessionLookup& lookup) {
-  auto tokens = deps.refresher.refresh(session.refresh_token, deps.provider, now);
+  auto tokens = deps.store == nullptr
+                    ? deps.refresher.refresh(session.refresh_token, deps.provider, now)
+                    : deps.refresher.refresh(session.refresh_token,
+                                             sharedRefresh(deps, session.refresh_token, now), now);
   if (!tokens) {
     deps.log.log(LogLevel::kDebug, "refresh_pending",
                  {{"client", request.client_address}, {"sub", session.sub}});

@@ -60,9 +60,14 @@ RefreshCoordinator::~RefreshCoordinator() {
 std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& refresh_token,
                                                             IdentityProvider& provider,
                                                             int64_t now) {
-  return run(
-      flightKey("refresh", refresh_token),
-      [&provider, refresh_token] { return provider.refresh(refresh_token); }, now, kGraceSeconds);
+  return refresh(
+      refresh_token, [&provider, refresh_token] { return provider.refresh(refresh_token); }, now);
+}
+
+std::optional<Result<TokenSet>> RefreshCoordinator::refresh(const std::string& refresh_token,
+                                                            std::function<Result<TokenSet>()> call,
+                                                            int64_t now) {
+  return run(flightKey("refresh", refresh_token), std::move(call), now, kGraceSeconds);
 }
 
 std::optional<Result<TokenSet>> RefreshCoordinator::revalidate(const std::string& access_token,

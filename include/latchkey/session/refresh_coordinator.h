@@ -53,6 +53,10 @@ class RefreshCoordinator {
   // full): then the caller goes on with the session it has.
   std::optional<Result<TokenSet>> refresh(const std::string& refresh_token,
                                           IdentityProvider& provider, int64_t now);
+  // The same flight, with call doing the refresh (refreshOnceAcrossProcesses around the
+  // provider's, when a session store is shared); call must stay valid until it has run.
+  std::optional<Result<TokenSet>> refresh(const std::string& refresh_token,
+                                          std::function<Result<TokenSet>()> call, int64_t now);
   // Re-validation (revalidate_seconds) of a session without a refresh token:
   // provider.checkAccessToken, single-flight and bounded exactly like a refresh. An empty
   // TokenSet when the provider vouched for the token. A success is reused only within the
