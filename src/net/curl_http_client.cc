@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "latchkey/net/http_client.h"
 #include "latchkey/util/text.h"
@@ -47,17 +48,6 @@ struct LoadedCurl {
   std::string error;  // why loading failed, for the error value of every send()
 };
 
-template <typename Fn>
-bool resolve(void* lib, const char* name, Fn& out, std::string& error) {
-  void* sym = dlsym(lib, name);
-  if (sym == nullptr) {
-    error = std::string("libcurl has no ") + name;
-    return false;
-  }
-  out = reinterpret_cast<Fn>(sym);
-  return true;
-}
-
 // Loads libcurl and runs curl_global_init exactly once, before any easy handle exists
 // (call_once makes it safe when worker threads race to their first provider call). The
 // library stays loaded for the life of the process (never dlclose'd: handles live in
@@ -79,17 +69,31 @@ const LoadedCurl& loadedCurl() {
     }
     CurlApi& a = loaded.api;
     std::string& e = loaded.error;
-    const bool all = resolve(lib, "curl_global_init", a.global_init, e) &&
-                     resolve(lib, "curl_easy_init", a.easy_init, e) &&
-                     resolve(lib, "curl_easy_cleanup", a.easy_cleanup, e) &&
-                     resolve(lib, "curl_easy_reset", a.easy_reset, e) &&
-                     resolve(lib, "curl_easy_setopt", a.easy_setopt, e) &&
-                     resolve(lib, "curl_easy_perform", a.easy_perform, e) &&
-                     resolve(lib, "curl_easy_getinfo", a.easy_getinfo, e) &&
-                     resolve(lib, "curl_easy_strerror", a.easy_strerror, e) &&
-                     resolve(lib, "curl_slist_append", a.slist_append, e) &&
-                     resolve(lib, "curl_slist_free_all", a.slist_free_all, e);
-    if (!all) {
+    // Fills the table; the first symbol libcurl lacks is the load error.
+    const char* missing = nullptr;
+    const auto bind = [&](const char* name, auto& slot) {
+      if (missing != nullptr) {
+        return;
+      }
+      void* symbol = dlsym(lib, name);
+      if (symbol == nullptr) {
+        missing = name;
+        return;
+      }
+      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(symbol);
+    };
+    bind("curl_global_init", a.global_init);
+    bind("curl_easy_init", a.easy_init);
+    bind("curl_easy_cleanup", a.easy_cleanup);
+    bind("curl_easy_reset", a.easy_reset);
+    bind("curl_easy_setopt", a.easy_setopt);
+    bind("curl_easy_perform", a.easy_perform);
+    bind("curl_easy_getinfo", a.easy_getinfo);
+    bind("curl_easy_strerror", a.easy_strerror);
+    bind("curl_slist_append", a.slist_append);
+    bind("curl_slist_free_all", a.slist_free_all);
+    if (missing != nullptr) {
+      e = std::string("libcurl has no ") + missing;
       return;
     }
     const CURLcode rc = a.global_init(CURL_GLOBAL_DEFAULT);
