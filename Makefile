@@ -25,6 +25,10 @@ LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcrypto -lz)
 SRCS      := $(shell find src -name '*.cc' ! -name main.cc | sort)
 TEST_SRCS := $(shell find tests/unit -name '*_test.cc' 2>/dev/null | sort)
 
+# `make` alone builds the product (debhelper runs exactly that): the variant rules below would
+# otherwise make build/unit_tests the first, default, target.
+.DEFAULT_GOAL := all
+
 # One pattern for every build variant. $(call variant,NAME,DIR,COMPILE,FLAGS) compiles src/ into
 # DIR/obj/ and tests/unit/ into DIR/obj/tests/ with COMPILE and FLAGS, and links DIR/unit_tests;
 # NAME_OBJS and NAME_TOBJS name the objects.
