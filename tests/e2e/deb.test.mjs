@@ -15,7 +15,7 @@ import { REPO, workDir } from './lib/paths.mjs';
 import { freePort, waitForConnect } from './lib/ports.mjs';
 import { Managed } from './lib/process.mjs';
 import { configText, newCookieSecret } from './lib/latchkey.mjs';
-import { startProvider, CLIENT_ID, CLIENT_SECRET } from './lib/provider.mjs';
+import { startProvider, CLIENT_ID, CLIENT_SECRET, DEMO_ACCOUNT } from './lib/provider.mjs';
 import { startNginx, runNginx, FASTCGI_PARAMS } from './lib/nginx.mjs';
 import { Client } from './lib/client.mjs';
 import { signIn, authorizeAtProvider } from './lib/signin.mjs';
@@ -37,6 +37,45 @@ describe('Debian package', { skip }, () => {
   let deb;
   const running = [];
 
+  // What `latchkey init` printed: its numbered next steps (without their # notes), and the
+  // web-server lines.
+  const initSteps = (out) => out.slice(out.indexOf('\nNext:\n')).split('\n').filter((l) => /^  \d+\. /.test(l))
+    .map((l) => l.replace(/^  \d+\. /, '').replace(/\s+#.*$/, ''));
+  const snippetOf = (out) => out.slice(out.indexOf('Web server configuration:\n') + 'Web server configuration:\n'.length, out.indexOf('\nNext:\n'));
+
+  // `latchkey init --server SERVER` for a site on a free port with a local provider, as root:
+  // the file is root:latchkey 0640, and the printed step appends the client secret (typed on
+  // its standard input).
+  async function initSite(server, conf) {
+    const port = await freePort();
+    const site = `http://127.0.0.1:${port}`;
+    const provider = await startProvider({ dir, redirectUris: [`${site}/login/authorized`] });
+    running.push(provider);
+    const out = run('/usr/bin/latchkey', ['init', '--server', server, '--site', site, '--issuer', provider.issuer, '--client-id', CLIENT_ID, '--config', conf]);
+    assert.equal(run('stat', ['-c', '%a %U:%G', conf]).trim(), '640 root:latchkey');
+    const steps = initSteps(out);
+    run('sh', ['-c', steps.find((l) => l.includes('client_secret'))], { input: `${CLIENT_SECRET}\n` });
+    return { port, site, provider, out, steps };
+  }
+
+  // The installed units' start: the configuration handed over as a credential (LoadCredential=),
+  // latchkey as the latchkey user, on a socket held the way latchkey.socket holds it.
+  async function startInstalledService(conf, name) {
+    const credentials = path.join(dir, `${name}-credentials`);
+    fs.mkdirSync(credentials, { mode: 0o750 });
+    fs.copyFileSync(conf, path.join(credentials, 'latchkey.conf'));
+    run('chgrp', ['-R', 'latchkey', credentials]);
+    const unit = fs.readFileSync('/lib/systemd/system/latchkey.service', 'utf8');
+    const argv = unit.match(/^ExecStart=(.+)$/m)[1].replace(/%d/g, credentials).split(/\s+/);
+    const socket = path.join(dir, `${name}.sock`);
+    const service = new Managed(`latchkey (${name})`, 'systemd-socket-activate',
+      ['-l', socket, 'setpriv', '--reuid=latchkey', '--regid=latchkey', '--init-groups', '--', ...argv],
+      { logFile: path.join(dir, `latchkey-${name}.log`) });
+    running.push({ stop: () => service.stop('SIGTERM', 10000) });
+    await waitForConnect({ path: socket }, { isAlive: () => service.alive, what: `latchkey (${name})` });
+    return { service, socket };
+  }
+
   before(() => {
     // Builds in build/deb/src (a copy of the tree), then lintian --fail-on error,warning.
     const out = run('make', ['--no-print-directory', 'deb'], { cwd: REPO, timeout: 30 * 60 * 1000 });
@@ -51,7 +90,7 @@ describe('Debian package', { skip }, () => {
     for (const p of running.reverse()) await p.stop();
     // The fcgid quick start added www-data to the latchkey group and wrote its own file.
     spawnSync('gpasswd', ['-d', 'www-data', 'latchkey'], { encoding: 'utf8' });
-    fs.rmSync('/etc/latchkey/fcgid.conf', { force: true });
+    for (const file of ['fcgid.conf', 'proxy.conf', 'cgi.conf']) fs.rmSync(`/etc/latchkey/${file}`, { force: true });
     if (deb) spawnSync('apt-get', ['purge', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', 'latchkey'], { encoding: 'utf8' });
   });
 
@@ -88,8 +127,7 @@ describe('Debian package', { skip }, () => {
 
   test('the installed service signs a visitor in through nginx', async () => {
     const unit = fs.readFileSync('/lib/systemd/system/latchkey.service', 'utf8');
-    const execStart = unit.match(/^ExecStart=(.+)$/m)?.[1];
-    assert.ok(execStart, 'the unit has an ExecStart');
+    assert.match(unit, /^ExecStart=\/usr\/bin\/latchkey --config %d\/latchkey\.conf$/m, 'the unit starts latchkey with its credential');
     const socketUnit = fs.readFileSync('/lib/systemd/system/latchkey.socket', 'utf8');
     assert.match(socketUnit, /^ListenStream=\/run\/latchkey\/latchkey\.sock$/m);
 
@@ -97,23 +135,12 @@ describe('Debian package', { skip }, () => {
     const site = `http://127.0.0.1:${port}`;
     const provider = await startProvider({ dir, redirectUris: [`${site}/login/authorized`] });
     running.push(provider);
-    // LoadCredential= puts a copy readable by the service into %d.
-    const credentials = path.join(dir, 'credentials');
-    fs.mkdirSync(credentials, { mode: 0o750 });
-    const conf = path.join(credentials, 'latchkey.conf');
+    const conf = path.join(dir, 'installed.conf');
     fs.writeFileSync(conf, configText({
       issuer: provider.issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET,
       redirect_uri: `${site}/login/authorized`, cookie_secret: newCookieSecret(), log_level: 'info',
     }), { mode: 0o640 });
-    run('chgrp', ['latchkey', credentials, conf]);
-    const argv = execStart.replace(/%d/g, credentials).split(/\s+/);
-    const socket = path.join(dir, 'latchkey.sock');
-    // As the unit's user (latchkey), on a socket bound by the activator as systemd would.
-    const service = new Managed('latchkey (installed)', 'systemd-socket-activate',
-      ['-l', socket, 'setpriv', '--reuid=latchkey', '--regid=latchkey', '--init-groups', '--', ...argv],
-      { logFile: path.join(dir, 'latchkey.log') });
-    running.push({ stop: () => service.stop('SIGTERM', 10000) });
-    await waitForConnect({ path: socket }, { isAlive: () => service.alive, what: 'the installed latchkey' });
+    const { service, socket } = await startInstalledService(conf, 'installed');
     const nginx = await startNginx({ dir, latchkeySocket: socket, port });
     running.push(nginx);
 
@@ -163,22 +190,10 @@ describe('Debian package', { skip }, () => {
     assert.equal(check, `latchkey --config ${conf} --check`);
     assert.match(run('/usr/bin/latchkey', ['--config', conf, '--check']), /configuration OK/);
 
-    // The unit's start: the configuration as a credential, as the latchkey user.
-    const credentials = path.join(dir, 'init-credentials');
-    fs.mkdirSync(credentials, { mode: 0o750 });
-    fs.copyFileSync(conf, path.join(credentials, 'latchkey.conf'));
-    run('chgrp', ['-R', 'latchkey', credentials]);
-    const unit = fs.readFileSync('/lib/systemd/system/latchkey.service', 'utf8');
-    const argv = unit.match(/^ExecStart=(.+)$/m)[1].replace(/%d/g, credentials).split(/\s+/);
-    const socket = path.join(dir, 'init.sock');
-    const service = new Managed('latchkey (init)', 'systemd-socket-activate',
-      ['-l', socket, 'setpriv', '--reuid=latchkey', '--regid=latchkey', '--init-groups', '--', ...argv],
-      { logFile: path.join(dir, 'latchkey-init.log') });
-    running.push({ stop: () => service.stop('SIGTERM', 10000) });
-    await waitForConnect({ path: socket }, { isAlive: () => service.alive, what: 'latchkey (init)' });
+    const { service, socket } = await startInstalledService(conf, 'init');
 
     // The printed nginx lines in a server block for the site, a page in the protected folder.
-    const snippet = out.slice(out.indexOf('Web server configuration:\n') + 'Web server configuration:\n'.length, out.indexOf('\nNext:\n'));
+    const snippet = snippetOf(out);
     assert.match(snippet, /auth_request \/auth;/);
     const nginxDir = path.join(dir, 'init-nginx');
     fs.mkdirSync(path.join(nginxDir, 'www/private'), { recursive: true });
@@ -207,22 +222,14 @@ describe('Debian package', { skip }, () => {
   // Apache's www-data children run latchkey (the printed wrapper) as the folder's gate.
   test('the admin quick start for mod_fcgid: init, adduser, the installed gate, sign in', { skip: apacheAvailable(['fcgid', 'headers']) ? false : 'mod_fcgid missing' }, async () => {
     const conf = '/etc/latchkey/fcgid.conf';
-    const port = await freePort();
-    const site = `http://127.0.0.1:${port}`;
-    const provider = await startProvider({ dir, redirectUris: [`${site}/login/authorized`] });
-    running.push(provider);
-    const out = run('/usr/bin/latchkey', ['init', '--server', 'apache-fcgid', '--site', site, '--issuer', provider.issuer, '--client-id', CLIENT_ID, '--config', conf]);
-    assert.equal(run('stat', ['-c', '%a %U:%G', conf]).trim(), '640 root:latchkey');
+    const { port, site, provider, out, steps } = await initSite('apache-fcgid', conf);
     assert.equal(run('stat', ['-c', '%a %U:%G', '/etc/latchkey']).trim(), '750 root:latchkey');
-    const steps = out.slice(out.indexOf('\nNext:\n')).split('\n').filter((l) => /^  \d+\. /.test(l))
-      .map((l) => l.replace(/^  \d+\. /, '').replace(/\s+#.*$/, ''));
-    run('sh', ['-c', steps.find((l) => l.includes('client_secret'))], { input: `${CLIENT_SECRET}\n` });
     assert.equal(steps.find((l) => l.startsWith('adduser')), 'adduser www-data latchkey');
     run('sh', ['-c', 'adduser --quiet www-data latchkey']);
     assert.match(run('setpriv', ['--reuid=www-data', '--regid=www-data', '--init-groups', '/usr/bin/latchkey', '--config', conf, '--check']), /configuration OK/, 'www-data reads it');
 
     // The printed wrapper and lines, in a test directory instead of /usr/lib/cgi-bin.
-    const snippet = out.slice(out.indexOf('Web server configuration:\n') + 'Web server configuration:\n'.length, out.indexOf('\nNext:\n'));
+    const snippet = snippetOf(out);
     const apacheDir = path.join(dir, 'init-apache');
     const bin = path.join(apacheDir, 'cgi-bin');
     fs.mkdirSync(bin, { recursive: true });
@@ -249,5 +256,63 @@ describe('Debian package', { skip }, () => {
     const page = await client.get(back.location);
     assert.equal(page.status, 200, `${client.describe()}\n${apache.errorTail()}`);
     assert.match(page.body, /fcgid private page/);
+  });
+  // The quick start for Apache + mod_proxy_fcgi: the installed service on its socket (group
+  // www-data, 0660, as latchkey.socket makes it), Apache passing latchkey's pages to it with the
+  // printed lines. Apache never reads the configuration, so there is no adduser step.
+  test('the admin quick start for mod_proxy_fcgi: init, the service, the printed lines, sign in', { skip: apacheAvailable(['proxy', 'proxy_fcgi']) ? false : 'mod_proxy_fcgi missing' }, async () => {
+    const conf = '/etc/latchkey/proxy.conf';
+    const { port, site, out, steps } = await initSite('apache-proxy-fcgi', conf);
+    assert.ok(!steps.some((l) => l.startsWith('adduser')), `Apache does not read the file:\n${out}`);
+    assert.match(run('/usr/bin/latchkey', ['--config', conf, '--check']), /configuration OK/);
+    const { service, socket } = await startInstalledService(conf, 'proxy');
+    run('chgrp', ['www-data', socket]);
+    fs.chmodSync(socket, 0o660);
+
+    const apacheDir = path.join(dir, 'proxy-apache');
+    fs.mkdirSync(path.join(apacheDir, 'www'), { recursive: true });
+    const apache = await startApache({
+      dir: apacheDir, port, modules: ['proxy', 'proxy_fcgi'], user: 'www-data', group: 'www-data',
+      site: `DocumentRoot ${apacheDir}/www\n<Directory ${apacheDir}/www>\n    Require all granted\n</Directory>\n${snippetOf(out).replaceAll('/run/latchkey/latchkey.sock', socket)}`,
+    });
+    running.push(apache);
+
+    const client = new Client(site);
+    await signIn(client);
+    const me = await client.get('/userinfo');
+    assert.equal(me.status, 200, `${client.describe()}\n${service.tail(20)}\n${apache.errorTail()}`);
+    assert.equal(JSON.parse(me.body).email, DEMO_ACCOUNT.login);
+  });
+
+  // The quick start for plain CGI: the installed wrapper with its two paths set as printed, the
+  // installed .htaccess, Apache's www-data children running latchkey for each request and
+  // reading the file through the latchkey group.
+  test('the admin quick start for plain CGI: init, adduser, the installed wrapper and .htaccess, sign in', { skip: apacheAvailable(['cgid', 'rewrite']) ? false : 'mod_cgid missing' }, async () => {
+    const conf = '/etc/latchkey/cgi.conf';
+    const { port, site, out, steps } = await initSite('apache-cgi', conf);
+    assert.equal(steps.find((l) => l.startsWith('adduser')), 'adduser www-data latchkey');
+    run('sh', ['-c', 'adduser --quiet www-data latchkey']);
+    assert.match(run('setpriv', ['--reuid=www-data', '--regid=www-data', '--init-groups', '/usr/bin/latchkey', '--config', conf, '--check']), /configuration OK/, 'www-data reads it');
+    assert.equal(snippetOf(out).match(/^LATCHKEY_CONFIG=(.+)$/m)?.[1], conf, `the wrapper's configuration:\n${out}`);
+
+    const apacheDir = path.join(dir, 'cgi-apache');
+    const pub = path.join(apacheDir, 'public_html');
+    fs.mkdirSync(path.join(pub, 'latchkey'), { recursive: true });
+    const wrapper = fs.readFileSync('/usr/share/latchkey/apache/latchkey.cgi', 'utf8')
+      .replace(/^LATCHKEY=\S+/m, 'LATCHKEY=/usr/bin/latchkey').replace(/^CONFIG=\S+/m, `CONFIG=${conf}`);
+    fs.writeFileSync(path.join(pub, 'latchkey/latchkey.cgi'), wrapper, { mode: 0o755 });
+    fs.copyFileSync('/usr/share/latchkey/apache/htaccess-cgi', path.join(pub, '.htaccess'));
+    fs.writeFileSync(path.join(pub, 'latchkey/.htaccess'), 'Options +ExecCGI\nAddHandler cgi-script .cgi\n');
+    const apache = await startApache({
+      dir: apacheDir, port, modules: ['cgid', 'rewrite'], user: 'www-data', group: 'www-data',
+      site: `DocumentRoot ${pub}\n<Directory ${pub}>\n    AllowOverride All\n    Require all granted\n</Directory>`,
+    });
+    running.push(apache);
+
+    const client = new Client(site);
+    await signIn(client);
+    const me = await client.get('/userinfo');
+    assert.equal(me.status, 200, `${client.describe()}\n${apache.errorTail()}`);
+    assert.equal(JSON.parse(me.body).email, DEMO_ACCOUNT.login);
   });
 });
