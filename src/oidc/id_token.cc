@@ -31,6 +31,23 @@ constexpr size_t kMaxSubLength = 255;
 // Claim readers shared with the logout token (jwt_claims.h).
 namespace detail {
 
+Result<VerifiedJwt> verifiedJwt(std::string_view compact, const JwkSet& keys,
+                                std::string_view what) {
+  auto jws = parseCompactJws(compact);
+  if (!jws) {
+    return jws.error();
+  }
+  if (Status signature = verifyJwsSignature(*jws, keys); !signature) {
+    return signature.error();
+  }
+  VerifiedJwt out;
+  if (!json::parseObject(jws->payload_json, out.claims)) {
+    return makeError(Errc::kIdTokenMalformed, std::string(what) + " payload is not a JSON object");
+  }
+  out.payload_json = std::move(jws->payload_json);
+  return out;
+}
+
 Error missing(std::string_view claim) {
   return makeError(Errc::kIdTokenMissingClaim, "claim " + std::string(claim) + " is missing");
 }
@@ -255,17 +272,11 @@ Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& key
                                     const IdTokenExpectations& expect) {
   // Steps 1/6/7 (JWS form, alg, signature) come first: no claim is read before the
   // signature has been checked.
-  auto jws = parseCompactJws(id_token);
-  if (!jws) {
-    return jws.error();
+  auto jwt = detail::verifiedJwt(id_token, keys, "ID token");
+  if (!jwt) {
+    return jwt.error();
   }
-  if (Status signature = verifyJwsSignature(*jws, keys); !signature) {
-    return signature.error();
-  }
-  rapidjson::Document claims;
-  if (!json::parseObject(jws->payload_json, claims)) {
-    return makeError(Errc::kIdTokenMalformed, "ID token payload is not a JSON object");
-  }
+  const rapidjson::Document& claims = jwt->claims;
   // Step 2: iss must exactly match the issuer from discovery.
   auto iss = requiredString(claims, "iss");
   if (!iss) {
@@ -295,7 +306,7 @@ Result<IdTokenClaims> verifyIdToken(std::string_view id_token, const JwkSet& key
       return nonce.error();
     }
   }
-  out.payload_json = jws->payload_json;
+  out.payload_json = std::move(jwt->payload_json);
   return identity(claims, std::move(out));
 }
 

@@ -75,17 +75,11 @@ Status readName(const rapidjson::Value& claims, const char* name, std::string& o
 Result<LogoutTokenClaims> verifyLogoutToken(std::string_view token, const JwkSet& keys,
                                             const LogoutTokenExpectations& expect) {
   // §2.6 step 3 (with OIDC Core §3.1.3.7): no claim is read before the signature verified.
-  auto jws = parseCompactJws(token);
-  if (!jws) {
-    return jws.error();
+  auto jwt = detail::verifiedJwt(token, keys, "logout token");
+  if (!jwt) {
+    return jwt.error();
   }
-  if (Status signature = verifyJwsSignature(*jws, keys); !signature) {
-    return signature.error();
-  }
-  rapidjson::Document claims;
-  if (!json::parseObject(jws->payload_json, claims)) {
-    return makeError(Errc::kIdTokenMalformed, "logout token payload is not a JSON object");
-  }
+  const rapidjson::Document& claims = jwt->claims;
   auto iss = detail::requiredString(claims, "iss");
   if (!iss) {
     return iss.error();
