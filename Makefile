@@ -113,7 +113,7 @@ demo:
 
 # Benchmarks (not part of `make test`): latchkey against nginx, a bare libfcgi
 # program and Apache + mod_auth_openidc, on this machine. Writes bench/RESULTS.md.
-# BENCH_SECONDS, BENCH_ROUNDS, BENCH_SIGNIN_SECONDS, BENCH_ONLY: see bench/run.mjs.
+# BENCH_SECONDS, BENCH_ROUNDS, BENCH_SIGNIN_SECONDS, BENCH_ONLY, BENCH_TARGETS: see bench/run.mjs.
 $(BUILD)/bench/bare_fcgi: bench/bare_fcgi.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lfcgi -pthread

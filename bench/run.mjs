@@ -46,6 +46,10 @@ const ONLY = new Set((process.env.BENCH_ONLY || 'wrk,signin,revocation,cgi,callg
 // bench/results-partial.json only and leaves RESULTS.md alone.
 // BENCH_THREADS=N starts the measured latchkey with --threads N (default: its own, 2 x cores).
 const THREADS = Number(process.env.BENCH_THREADS || 0);
+// BENCH_TARGETS=static,protected_cached,latchkey,...: measure only these wrk targets and
+// relying parties (keys as in results.json), for quick comparisons while tuning.
+const TARGETS = process.env.BENCH_TARGETS ? new Set(process.env.BENCH_TARGETS.split(',')) : null;
+const selected = ([key]) => !TARGETS || TARGETS.has(key);
 const COMPARE = process.env.BENCH_COMPARE ? path.resolve(process.env.BENCH_COMPARE) : '';
 const WRK_THREADS = 2;
 const WRK_CONNECTIONS = 64;
@@ -53,7 +57,7 @@ const BARE = path.join(REPO, 'build/bench/bare_fcgi');
 // A private copy of build/latchkey, taken at start: the build tree may be relinked meanwhile.
 const RELEASE_BINARY = path.join(REPO, 'build/bench/latchkey');
 const OUT_MD = path.join(REPO, 'bench/RESULTS.md');
-const PARTIAL = Boolean(COMPARE || THREADS || process.env.BENCH_ONLY);
+const PARTIAL = Boolean(COMPARE || THREADS || process.env.BENCH_ONLY || TARGETS);
 const OUT_JSON = path.join(REPO, PARTIAL ? 'bench/results-partial.json' : 'bench/results.json');
 // latchkey's auth_cache_seconds for the cached gate (protect-cached.conf's suggested value).
 const AUTH_CACHE_SECONDS = 2;
@@ -559,7 +563,7 @@ ${gate.serverConf}`;
       ['protected_cached', `page behind nginx auth_request → latchkey, decision cache (auth_cache_seconds = ${AUTH_CACHE_SECONDS}; one visitor)`, `${nginxUrl}/_bench/cached/index.html`, { Cookie: lkCookie }],
       ['protected_cc', 'page behind Apache + mod_auth_openidc, client-cookie', `${cc.url}/app/index.html`, { Cookie: ccCookie }],
       ['protected_sc', 'page behind Apache + mod_auth_openidc, server-cache', `${sc.url}/app/index.html`, { Cookie: scCookie }],
-    ];
+    ].filter(selected);
     // Sanity: every target answers as expected before being measured.
     for (const [key, , url, headers] of targets) {
       const r = await fetch(url, { headers, redirect: 'manual' });
@@ -596,7 +600,7 @@ ${gate.serverConf}`;
       const cpu = v.runs.map((r) => r.cpuUsPerRequest).filter((x) => x !== undefined);
       if (cpu.length) Object.assign(v, { cpuUsMedian: median(cpu), cpuUsMin: Math.min(...cpu), cpuUsMax: Math.max(...cpu) });
     }
-    for (const name of ONLY.has('wrk') ? ['sqlite', 'redis'] : []) log(`/auth ${name} store / stateless: ${(results.wrk[`auth_${name}`].median / results.wrk.auth.median).toFixed(2)}`);
+    for (const name of ONLY.has('wrk') && !TARGETS ? ['sqlite', 'redis'] : []) log(`/auth ${name} store / stateless: ${(results.wrk[`auth_${name}`].median / results.wrk.auth.median).toFixed(2)}`);
     const lkPid = latchkey.proc.child.pid;
     const pssKiB = Number(fs.readFileSync(`/proc/${lkPid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)?.[1]);
     const mappedLibraries = new Set(fs.readFileSync(`/proc/${lkPid}/maps`, 'utf8').split('\n').map((l) => l.split(/\s+/)[5]).filter((f) => f && /\.so[.\d]*$/.test(f))).size;
@@ -610,7 +614,7 @@ ${gate.serverConf}`;
       ['mod_auth_openidc_cc', () => signInThrough('mod_auth_openidc', cc.url, provider.issuer), cc.proc.child.pid],
       ['mod_auth_openidc_sc', () => signInThrough('mod_auth_openidc', sc.url, provider.issuer), sc.proc.child.pid],
       ['provider_alone', providerAlone(provider.issuer, 'http://127.0.0.1/alone'), undefined],
-    ];
+    ].filter(selected);
     for (const [key] of rps) results.signins[key] = { p1: [], p4: [], cpu1: [], cpu4: [] };
     for (let round = 1; round <= (ONLY.has('signin') ? ROUNDS : 0); round++) {
       for (const parallel of [1, 4]) {

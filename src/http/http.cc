@@ -2,7 +2,7 @@
 #include "latchkey/http/http.h"
 
 #include <algorithm>
-#include <cctype>
+#include <array>
 
 #include "latchkey/util/encoding.h"
 #include "latchkey/util/text.h"
@@ -79,11 +79,20 @@ bool isFormContentType(std::string_view content_type) {
                                kFormContentType);
 }
 
+// RFC 9110 §5.6.2 token characters, as a table: every response header name is checked.
+constexpr std::array<bool, 256> kHeaderNameChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c)
+    table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    table[c] = table[c - 'A' + 'a'] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 bool isHeaderNameChar(char c) {
-  // RFC 9110 §5.6.2 token characters.
-  static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-         kExtra.find(c) != std::string_view::npos;
+  return kHeaderNameChars[static_cast<unsigned char>(c)];
 }
 
 bool isValidHeaderName(std::string_view name) {
