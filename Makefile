@@ -158,13 +158,14 @@ install: all
 # Debian package from debian/ (dpkg-buildpackage + debhelper), then lintian. It is built in a
 # copy of the tree under build/deb/src, so this tree's build/ is never touched. The copy keeps
 # its objects between runs (tar keeps the files' times; -nc skips the clean step), so a rebuild
-# compiles only what changed. Output: build/deb/latchkey_$(VERSION)_<arch>.deb.
+# compiles only what changed; everything else in the copy is replaced, so a file deleted here
+# (a debian/latchkey.* file, say) is gone there too. Output: build/deb/latchkey_$(VERSION)_<arch>.deb.
 DEB_DIR := $(BUILD)/deb
 deb:
 	tools/deps.sh --deb
 	rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.ddeb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
-	rm -rf $(DEB_DIR)/src/src $(DEB_DIR)/src/include
 	mkdir -p $(DEB_DIR)/src
+	find $(DEB_DIR)/src -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +
 	tar --exclude=./build --exclude=./tests --exclude=./bench --exclude=./.git -cf - . | \
 	  tar -xf - -C $(DEB_DIR)/src
 	cd $(DEB_DIR)/src && nice dpkg-buildpackage -b -us -uc -nc

@@ -137,7 +137,9 @@ std::string routesPattern(const std::string& base) {
   return "^" + base + "/(login|login/authorized|logout|signed-out|userinfo|healthz)$";
 }
 
-std::string proxyFcgiSnippet(const std::string& base) {
+// mod_authnz_fcgi, the gate that protects content, reaches latchkey over TCP only: its file
+// replaces these lines and says how the service moves to 127.0.0.1:9000.
+std::string proxyFcgiSnippet(const std::string& base, const std::string& data_dir) {
   return "# in the <VirtualHost> of the site (a2enmod proxy proxy_fcgi)\n"
          "<LocationMatch \"" +
          routesPattern(base) +
@@ -145,11 +147,15 @@ std::string proxyFcgiSnippet(const std::string& base) {
          "    SetHandler \"proxy:unix:" +
          std::string(kSocket) +
          "|fcgi://latchkey/\"\n"
-         "</LocationMatch>\n";
+         "</LocationMatch>\n"
+         "# and a folder behind the sign-in: " +
+         data_dir +
+         "/apache/latchkey-authnz-fcgi.conf\n"
+         "# in place of these lines (mod_authnz_fcgi; the commands at its head)\n";
 }
 
-std::string fcgidWrapper(const std::string& config_path) {
-  return "#!/bin/sh\nexec /usr/bin/latchkey --config " + config_path + "\n";
+std::string fcgidWrapper(const std::string& binary, const std::string& config_path) {
+  return "#!/bin/sh\nexec " + binary + " --config " + config_path + "\n";
 }
 
 std::string fcgidSnippet(const std::string& base, const std::string& data_dir) {
@@ -176,16 +182,27 @@ std::string fcgidSnippet(const std::string& base, const std::string& data_dir) {
          data_dir + "/apache/latchkey-fcgid-gate.conf\n";
 }
 
-std::string cgiSnippet(const std::string& config_path, const std::string& data_dir) {
-  return "# public_html/latchkey/latchkey.cgi (mode 0755), from " + data_dir +
-         "/apache/latchkey.cgi:\n"
-         "LATCHKEY_CONFIG=" +
-         config_path +
-         "\n"
-         "# public_html/.htaccess: " +
-         data_dir +
-         "/apache/htaccess-cgi\n"
-         "# public_html/latchkey/.htaccess: Options +ExecCGI / AddHandler cgi-script .cgi\n";
+// The CHANGE lines of the shipped CGI scripts, with what init knows filled in; the folder's
+// place on disk is the admin's to say.
+std::string cgiSnippet(const std::string& config_path, const std::string& base,
+                       const std::string& data_dir, const std::string& binary) {
+  const std::string paths = "LATCHKEY=" + binary + "\nCONFIG=" + config_path + "\n";
+  const std::string apache = data_dir + "/apache/";
+  return "# public_html/ is the site's document root.\n"
+         "# public_html/latchkey/latchkey.cgi (0755): " +
+         apache + "latchkey.cgi, its CHANGE lines:\n" + paths +
+         "# public_html/.htaccess: " + apache +
+         "htaccess-cgi\n"
+         "# public_html/latchkey/.htaccess: Options +ExecCGI / AddHandler cgi-script .cgi\n"
+         "# A folder behind the sign-in, public_html/private/:\n"
+         "# public_html/private/.htaccess: " +
+         apache +
+         "htaccess-protect-folder\n"
+         "# public_html/latchkey/latchkey-gate.cgi (0755): " +
+         apache + "latchkey-gate.cgi, its CHANGE lines:\n" + paths +
+         (base.empty() ? "" : "BASE_PATH=" + base + "\n") + "PROTECTED_URL=" + base +
+         "/private\n"
+         "PROTECTED_DIR=/path/to/public_html/private    # CHANGE: that folder on disk\n";
 }
 
 std::string configText(const InitOptions& options, std::string_view cookie_secret,
@@ -276,7 +293,7 @@ Result<InitOptions> parseInitArguments(const std::vector<std::string_view>& args
 }
 
 Result<InitPlan> planInit(const InitOptions& options, std::string_view cookie_secret,
-                          std::string_view data_dir) {
+                          const InstalledPaths& installed) {
   auto site = splitSite(options.site);
   if (!site) {
     return site.error();
@@ -297,20 +314,20 @@ Result<InitPlan> planInit(const InitOptions& options, std::string_view cookie_se
   plan.base_path = base;
   plan.redirect_uri = origin + base + "/login/authorized";
   plan.config_text = configText(options, cookie_secret, plan.redirect_uri, base);
-  const std::string data(data_dir);
+  const std::string& data = installed.data_dir;
   const std::string& conf = options.config_path;
   switch (options.server) {
     case InitServer::kNginx:
       plan.snippet = nginxSnippet(base, origin);
       break;
     case InitServer::kApacheProxyFcgi:
-      plan.snippet = proxyFcgiSnippet(base);
+      plan.snippet = proxyFcgiSnippet(base, data);
       break;
     case InitServer::kApacheFcgid:
       plan.snippet = fcgidSnippet(base, data);
       break;
     case InitServer::kApacheCgi:
-      plan.snippet = cgiSnippet(conf, data);
+      plan.snippet = cgiSnippet(conf, base, data, installed.binary);
       break;
   }
   // read -r: the secret comes from the terminal (or a pipe), never from argv or history.
@@ -323,7 +340,7 @@ Result<InitPlan> planInit(const InitOptions& options, std::string_view cookie_se
     plan.next_steps.push_back("adduser www-data latchkey    # the web server reads " + conf);
   }
   if (options.server == InitServer::kApacheFcgid) {
-    std::string wrapper = fcgidWrapper(conf);
+    std::string wrapper = fcgidWrapper(installed.binary, conf);
     std::string escaped;
     for (const char c : wrapper) {
       escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
@@ -459,16 +476,16 @@ Status writeConfig(const InitOptions& options, const InitPlan& plan, const Owner
 }
 
 // Where make install put the recipes: <prefix>/share/latchkey next to <prefix>/bin/latchkey.
-std::string dataDir() {
+InstalledPaths installedPaths() {
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     const auto dir = exe.parent_path().parent_path() / "share/latchkey";
     if (std::filesystem::is_directory(dir, ec)) {
-      return dir.string();
+      return InstalledPaths{exe.string(), dir.string()};
     }
   }
-  return "/usr/share/latchkey";
+  return InstalledPaths{};
 }
 
 }  // namespace
@@ -480,7 +497,7 @@ int runInit(const std::vector<std::string_view>& args) {
     return 1;
   }
   const std::string secret = base64Encode(randomBytes(kCookieSecretBytes));
-  auto plan = planInit(*options, secret, dataDir());
+  auto plan = planInit(*options, secret, installedPaths());
   if (!plan) {
     std::cerr << "latchkey: " << plan.error().detail << '\n';
     return 1;

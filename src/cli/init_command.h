@@ -36,10 +36,17 @@ struct InitPlan {
 // Parses the arguments after `init`. kBadRequest with a message naming the option.
 Result<InitOptions> parseInitArguments(const std::vector<std::string_view>& args);
 
+// Where make install (or the package) put latchkey: the binary the printed wrappers run, and
+// the shared recipes (<prefix>/share/latchkey) the printed lines name.
+struct InstalledPaths {
+  std::string binary = "/usr/bin/latchkey";
+  std::string data_dir = "/usr/share/latchkey";
+};
+
 // Builds the plan; the secret comes from the caller (the OS CSPRNG in runInit).
 // kBadRequest when the site or issuer URL is not one latchkey accepts.
 Result<InitPlan> planInit(const InitOptions& options, std::string_view cookie_secret,
-                          std::string_view data_dir);
+                          const InstalledPaths& installed);
 
 // `latchkey init ...`: exit code 0 when the file is written, 1 otherwise (message on stderr).
 int runInit(const std::vector<std::string_view>& args);

@@ -50,7 +50,7 @@ TEST(InitCommand, PlanForNginxUnderABasePath) {
   auto options = parseInitArguments(
       {"--server", "nginx", "--site", "https://example.com/oauth2/", "--client-id", "c1"});
   ASSERT_TRUE(options);
-  auto plan = planInit(*options, "SECRET-B64", "/usr/share/latchkey");
+  auto plan = planInit(*options, "SECRET-B64", InstalledPaths{});
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->redirect_uri, "https://example.com/oauth2/login/authorized");
   EXPECT_EQ(plan->base_path, "/oauth2");
@@ -72,11 +72,11 @@ TEST(InitCommand, PlanForNginxUnderABasePath) {
 TEST(InitCommand, SitesAndServers) {
   auto remote = parseInitArguments({"--server", "nginx", "--site", "http://example.com"});
   ASSERT_TRUE(remote);
-  EXPECT_FALSE(planInit(*remote, "s", "/d"));
+  EXPECT_FALSE(planInit(*remote, "s", {}));
   auto query = parseInitArguments({"--server", "nginx", "--site", "https://example.com/?a=1"});
-  EXPECT_FALSE(planInit(*query, "s", "/d"));
+  EXPECT_FALSE(planInit(*query, "s", {}));
   auto local = parseInitArguments({"--server", "apache-fcgid", "--site", "http://127.0.0.1:8080"});
-  auto plan = planInit(*local, "s", "/d");
+  auto plan = planInit(*local, "s", {});
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->redirect_uri, "http://127.0.0.1:8080/login/authorized");
   EXPECT_NE(plan->snippet.find("AliasMatch \"^/(login|"), std::string::npos);
@@ -88,6 +88,47 @@ TEST(InitCommand, SitesAndServers) {
   EXPECT_NE(steps.find("adduser www-data latchkey"), std::string::npos);
   EXPECT_NE(steps.find("printf '#!/bin/sh\\nexec /usr/bin/latchkey --config "
                        "/etc/latchkey/latchkey.conf\\n' > /usr/lib/cgi-bin/latchkey.fcgi"),
+            std::string::npos);
+}
+
+// The Apache recipes that run latchkey themselves name the installed binary and recipes; each
+// says how to put a folder behind the sign-in.
+TEST(InitCommand, ApachePlansNameTheInstalledFilesAndTheFolderGate) {
+  const InstalledPaths local{"/usr/local/bin/latchkey", "/usr/local/share/latchkey"};
+  auto proxy = parseInitArguments({"--server", "apache-proxy-fcgi", "--site", "https://e.com"});
+  ASSERT_TRUE(proxy);
+  auto proxy_plan = planInit(*proxy, "s", local);
+  ASSERT_TRUE(proxy_plan);
+  EXPECT_NE(proxy_plan->snippet.find("proxy:unix:/run/latchkey/latchkey.sock|fcgi://latchkey/"),
+            std::string::npos);
+  EXPECT_NE(
+      proxy_plan->snippet.find("# and a folder behind the sign-in: "
+                               "/usr/local/share/latchkey/apache/latchkey-authnz-fcgi.conf\n"),
+      std::string::npos);
+
+  auto fcgid = parseInitArguments({"--server", "apache-fcgid", "--site", "https://e.com"});
+  auto fcgid_plan = planInit(*fcgid, "s", local);
+  ASSERT_TRUE(fcgid_plan);
+  std::string steps;
+  for (const auto& s : fcgid_plan->next_steps)
+    steps += s + "\n";
+  EXPECT_NE(steps.find("exec /usr/local/bin/latchkey --config"), std::string::npos);
+
+  auto cgi = parseInitArguments({"--server", "apache-cgi", "--site", "https://e.com/~ann",
+                                 "--config", "/home/ann/latchkey/latchkey.conf"});
+  auto cgi_plan = planInit(*cgi, "s", local);
+  ASSERT_TRUE(cgi_plan);
+  const std::string& snippet = cgi_plan->snippet;
+  const std::string paths =
+      "LATCHKEY=/usr/local/bin/latchkey\nCONFIG=/home/ann/latchkey/latchkey.conf\n";
+  EXPECT_NE(
+      snippet.find("/usr/local/share/latchkey/apache/latchkey.cgi, its CHANGE lines:\n" + paths),
+      std::string::npos);
+  EXPECT_NE(snippet.find("# public_html/private/.htaccess: "
+                         "/usr/local/share/latchkey/apache/htaccess-protect-folder\n"),
+            std::string::npos);
+  EXPECT_NE(snippet.find("/usr/local/share/latchkey/apache/latchkey-gate.cgi, its CHANGE lines:\n" +
+                         paths + "BASE_PATH=/~ann\nPROTECTED_URL=/~ann/private\nPROTECTED_DIR="),
             std::string::npos);
 }
 
