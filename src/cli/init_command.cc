@@ -115,10 +115,27 @@ std::string nginxSnippet(const std::string& base, const std::string& origin) {
          "    include fastcgi_params;\n"
          "    fastcgi_pass_request_body off;\n"
          "}\n"
+         "# Signed out: straight to the provider from here (latchkey's /login, handed the\n"
+         "# whole URI to come back to); just signed out: the signed-out page instead.\n"
          "location @latchkey_sign_in {\n"
-         "    return 302 " +
+         "    if ($cookie_latchkey_signed_out) {\n"
+         "        return 302 " +
          base +
-         "/login?rd=$request_uri;\n"
+         "/signed-out?rd=$request_uri;\n"
+         "    }\n"
+         "    fastcgi_pass unix:" +
+         std::string(kSocket) +
+         ";\n"
+         "    fastcgi_param DOCUMENT_URI " +
+         base +
+         "/login;\n"
+         "    fastcgi_param REQUEST_METHOD GET;\n"
+         "    fastcgi_param QUERY_STRING \"\";\n"
+         "    fastcgi_param CONTENT_LENGTH \"\";\n"
+         "    fastcgi_param CONTENT_TYPE \"\";\n"
+         "    fastcgi_param LATCHKEY_RETURN_URI $request_uri;\n"
+         "    include fastcgi_params;\n"
+         "    fastcgi_pass_request_body off;\n"
          "}\n"
          "# CHANGE: what to protect (repeat for more)\n"
          "location /private/ {\n"

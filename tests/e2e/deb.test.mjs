@@ -261,9 +261,11 @@ describe('Debian package', { skip }, () => {
     const client = new Client(site);
     const first = await client.get('/private/index.html?a=1&b=2');
     assert.equal(first.status, 302, 'signed out: sent to sign in');
-    assert.equal(first.location, `${site}/login?rd=/private/index.html?a=1&b=2`);
-    await signIn(client, undefined, { rd: '/private/index.html' });
-    const page = await client.get('/private/index.html');
+    assert.ok(first.location.startsWith(`${provider.issuer}/`), `signed out: straight to the provider, got ${first.location}`);
+    const back = await client.get(await authorizeAtProvider(client, first.location));
+    assert.equal(back.status, 302, `the callback: ${back.status}\n${service.tail(20)}`);
+    assert.equal(back.location, `${site}/private/index.html?a=1&b=2`, 'back to exactly the page asked for');
+    const page = await client.get('/private/index.html?a=1&b=2');
     assert.equal(page.status, 200, `${page.status}\n${service.tail(20)}\n${nginx.errorTail()}`);
     assert.match(page.body, /private page/);
     assert.equal(page.header('cache-control'), 'private, no-store');

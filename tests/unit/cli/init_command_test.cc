@@ -58,7 +58,11 @@ TEST(InitCommand, PlanForNginxUnderABasePath) {
   EXPECT_NE(plan->config_text.find("base_path = /oauth2\n"), std::string::npos);
   EXPECT_NE(plan->config_text.find("client_id = c1\n"), std::string::npos);
   EXPECT_NE(plan->snippet.find("location = /oauth2/auth {"), std::string::npos);
-  EXPECT_NE(plan->snippet.find("return 302 /oauth2/login?rd=$request_uri;"), std::string::npos);
+  EXPECT_NE(plan->snippet.find("fastcgi_param DOCUMENT_URI /oauth2/login;"), std::string::npos);
+  EXPECT_NE(plan->snippet.find("fastcgi_param LATCHKEY_RETURN_URI $request_uri;"),
+            std::string::npos);
+  EXPECT_NE(plan->snippet.find("return 302 /oauth2/signed-out?rd=$request_uri;"),
+            std::string::npos);
   EXPECT_EQ(plan->snippet.find("SECRET"), std::string::npos);
   std::string steps;
   for (const auto& s : plan->next_steps)
