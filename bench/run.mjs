@@ -146,7 +146,7 @@ OIDCClientID ${CLIENT_ID}
 OIDCClientSecret ${CLIENT_SECRET}
 OIDCRedirectURI http://127.0.0.1:${port}/app/redirect_uri
 OIDCCryptoPassphrase ${crypto.randomBytes(24).toString('hex')}
-OIDCScope "openid email profile"
+OIDCScope "${SIGNIN_SCOPES}"
 OIDCPKCEMethod S256
 OIDCProviderTokenEndpointAuth client_secret_basic
 OIDCSessionType ${sessionType}
@@ -188,6 +188,9 @@ const hops = (client, names) => client.history.map((h) => Object.entries(names).
 // The provider alone: what any relying party's sign-in costs the provider, with the relying
 // party's part done by this script at (nearly) no cost: the browser's steps at the provider,
 // then the back-channel code exchange (client_secret_basic, PKCE) and the JWKS fetch.
+// What every relying party in the sign-in runs asks for (mod_auth_openidc's OIDCScope above).
+const SIGNIN_SCOPES = 'openid email profile';
+const SIGNIN_WARMUP = 100;
 function providerAlone(issuer, redirectUri) {
   const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
   return async () => {
@@ -195,7 +198,7 @@ function providerAlone(issuer, redirectUri) {
     const verifier = crypto.randomBytes(32).toString('base64url');
     const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
     const q = new URLSearchParams({
-      response_type: 'code', client_id: CLIENT_ID, redirect_uri: redirectUri, scope: 'openid email profile',
+      response_type: 'code', client_id: CLIENT_ID, redirect_uri: redirectUri, scope: SIGNIN_SCOPES,
       state: crypto.randomBytes(16).toString('base64url'), nonce: crypto.randomBytes(16).toString('base64url'),
       code_challenge: challenge, code_challenge_method: 'S256',
     });
@@ -464,10 +467,11 @@ async function main() {
   process.on('SIGINT', () => { stopAll().finally(() => process.exit(130)); });
   const results = { load: os.loadavg(), machine: machine(), versions: versions(), seconds: SECONDS, rounds: ROUNDS, signinSeconds: SIGNIN_SECONDS, wrkShape: `-t${WRK_THREADS} -c${WRK_CONNECTIONS}`, sharedLibraries: execFileSync('ldd', [BUILT_BINARY], { encoding: 'utf8' }).trim().split('\n').length, wrk: {}, signins: {}, notes: [], round1: round1Reference() };
   try {
-    const [nginxPort, ccPort, scPort] = [await freePort(), await freePort(), await freePort()];
+    const [nginxPort, ccPort, scPort, signinPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const nginxUrl = `http://127.0.0.1:${nginxPort}`;
     const redirectUri = `${nginxUrl}/login/authorized`;
-    const provider = await startProvider({ dir, redirectUris: [redirectUri, `http://127.0.0.1:${ccPort}/app/redirect_uri`, `http://127.0.0.1:${scPort}/app/redirect_uri`, 'http://127.0.0.1/alone'] });
+    const signinUrl = `http://127.0.0.1:${signinPort}`;
+    const provider = await startProvider({ dir, redirectUris: [redirectUri, `${signinUrl}/login/authorized`, `http://127.0.0.1:${ccPort}/app/redirect_uri`, `http://127.0.0.1:${scPort}/app/redirect_uri`, 'http://127.0.0.1/alone'] });
     started.push(provider);
     // The groups scope gives the session two groups (a group cookie beside the session one),
     // so /auth with and without a per-location group rule read the same cookies; bearer
@@ -522,6 +526,14 @@ ${gate.serverConf}`;
     ];
     const nginx = await startNginx({ dir, latchkeySocket: latchkey.socket, port: nginxPort, extraConf, rules });
     started.push(nginx);
+    // The sign-in runs compare like with like: a latchkey asking the provider for exactly what
+    // mod_auth_openidc and the provider-alone steps ask for (openid email profile: no groups
+    // scope, so no group cookie), behind its own nginx with protect.conf's sign-in start.
+    fs.mkdirSync(path.join(dir, 'signin'), { recursive: true });
+    const signinLk = await startLatchkey({ dir: path.join(dir, 'signin'), config: { ...config, redirect_uri: `${signinUrl}/login/authorized`, scopes: SIGNIN_SCOPES, bearer_tokens: 'false' }, binary: RELEASE_BINARY, args: THREADS ? ['--threads', String(THREADS)] : [] });
+    started.push(signinLk);
+    const signinNginx = await startNginx({ dir: path.join(dir, 'signin'), latchkeySocket: signinLk.socket, port: signinPort, rules: [rules[0]] });
+    started.push(signinNginx);
     const root = path.join(dir, 'www');
     const cc = await startModAuthOpenidc({ dir: path.join(dir, 'apache-cc'), port: ccPort, issuer: provider.issuer, root, sessionType: 'client-cookie' });
     started.push(cc);
@@ -610,12 +622,16 @@ ${gate.serverConf}`;
     const conn0 = await getJson(`${provider.issuer}/test/connections`);
     const grants0 = await getJson(`${provider.issuer}/test/grants`);
     const rps = [
-      ['latchkey', () => signInThrough('latchkey', nginxUrl, provider.issuer), latchkey.proc.child.pid],
+      ['latchkey', () => signInThrough('latchkey', signinUrl, provider.issuer), signinLk.proc.child.pid],
       ['mod_auth_openidc_cc', () => signInThrough('mod_auth_openidc', cc.url, provider.issuer), cc.proc.child.pid],
       ['mod_auth_openidc_sc', () => signInThrough('mod_auth_openidc', sc.url, provider.issuer), sc.proc.child.pid],
       ['provider_alone', providerAlone(provider.issuer, 'http://127.0.0.1/alone'), undefined],
     ].filter(selected);
     for (const [key] of rps) results.signins[key] = { p1: [], p4: [], cpu1: [], cpu4: [] };
+    // Unmeasured warm-up of every path first (node's JIT in the script and the provider, the
+    // relying parties' caches and connections): otherwise round 1 charges it to whichever
+    // relying party happens to come first.
+    for (const [, fn] of ONLY.has('signin') ? rps : []) for (let i = 0; i < SIGNIN_WARMUP; i++) await fn();
     for (let round = 1; round <= (ONLY.has('signin') ? ROUNDS : 0); round++) {
       for (const parallel of [1, 4]) {
         for (const [key, fn, pid] of rps) {
