@@ -461,15 +461,15 @@ int runMain(int argc, char** argv) {
   if (cgi) {
     return runCgi(handler, log);
   }
-  auto listen_fd = openListenSocket(options->server);
-  if (!listen_fd) {
-    std::cerr << "latchkey: " << listen_fd.error().detail << '\n';
+  auto listen_fds = openListenSockets(options->server);
+  if (!listen_fds) {
+    std::cerr << "latchkey: " << listen_fds.error().detail << '\n';
     return 1;
   }
   options->server.on_reload = [&holder, &options, &base] {
     reloadRuntime(holder, options->config_path, base);
   };
-  return runFastCgi(*listen_fd, options->server, handler, log);
+  return runFastCgi(*listen_fds, options->server, handler, log);
 }
 
 }  // namespace latchkey

@@ -1,13 +1,13 @@
-// The FastCGI front end: a pool of worker threads accepting on one listening socket, and a
-// signal thread that turns SIGTERM/SIGINT into a graceful stop.
+// The FastCGI front end: a pool of worker threads accepting on the listening sockets (one, or
+// each one systemd passed), and a signal thread that turns SIGTERM/SIGINT into a graceful stop.
 //
 // How a stop reaches idle workers: each worker waits in its own epoll set on the listening
-// socket and on a "stop" pipe, and the listening socket is non-blocking, so a worker is
+// sockets and on a "stop" pipe, and the listening socket is non-blocking, so a worker is
 // never parked inside accept(). Writing one byte to the pipe wakes every idle worker at
 // once. This is used instead of shutdown(listen_fd): the socket may be shared with systemd
 // (socket activation), and shutting it down would break the next activation of the service.
 //
-// The listening socket is in each set with EPOLLEXCLUSIVE, so a new connection wakes one
+// Each listening socket is in each set with EPOLLEXCLUSIVE, so a new connection wakes one
 // idle worker, as a blocking accept() would, instead of all of them (with poll(), every
 // connection woke every worker and all but one found nothing to accept).
 //
@@ -29,6 +29,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,7 +84,7 @@ class SignalMask {
 };
 
 struct Shared {
-  int listen_fd;
+  const std::vector<int>& listen_fds;
   const RequestHandler& handler;
   const Logger& log;
   const std::function<void()>& on_reload;
@@ -203,75 +204,91 @@ void serveConnection(FcgiRequest& request, Shared& shared) {
   FCGX_Finish_r(request.get());
 }
 
-// Answers the connections still queued at the socket when the stop came. The socket is
-// non-blocking, so accept fails with EAGAIN as soon as the backlog is empty.
-void drainBacklog(FcgiRequest& request, Shared& shared) {
+// Answers the connections still queued at the sockets when the stop came. The sockets are
+// non-blocking, so accept fails with EAGAIN as soon as a backlog is empty.
+void drainBacklog(std::deque<FcgiRequest>& requests, Shared& shared) {
   const auto deadline = std::chrono::steady_clock::now() + kDrainLimit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (FCGX_Accept_r(request.get()) < 0) {
-      return;
+  for (FcgiRequest& request : requests) {
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (FCGX_Accept_r(request.get()) < 0) {
+        break;
+      }
+      serveConnection(request, shared);
     }
-    serveConnection(request, shared);
   }
 }
 
-// One worker's epoll set: the listening socket (exclusive wake-up) and the stop pipe.
+// One worker's epoll set: the listening sockets (exclusive wake-up) and the stop pipe. An
+// event's data is the socket's index in Shared::listen_fds, or kStopIndex for the pipe.
 class AcceptWaiter {
  public:
+  static constexpr uint32_t kStopIndex = UINT32_MAX;
+
   explicit AcceptWaiter(const Shared& shared) : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
-    epoll_event listen_event{};
-    listen_event.events = EPOLLIN | EPOLLEXCLUSIVE;
-    listen_event.data.fd = shared.listen_fd;
-    epoll_event stop_event{};
-    stop_event.events = EPOLLIN;
-    stop_event.data.fd = shared.stop_read.get();
-    ok_ = epoll_.valid() &&
-          ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shared.listen_fd, &listen_event) == 0 &&
-          ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, shared.stop_read.get(), &stop_event) == 0;
+    ok_ = epoll_.valid() && add(shared.stop_read.get(), EPOLLIN, kStopIndex);
+    for (size_t i = 0; ok_ && i < shared.listen_fds.size(); ++i) {
+      ok_ = add(shared.listen_fds[i], EPOLLIN | EPOLLEXCLUSIVE, static_cast<uint32_t>(i));
+    }
   }
   bool ok() const { return ok_; }
 
   enum class Wake { kConnection, kStop, kError };
-  Wake wait(const Shared& shared) const {
-    epoll_event events[2];
+  struct Woken {
+    Wake wake;
+    size_t socket_index;  // for kConnection
+  };
+  Woken wait() const {
+    epoll_event events[8];
     for (;;) {
-      const int n = ::epoll_wait(epoll_.get(), events, 2, -1);
+      const int n = ::epoll_wait(epoll_.get(), events, 8, -1);
       if (n < 0 && errno == EINTR) {
         continue;
       }
       if (n < 0) {
-        return Wake::kError;
+        return {Wake::kError, 0};
       }
       for (int i = 0; i < n; ++i) {
-        if (events[i].data.fd == shared.stop_read.get()) {
-          return Wake::kStop;
+        if (events[i].data.u32 == kStopIndex) {
+          return {Wake::kStop, 0};
         }
       }
-      return Wake::kConnection;
+      return {Wake::kConnection, events[0].data.u32};
     }
   }
 
  private:
+  bool add(int fd, uint32_t events, uint32_t index) {
+    epoll_event event{};
+    event.events = events;
+    event.data.u32 = index;
+    return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
+  }
+
   UniqueFd epoll_;
   bool ok_ = false;
 };
 
 void workerLoop(Shared& shared) {
-  FcgiRequest request(shared.listen_fd);
+  // One request object per socket: libfcgi binds a request to the socket it accepts on.
+  std::deque<FcgiRequest> requests;
+  for (const int fd : shared.listen_fds) {
+    requests.emplace_back(fd);
+  }
   const AcceptWaiter waiter(shared);
   if (!waiter.ok()) {
     shared.log.log(LogLevel::kError, "epoll_failed", {{"error", std::strerror(errno)}});
     return;
   }
   while (!shared.stopping.load()) {
-    const AcceptWaiter::Wake wake = waiter.wait(shared);
-    if (wake == AcceptWaiter::Wake::kStop) {
+    const AcceptWaiter::Woken woken = waiter.wait();
+    if (woken.wake == AcceptWaiter::Wake::kStop) {
       break;
     }
-    if (wake == AcceptWaiter::Wake::kError) {
+    if (woken.wake == AcceptWaiter::Wake::kError) {
       shared.log.log(LogLevel::kError, "epoll_failed", {{"error", std::strerror(errno)}});
       break;
     }
+    FcgiRequest& request = requests[woken.socket_index];
     const int rc = FCGX_Accept_r(request.get());
     if (rc < 0) {
       const int err = -rc;
@@ -291,7 +308,7 @@ void workerLoop(Shared& shared) {
     serveConnection(request, shared);
   }
   if (shared.stopping.load()) {
-    drainBacklog(request, shared);
+    drainBacklog(requests, shared);
   }
 }
 
@@ -313,11 +330,12 @@ int workerThreads(const ServerOptions& options) {
   return options.threads > 0 ? options.threads : static_cast<int>(2 * cores);
 }
 
-int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler& handler,
-               const Logger& log) {
+int runFastCgi(const std::vector<int>& listen_fds, const ServerOptions& options,
+               const RequestHandler& handler, const Logger& log) {
   // A peer that hangs up mid-response must cost one request, not the process.
   ::signal(SIGPIPE, SIG_IGN);
-  if (FCGX_Init() != 0 || !prepareListenSocket(listen_fd)) {
+  if (FCGX_Init() != 0 || listen_fds.empty() ||
+      !std::all_of(listen_fds.begin(), listen_fds.end(), prepareListenSocket)) {
     log.log(LogLevel::kError, "fastcgi_init_failed", {{"error", std::strerror(errno)}});
     return 1;
   }
@@ -326,8 +344,8 @@ int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler
     log.log(LogLevel::kError, "fastcgi_init_failed", {{"error", std::strerror(errno)}});
     return 1;
   }
-  Shared shared{
-      listen_fd, handler, log, options.on_reload, UniqueFd(pipe_fds[0]), UniqueFd(pipe_fds[1])};
+  Shared shared{listen_fds,           handler, log, options.on_reload, UniqueFd(pipe_fds[0]),
+                UniqueFd(pipe_fds[1])};
 
   const int threads = workerThreads(options);
   metrics().setWorkers(threads);
@@ -340,6 +358,7 @@ int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler
   }
   log.log(LogLevel::kInfo, "listening",
           {{"listen", options.listen.empty() ? "inherited" : options.listen},
+           {"sockets", std::to_string(listen_fds.size())},
            {"threads", std::to_string(threads)}});
 
   for (auto& worker : workers) {

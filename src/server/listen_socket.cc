@@ -28,6 +28,8 @@ namespace {
 
 constexpr int kBacklog = 1024;
 constexpr int kSystemdFirstFd = 3;  // sd_listen_fds(3): SD_LISTEN_FDS_START
+// More ListenStream= lines than any recipe needs; a larger LISTEN_FDS is not taken as ours.
+constexpr int kMaxInheritedSockets = 16;
 constexpr std::string_view kUnixPrefix = "unix:";
 
 Error listenError(const std::string& what) {
@@ -168,7 +170,7 @@ Result<int> openTcpSocket(const std::string& spec) {
 }
 
 // sd_listen_fds(3) without libsystemd: the fds are ours only if LISTEN_PID names us.
-std::optional<int> systemdSocket() {
+std::optional<int> systemdSocketCount() {
   const char* pid = ::getenv("LISTEN_PID");  // NOLINT(concurrency-mt-unsafe)
   const char* fds = ::getenv("LISTEN_FDS");  // NOLINT(concurrency-mt-unsafe)
   if (pid == nullptr || fds == nullptr) {
@@ -182,15 +184,18 @@ std::optional<int> systemdSocket() {
           std::errc() ||
       std::from_chars(fds_text.data(), fds_text.data() + fds_text.size(), listen_fds).ec !=
           std::errc() ||
-      listen_pid != static_cast<long>(::getpid()) || listen_fds < 1) {
+      listen_pid != static_cast<long>(::getpid()) || listen_fds < 1 ||
+      listen_fds > kMaxInheritedSockets) {
     return std::nullopt;
   }
   // Children (none today) must not think the sockets are theirs.
   ::unsetenv("LISTEN_PID");      // NOLINT(concurrency-mt-unsafe)
   ::unsetenv("LISTEN_FDS");      // NOLINT(concurrency-mt-unsafe)
   ::unsetenv("LISTEN_FDNAMES");  // NOLINT(concurrency-mt-unsafe)
-  ::fcntl(kSystemdFirstFd, F_SETFD, FD_CLOEXEC);
-  return kSystemdFirstFd;
+  for (int fd = kSystemdFirstFd; fd < kSystemdFirstFd + listen_fds; ++fd) {
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  return listen_fds;
 }
 
 }  // namespace
@@ -205,23 +210,31 @@ bool isListeningStreamSocket(int fd) {
          ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len2) == 0 && listening != 0;
 }
 
-Result<int> openListenSocket(const ServerOptions& options) {
+Result<std::vector<int>> openListenSockets(const ServerOptions& options) {
   const std::string& spec = options.listen;
-  if (spec.starts_with(kUnixPrefix)) {
-    return openUnixSocket(spec.substr(kUnixPrefix.size()), options);
-  }
   if (!spec.empty()) {
-    return openTcpSocket(spec);
-  }
-  if (auto fd = systemdSocket()) {
-    if (!isListeningStreamSocket(*fd)) {
-      return listenError("systemd passed fd 3, but it is not a listening stream socket");
+    auto fd = spec.starts_with(kUnixPrefix)
+                  ? openUnixSocket(spec.substr(kUnixPrefix.size()), options)
+                  : openTcpSocket(spec);
+    if (!fd) {
+      return fd.error();
     }
-    return *fd;
+    return std::vector<int>{*fd};
+  }
+  if (auto count = systemdSocketCount()) {
+    std::vector<int> fds;
+    for (int fd = kSystemdFirstFd; fd < kSystemdFirstFd + *count; ++fd) {
+      if (!isListeningStreamSocket(fd)) {
+        return listenError("systemd passed fd " + std::to_string(fd) +
+                           ", but it is not a listening stream socket");
+      }
+      fds.push_back(fd);
+    }
+    return fds;
   }
   // FastCGI convention (spawn-fcgi, mod_fcgid): the listening socket is fd 0.
   if (isListeningStreamSocket(STDIN_FILENO)) {
-    return STDIN_FILENO;
+    return std::vector<int>{STDIN_FILENO};
   }
   return listenError(
       "no listening socket: pass --listen unix:/run/latchkey.sock or --listen 127.0.0.1:9000 "

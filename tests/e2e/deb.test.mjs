@@ -19,6 +19,7 @@ import { startProvider, CLIENT_ID, CLIENT_SECRET, DEMO_ACCOUNT } from './lib/pro
 import { startNginx, runNginx, FASTCGI_PARAMS } from './lib/nginx.mjs';
 import { Client } from './lib/client.mjs';
 import { signIn, authorizeAtProvider } from './lib/signin.mjs';
+import { fastcgiRequest, cgiParams } from './lib/fastcgi.mjs';
 import { startApache, apacheAvailable } from './lib/apache.mjs';
 
 const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -111,7 +112,7 @@ describe('Debian package', { skip }, () => {
     const argv = unit.match(/^ExecStart=(.+)$/m)[1].replace(/%d/g, credentials).split(/\s+/);
     const socket = path.join(dir, `${name}.sock`);
     const service = new Managed(`latchkey (${name})`, 'systemd-socket-activate',
-      ['-l', tcpPort ? `127.0.0.1:${tcpPort}` : socket, 'setpriv', '--reuid=latchkey', '--regid=latchkey', '--init-groups', '--', ...argv],
+      ['-l', socket, ...(tcpPort ? ['-l', `127.0.0.1:${tcpPort}`] : []), 'setpriv', '--reuid=latchkey', '--regid=latchkey', '--init-groups', '--', ...argv],
       { logFile: path.join(dir, `latchkey-${name}.log`) });
     running.push({ stop: () => service.stop('SIGTERM', 10000) });
     await waitForConnect(tcpPort ? { host: '127.0.0.1', port: tcpPort } : { path: socket }, { isAlive: () => service.alive, what: `latchkey (${name})` });
@@ -371,10 +372,10 @@ describe('Debian package', { skip }, () => {
     assert.equal(fs.readlinkSync(ENABLED_PROVIDER), '../conf-available/latchkey.conf');
     const dropIns = fs.readdirSync(SOCKET_DROP_IN_DIR).map((f) => fs.readFileSync(path.join(SOCKET_DROP_IN_DIR, f), 'utf8'));
     const streams = listenStreams(fs.readFileSync('/lib/systemd/system/latchkey.socket', 'utf8'), ...dropIns);
-    assert.deepEqual(streams, ['127.0.0.1:9000'], 'latchkey.socket listens on loopback TCP only');
+    assert.deepEqual(streams, ['/run/latchkey/latchkey.sock', '127.0.0.1:9000'], 'latchkey.socket keeps its unix socket and adds loopback TCP');
 
-    // systemctl restart latchkey.socket, with a free port in place of 9000 (as the socket path
-    // above); Apache restarted with the enabled provider and the per-site file in place of the
+    // systemctl restart latchkey.socket: both sockets, with a free port in place of 9000 (and
+    // the socket path as above); Apache restarted with the enabled provider and the per-site file in place of the
     // printed lines (authn_core and authz_user: Debian's default modules).
     await service.stop('SIGTERM', 10000);
     await apache.stop();
@@ -406,6 +407,13 @@ describe('Debian package', { skip }, () => {
     const forged = await forger.get('/private/x.html?a=1&b=2');
     assert.equal(forged.status, 302, 'a tampered cookie is sent to sign in');
     assert.doesNotMatch(forged.body, /authnz private page/);
+
+    // The same service still answers on the unix socket (nginx or mod_proxy_fcgi keep it).
+    const health = fastcgiRequest(tcp.socket);
+    await health.sendBegin();
+    await health.sendParams(cgiParams('/healthz'));
+    await health.finish();
+    assert.equal((await health.response).status, 200, tcp.service.tail(20));
   });
 
   // The quick start for plain CGI: the installed wrapper with its CHANGE lines set as printed,

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { workDir, latchkeyBinary } from './lib/paths.mjs';
-import { waitForConnect } from './lib/ports.mjs';
+import { waitForConnect, freePort } from './lib/ports.mjs';
 import { Managed, sleep } from './lib/process.mjs';
 import { configText, newCookieSecret, sanitizerEnv } from './lib/latchkey.mjs';
 import { fastcgiRequest, cgiParams } from './lib/fastcgi.mjs';
@@ -40,7 +40,7 @@ async function fcgiGet(socket, uri) {
 }
 
 async function servesOn(socket, proc) {
-  await waitForConnect({ path: socket }, { isAlive: () => proc.alive, what: proc.name });
+  await waitForConnect(typeof socket === 'string' ? { path: socket } : socket, { isAlive: () => proc.alive, what: proc.name });
   const health = await fcgiGet(socket, '/healthz');
   assert.equal(health.status, 200, `${JSON.stringify(health)}\n${proc.tail()}`);
   assert.equal(health.body.trim(), 'ok');
@@ -60,6 +60,24 @@ describe('systemd socket activation (LISTEN_FDS)', { skip: has('systemd-socket-a
       ['-l', socket, ...env, latchkeyBinary(), '--config', configFile], { logFile: path.join(dir, 'activated.log') });
     running.push(proc);
     await servesOn(socket, proc);
+  });
+
+  // latchkey.socket with two ListenStream= lines (a unix socket for nginx or mod_proxy_fcgi,
+  // 127.0.0.1:9000 for mod_authnz_fcgi, which speaks TCP only): LISTEN_FDS=2, fds 3 and 4,
+  // and latchkey serves on both.
+  test('latchkey serves on every socket systemd passes (unix and TCP)', async () => {
+    const socket = path.join(dir, 'activated-two.sock');
+    const port = await freePort();
+    const env = Object.entries(sanitizerEnv()).flatMap(([k, v]) => ['-E', `${k}=${v}`]);
+    const proc = new Managed('systemd-socket-activate (2 sockets)', 'systemd-socket-activate',
+      ['-l', socket, '-l', `127.0.0.1:${port}`, ...env, latchkeyBinary(), '--config', configFile], { logFile: path.join(dir, 'activated-two.log') });
+    running.push(proc);
+    await servesOn(socket, proc);
+    await servesOn({ host: '127.0.0.1', port }, proc);
+    // Connections on both at once: every worker waits on both sockets.
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => fcgiGet(i % 2 ? socket : { host: '127.0.0.1', port }, '/healthz')));
+    assert.deepEqual(answers.map((a) => a.status), Array(20).fill(200));
+    assert.ok(proc.lines.some((l) => /"event":"listening".*"sockets":"2"/.test(l)), proc.tail());
   });
 });
 

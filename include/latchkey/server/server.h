@@ -31,9 +31,11 @@ struct ServerOptions {
 // The number of FastCGI worker threads options asks for (threads, or 2 x cores).
 int workerThreads(const ServerOptions& options);
 
-// Opens the listening socket per options (or finds the inherited one). Error text is a
-// one-line problem for the operator.
-Result<int> openListenSocket(const ServerOptions& options);
+// Opens the listening socket per options, or finds the inherited ones: every socket systemd
+// passes (latchkey.socket may list several ListenStream= lines, e.g. a unix socket for nginx
+// and 127.0.0.1:9000 for mod_authnz_fcgi), else fd 0. Error text is a one-line problem for
+// the operator.
+Result<std::vector<int>> openListenSockets(const ServerOptions& options);
 
 // True when started as plain CGI: GATEWAY_INTERFACE set and fd 0 not a socket.
 bool isCgiInvocation();
@@ -45,8 +47,8 @@ bool isCgiInvocation();
 // this before starting any other thread (or block SIGTERM/SIGINT/SIGHUP in those threads).
 // Each connection carries one request (FastCGI keep-conn is not honoured), and the listening
 // socket is made non-blocking with 60 s send/receive timeouts inherited by connections.
-int runFastCgi(int listen_fd, const ServerOptions& options, const RequestHandler& handler,
-               const Logger& log);
+int runFastCgi(const std::vector<int>& listen_fds, const ServerOptions& options,
+               const RequestHandler& handler, const Logger& log);
 
 // Answers the one request in the environment and stdin on stdout. Returns the exit code.
 int runCgi(const RequestHandler& handler, const Logger& log);

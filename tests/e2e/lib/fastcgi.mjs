@@ -44,8 +44,9 @@ function records(type, requestId, content) {
 // Opens a connection and returns {sendBegin, sendParams, finish, response}: the steps of one
 // request, so a test can stop between them. response resolves with {status, headers, body,
 // stderr, appStatus} when latchkey ends the request, or rejects if the connection drops.
-export function fastcgiRequest(socketPath, { requestId = 1 } = {}) {
-  const socket = net.connect({ path: socketPath });
+// target: a unix socket path, or { host, port }.
+export function fastcgiRequest(target, { requestId = 1 } = {}) {
+  const socket = net.connect(typeof target === 'string' ? { path: target } : target);
   const chunks = [];
   const response = new Promise((resolve, reject) => {
     socket.on('data', (d) => chunks.push(d));

@@ -70,7 +70,17 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
-// ---------------------------------------------------------------- openListenSocket
+// ---------------------------------------------------------------- openListenSockets
+
+// The one socket that --listen opens.
+Result<int> openListenSocket(const ServerOptions& options) {
+  auto fds = openListenSockets(options);
+  if (!fds) {
+    return fds.error();
+  }
+  EXPECT_EQ(fds->size(), 1u);
+  return fds->front();
+}
 
 ServerOptions unixOptions(const TempDir& dir, const std::string& name = "s.sock") {
   ServerOptions options;
@@ -495,7 +505,7 @@ class FastCgiServer {
         }
         return echoHandler(params, body);
       };
-      ::_exit(runFastCgi(*fd, options, handler, Logger(LogLevel::kInfo)));
+      ::_exit(runFastCgi({*fd}, options, handler, Logger(LogLevel::kInfo)));
     }
     ::close(*fd);
   }
