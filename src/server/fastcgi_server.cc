@@ -2,7 +2,7 @@
 // each one systemd passed), and a signal thread that turns SIGTERM/SIGINT into a graceful stop.
 //
 // How a stop reaches idle workers: each worker waits in its own epoll set on the listening
-// sockets and on a "stop" pipe, and the listening socket is non-blocking, so a worker is
+// sockets and on a "stop" pipe, and the listening sockets are non-blocking, so a worker is
 // never parked inside accept(). Writing one byte to the pipe wakes every idle worker at
 // once. This is used instead of shutdown(listen_fd): the socket may be shared with systemd
 // (socket activation), and shutting it down would break the next activation of the service.
