@@ -192,9 +192,6 @@ std::optional<int> systemdSocketCount() {
   ::unsetenv("LISTEN_PID");      // NOLINT(concurrency-mt-unsafe)
   ::unsetenv("LISTEN_FDS");      // NOLINT(concurrency-mt-unsafe)
   ::unsetenv("LISTEN_FDNAMES");  // NOLINT(concurrency-mt-unsafe)
-  for (int fd = kSystemdFirstFd; fd < kSystemdFirstFd + listen_fds; ++fd) {
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
   return listen_fds;
 }
 
@@ -228,6 +225,7 @@ Result<std::vector<int>> openListenSockets(const ServerOptions& options) {
         return listenError("systemd passed fd " + std::to_string(fd) +
                            ", but it is not a listening stream socket");
       }
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       fds.push_back(fd);
     }
     return fds;

@@ -25,6 +25,7 @@
 
 #include "latchkey/util/crypto.h"
 #include "latchkey/util/encoding.h"
+#include "session/signed_json.h"
 
 namespace latchkey {
 
@@ -56,10 +57,6 @@ constexpr std::string_view kAadLogin = "latchkey|v1|login|secrets";
 constexpr size_t kMacLen = 32;
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-// Parsing into stack buffers keeps the /auth fast path free of heap allocations for
-// ordinary cookies; a larger one spills to the heap transparently.
-using PoolAllocator = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
-using PoolDocument = rapidjson::GenericDocument<rapidjson::UTF8<>, PoolAllocator, PoolAllocator>;
 
 // The scope as HKDF context: every field length-prefixed, so no two scopes give the same bytes.
 std::string scopeContext(const CookieScope& scope) {
@@ -190,32 +187,6 @@ Result<Verified> verify(std::string_view value, std::string_view purpose,
   return Verified{std::move(*json), sealed64, matched};
 }
 
-// A payload object parsed in place (strings point into `text`, which must outlive this and
-// stays NUL-terminated as std::string guarantees) on stack buffers, so the /auth fast path
-// neither copies strings nor touches the heap for an ordinary cookie. Our writer escapes
-// NUL as \u0000, so a payload we signed never holds a raw NUL that would end it early.
-class PayloadDocument {
- public:
-  explicit PayloadDocument(std::string& text)
-      : value_alloc_(value_buffer_, sizeof(value_buffer_)),
-        parse_alloc_(parse_buffer_, sizeof(parse_buffer_)),
-        doc_(&value_alloc_, sizeof(parse_buffer_), &parse_alloc_) {
-    doc_.ParseInsitu(text.data());
-  }
-  PayloadDocument(const PayloadDocument&) = delete;
-  PayloadDocument& operator=(const PayloadDocument&) = delete;
-
-  bool ok() const { return !doc_.HasParseError() && doc_.IsObject(); }
-  const PoolDocument& doc() const { return doc_; }
-
- private:
-  char value_buffer_[1024];
-  char parse_buffer_[512];
-  PoolAllocator value_alloc_;
-  PoolAllocator parse_alloc_;
-  PoolDocument doc_;
-};
-
 // Walks an object's members; `field(name, value)` returns false for an unknown name or a
 // wrong type. A repeated name is refused too, so there is one reading of every value.
 template <typename Field>
@@ -265,7 +236,7 @@ bool openSecrets(const KeyMaterial& keys, std::string_view aad, std::string_view
     return false;
   bool ok = false;
   {
-    PayloadDocument secrets(*plain);
+    SignedJsonDocument secrets(*plain);
     ok = secrets.ok() && forEachMember(secrets.doc(), field);
   }
   OPENSSL_cleanse(plain->data(), plain->size());
@@ -363,7 +334,7 @@ namespace {
 
 // Parses a verified session payload (in place); with decrypt, also the tokens.
 Result<Session> parseSession(Verified& verified, int64_t now, bool decrypt) {
-  PayloadDocument payload(verified.json);
+  SignedJsonDocument payload(verified.json);
   if (!payload.ok())
     return malformed("session payload is not a JSON object");
   Session s;
@@ -470,7 +441,7 @@ Result<LoginState> CookieCodec::openLogin(std::string_view value, int64_t now) c
   auto verified = verify(value, kPurposeLogin, *current_, previous_.get());
   if (!verified)
     return verified.error();
-  PayloadDocument payload(verified->json);
+  SignedJsonDocument payload(verified->json);
   if (!payload.ok())
     return malformed("login payload is not a JSON object");
   LoginState login;

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startStack } from './lib/stack.mjs';
-import { signIn, beginSignIn } from './lib/signin.mjs';
+import { signIn, beginSignIn, logoutForm } from './lib/signin.mjs';
 import { withLogs } from './lib/assertions.mjs';
 import { CLIENT_ID, DEMO_ACCOUNT } from './lib/provider.mjs';
 import { workDir } from './lib/paths.mjs';
@@ -25,14 +25,6 @@ after(async () => { await stack?.stop(); });
 
 const t = (name, fn) => test(name, (ctx) => withLogs(stack, fn)(ctx));
 
-// Hidden inputs and action of the provider's confirmation form.
-function logoutForm(html, base) {
-  const form = html.match(/<form[^>]*id="op\.logoutForm"[^>]*>([\s\S]*?)<\/form>/);
-  assert.ok(form, `the provider's logout confirmation form:\n${html.slice(0, 800)}`);
-  const action = form[0].match(/action="([^"]+)"/)[1];
-  const fields = Object.fromEntries([...form[1].matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-  return { url: new URL(action, base).toString(), fields };
-}
 
 t('/logout continues at end_session_endpoint with id_token_hint; the provider session ends', async () => {
   const client = stack.client();

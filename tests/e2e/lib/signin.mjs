@@ -50,3 +50,13 @@ export async function signIn(client, account = DEMO_ACCOUNT, { rd, sessionCookie
   assert.ok(client.jar.get(sessionCookie), `the callback should set the ${sessionCookie} cookie (Set-Cookie: ${JSON.stringify(response.setCookies)})`);
   return { authorizeUrl, callbackUrl, response };
 }
+
+// Hidden inputs and action of the dev provider's logout confirmation form (its end_session
+// endpoint): { url, fields } to POST.
+export function logoutForm(html, base) {
+  const form = html.match(/<form[^>]*id="op\.logoutForm"[^>]*>([\s\S]*?)<\/form>/);
+  assert.ok(form, `the provider's logout confirmation form:\n${html.slice(0, 800)}`);
+  const action = form[0].match(/action="([^"]+)"/)[1];
+  const fields = Object.fromEntries([...form[1].matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  return { url: new URL(action, base).toString(), fields };
+}
